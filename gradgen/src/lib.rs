@@ -1,0 +1,69 @@
+//! # gradgen
+//!
+//! Backward passes generated at compile time from plain Rust forward functions.
+//!
+//! Put `#[differentiable]` on a function that computes a scalar from matrices through a sequence
+//! of `let` bindings. The macro infers the shape of every intermediate from the function's const
+//! generics, applies the chain rule one binding at a time in reverse, adds up the contributions of
+//! values used more than once, and emits a companion `<name>_backward` function that returns the
+//! forward value and the gradient of every differentiable input.
+//!
+//! ```ignore
+//! use gradgen::prelude::*;
+//!
+//! #[differentiable]
+//! pub fn softmax_loss<const N: usize, const D: usize, const C: usize>(
+//!     x: &Mat<N, D>,
+//!     w: &Mat<D, C>,
+//!     b: &Mat<1, C>,
+//!     y: &Labels<N, C>,
+//! ) -> f64 {
+//!     let h = x.matmul(w);              // [N x C]
+//!     let score = h.add_row(b);         // [N x C], b broadcast over rows
+//!     let correct = score.pick(y);      // [N x 1], score[i, y_i]
+//!     let rowsum = score.exp().row_sums(); // [N x 1]
+//!     (rowsum.ln() - correct).mean()    // scalar
+//! }
+//!
+//! # fn main() -> Result<(), gradgen::Error> {
+//! let x = Mat::<4, 3>::from_fn(|i, j| (i as f64 - j as f64) / 4.0);
+//! let w = Mat::<3, 2>::from_fn(|i, j| 0.1 * (i + 2 * j) as f64);
+//! let b = Mat::<1, 2>::zeros();
+//! let y = Labels::<4, 2>::new(vec![0, 1, 1, 0])?;
+//!
+//! let grads = softmax_loss_backward(&x, &w, &b, &y, 1.0);
+//! assert_eq!(grads.value, softmax_loss(&x, &w, &b, &y));
+//! let _: &Mat<3, 2> = &grads.w; // one gradient per differentiable input, shaped like it
+//! # Ok(())
+//! # }
+//! ```ignore
+//!
+//! Labels and scalar parameters are constants: they get no gradient and cost no work.
+//!
+//! The runtime is [`Mat`], a matrix whose shape is part of its type, [`Labels`], and the
+//! typed operations on them; [`check`] compares any gradient with central finite differences.
+
+// Lets the generated code, which names `::gradgen::…`, compile inside this crate's own tests.
+extern crate self as gradgen;
+
+pub mod check;
+mod error;
+mod labels;
+mod mat;
+mod ops;
+mod scalar;
+
+pub use error::Error;
+pub use gradgen_macros::differentiable;
+pub use labels::Labels;
+pub use mat::Mat;
+pub use scalar::Scalar;
+
+/// Everything a model file needs: `use gradgen::prelude::*;`.
+pub mod prelude {
+    pub use crate::{differentiable, Labels, Mat, Scalar};
+}
+
+/// Paths the generated code names absolutely. Not part of the public API.
+#[doc(hidden)]
+pub mod __private {}

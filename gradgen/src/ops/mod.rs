@@ -1,0 +1,13 @@
+//! The typed operations on [`Mat`](crate::Mat).
+//!
+//! Each file keeps an op's forward computation and the pieces its vector-Jacobian product
+//! needs side by side; the doc comment of every op states its gradient. The derivative *rules*
+//! (which of these pieces the backward of an op calls) live in one place, the macro's rule
+//! table (`gradgen-macros/src/rules.rs`).
+
+mod arith;
+mod broadcast;
+mod matmul;
+mod pick;
+mod reduce;
+mod unary;
