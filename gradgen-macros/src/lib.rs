@@ -1,3 +1,93 @@
+//! The `#[differentiable]` attribute of [gradgen](https://docs.rs/gradgen). Use it through
+//! `gradgen`, which documents it and re-exports it.
+//!
+//! The macro is a pipeline of pure stages, one per file, each a function of the previous one's
+//! output: [`parse`] (to A-normal form), [`shape`] (symbolic dimension analysis), [`rules`]
+//! (the derivative table), [`reverse`] (activity analysis and the reverse sweep), [`emit`].
+//! [`naming`] owns every generated identifier. Errors from every stage are collected and
+//! reported together; the macro never panics.
+
 use proc_macro::TokenStream;
+use proc_macro2::TokenStream as TokenStream2;
+use quote::quote;
+
+mod emit;
+mod errors;
+mod ir;
+mod naming;
+mod parse;
+mod reverse;
+mod rules;
+mod shape;
+
+/// Generates the backward pass of a function of matrices: see the `gradgen` crate.
 #[proc_macro_attribute]
-pub fn differentiable(_a: TokenStream, i: TokenStream) -> TokenStream { i }
+pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand(attr.into(), item.into()).into()
+}
+
+/// The whole pipeline on `proc_macro2` tokens.
+fn expand(attr: TokenStream2, item: TokenStream2) -> TokenStream2 {
+    let mut errors = errors::Errors::default();
+    let args = syn::parse2::<parse::Args>(attr).unwrap_or_else(|e| {
+        errors.add(e);
+        parse::Args { wrt: None }
+    });
+    let item: syn::ItemFn = match syn::parse2(item.clone()) {
+        Ok(f) => f,
+        Err(_) => {
+            let e = syn::Error::new(
+                proc_macro2::Span::call_site(),
+                "`#[differentiable]` goes on a function",
+            );
+            let e = e.to_compile_error();
+            return quote!(#e #item);
+        }
+    };
+    let Some(mut func) = parse::parse(&args, item.clone(), &mut errors) else {
+        let e = errors.to_compile_errors();
+        return quote!(#e #item);
+    };
+    let shapes = shape::infer(&func, &mut errors);
+    let complete: Option<Vec<ir::Shape>> = shapes.into_iter().collect();
+    match complete {
+        Some(shapes) if errors.is_empty() && func.output.is_some() => {
+            let plan = reverse::plan(&mut func, &shapes);
+            emit::emit(&func, &shapes, &plan)
+        }
+        _ => {
+            let e = errors.to_compile_errors();
+            let items = emit::fallback(&item, Some(&func));
+            quote!(#e #items)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn softmax_loss_expands() {
+        let out = expand(
+            quote!(),
+            quote! {
+                pub fn softmax_loss<const N: usize, const D: usize, const C: usize>(
+                    x: &Mat<N, D>, w: &Mat<D, C>, b: &Mat<1, C>, y: &Labels<N, C>,
+                ) -> f64 {
+                    let h = x.matmul(w);
+                    let score = h.add_row(b);
+                    let correct = score.pick(y);
+                    let rowsum = score.exp().row_sums();
+                    (rowsum.ln() - correct).mean()
+                }
+            },
+        );
+        let text = out.to_string();
+        assert!(!text.contains("compile_error"), "{text}");
+        assert!(text.contains("fn softmax_loss_backward"), "{text}");
+        if std::env::var_os("GRADGEN_PRINT").is_some() {
+            println!("{text}");
+        }
+    }
+}

@@ -8,7 +8,7 @@
 //! values used more than once, and emits a companion `<name>_backward` function that returns the
 //! forward value and the gradient of every differentiable input.
 //!
-//! ```ignore
+//! ```
 //! use gradgen::prelude::*;
 //!
 //! #[differentiable]
@@ -36,7 +36,7 @@
 //! let _: &Mat<3, 2> = &grads.w; // one gradient per differentiable input, shaped like it
 //! # Ok(())
 //! # }
-//! ```ignore
+//! ```
 //!
 //! Labels and scalar parameters are constants: they get no gradient and cost no work.
 //!
@@ -57,6 +57,8 @@ pub use error::Error;
 pub use gradgen_macros::differentiable;
 pub use labels::Labels;
 pub use mat::Mat;
+/// The ndarray version gradgen builds on, for [`Mat::from_array`] and [`Mat::into_array`].
+pub use ndarray;
 pub use scalar::Scalar;
 
 /// Everything a model file needs: `use gradgen::prelude::*;`.

@@ -231,7 +231,13 @@ mod tests {
             "row length mismatch: row 1 has 1 values, expected 2"
         );
         let err = Mat::<2, 2>::from_nested(&[[1.0, 2.0]]).unwrap_err();
-        assert_eq!(err, Error::Shape { expected: (2, 2), found: (1, 2) });
+        assert_eq!(
+            err,
+            Error::Shape {
+                expected: (2, 2),
+                found: (1, 2)
+            }
+        );
     }
 
     #[test]

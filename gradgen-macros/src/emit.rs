@@ -1,0 +1,389 @@
+//! Stage 5 — emit: the generated items.
+//!
+//! Input: a [`Func`], the shape of every value, and the [`Plan`]. Output: the user's function,
+//! unchanged; the gradient struct `<Name>Grads` (the forward value and one public field per
+//! differentiable input, named like it); and `<name>_backward(<the same parameters>, d_out)`,
+//! whose body is the forward bindings the output needs, then one statement per gradient
+//! contribution, every binding with its explicit type, and whose docs lay out the derivation.
+//!
+//! Guarantees: the generated code is ordinary typed Rust that rustc checks again (a rule that
+//! got a shape wrong does not compile); every statement carries the span of the user's binding
+//! it comes from, so a type error lands where the user can act on it; it names `Mat` by the
+//! user's own path; it is warning-free. When any stage reported an error, [`fallback`] emits
+//! the same items with the same signatures and no body, so the only errors are the reported ones.
+
+use std::fmt::Write as _;
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{quote, quote_spanned, ToTokens};
+
+use crate::ir::{Func, Operand, ParamKind, Shape};
+use crate::naming::Names;
+use crate::reverse::{by_ref, receiver, Plan, Step};
+use crate::rules::{dim_tokens, Form};
+
+/// The three items, for a function that passed every check.
+pub fn emit(func: &Func, shapes: &[Shape], plan: &Plan) -> TokenStream {
+    let item = &func.item;
+    let grads = grads_struct(func);
+    let backward = backward_fn(func, shapes, plan);
+    quote! {
+        #item
+        #grads
+        #backward
+    }
+}
+
+/// The user's function and, when its signature was understood, the generated items, all with
+/// bodies that never run: the compile fails on the reported errors alone.
+pub fn fallback(item: &syn::ItemFn, func: Option<&Func>) -> TokenStream {
+    let attrs = &item.attrs;
+    let vis = &item.vis;
+    let sig = &item.sig;
+    let unreachable = quote!(::core::unreachable!(
+        "`#[differentiable]` reported an error"
+    ));
+    let forward = quote! {
+        #(#attrs)*
+        #[allow(unused_variables, clippy::all)]
+        #vis #sig { #unreachable }
+    };
+    let Some(func) = func else {
+        return forward;
+    };
+    let grads = grads_struct(func);
+    let signature = backward_signature(func, &Ident::new("d_out", Span::call_site()));
+    let cfgs = cfg_attrs(func);
+    quote! {
+        #forward
+        #grads
+        #(#cfgs)*
+        #[allow(unused_variables, clippy::all)]
+        #signature { #unreachable }
+    }
+}
+
+/// `cfg` attributes of the user's function apply to the generated items too.
+fn cfg_attrs(func: &Func) -> Vec<&syn::Attribute> {
+    func.item
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("cfg"))
+        .collect()
+}
+
+fn mat_type(func: &Func, shape: &Shape) -> TokenStream {
+    match shape {
+        Shape::Mat(r, c) => {
+            let (path, r, c) = (&func.mat_path, dim_tokens(r), dim_tokens(c));
+            match &func.elem {
+                Some(t) => quote!(#path<#r, #c, #t>),
+                None => quote!(#path<#r, #c>),
+            }
+        }
+        Shape::Scalar => func.ret_ty.to_token_stream(),
+        // Labels are parameters only, never bindings or gradients.
+        Shape::Labels(..) => quote!(_),
+    }
+}
+
+fn value_field(func: &Func) -> Ident {
+    let mut name = String::from("value");
+    while func.params.iter().any(|p| p.name == name.as_str()) {
+        name.insert_str(0, "forward_");
+    }
+    Ident::new(&name, Span::call_site())
+}
+
+fn grads_type(func: &Func) -> TokenStream {
+    let name = Names::grads_struct(&func.item.sig.ident);
+    let args = func
+        .item
+        .sig
+        .generics
+        .params
+        .iter()
+        .filter_map(|p| match p {
+            syn::GenericParam::Const(c) => Some(c.ident.to_token_stream()),
+            syn::GenericParam::Type(t) => Some(t.ident.to_token_stream()),
+            syn::GenericParam::Lifetime(_) => None,
+        });
+    quote!(#name<#(#args),*>)
+}
+
+fn grads_struct(func: &Func) -> TokenStream {
+    let sig = &func.item.sig;
+    let fn_name = &sig.ident;
+    let name = Names::grads_struct(fn_name);
+    let vis = &func.item.vis;
+    let generics = &sig.generics;
+    let where_clause = &generics.where_clause;
+    let value = value_field(func);
+    let ret = &func.ret_ty;
+    let cfgs = cfg_attrs(func);
+    let fields = func.params.iter().filter(|p| p.differentiable).map(|p| {
+        let ParamKind::Mat(r, c) = &p.kind else {
+            return quote!();
+        };
+        let shape = Shape::Mat(r.clone(), c.clone());
+        let ty = mat_type(func, &shape);
+        let doc = format!(
+            "The gradient with respect to `{}`, shaped like it: {shape}.",
+            p.name
+        );
+        let field = &p.name;
+        quote! {
+            #[doc = #doc]
+            pub #field: #ty,
+        }
+    });
+    let doc = format!(
+        "The forward value of [`{fn_name}`] and its gradients, returned by [`{fn_name}_backward`]."
+    );
+    let value_doc = format!("The forward value, `{fn_name}(…)`.");
+    quote! {
+        #(#cfgs)*
+        #[doc = #doc]
+        #[derive(Clone, Debug)]
+        #vis struct #name #generics #where_clause {
+            #[doc = #value_doc]
+            pub #value: #ret,
+            #(#fields)*
+        }
+    }
+}
+
+fn backward_signature(func: &Func, d_out: &Ident) -> TokenStream {
+    let sig = &func.item.sig;
+    let vis = &func.item.vis;
+    let name = Names::backward_fn(&sig.ident);
+    let generics = &sig.generics;
+    let where_clause = &generics.where_clause;
+    let inputs = &sig.inputs;
+    let comma = if inputs.empty_or_trailing() {
+        quote!()
+    } else {
+        quote!(,)
+    };
+    let ret = &func.ret_ty;
+    let grads = grads_type(func);
+    quote! {
+        #vis fn #name #generics (#inputs #comma #d_out: #ret) -> #grads #where_clause
+    }
+}
+
+fn backward_fn(func: &Func, shapes: &[Shape], plan: &Plan) -> TokenStream {
+    let mut body = Vec::new();
+    for &bi in &plan.forward {
+        body.push(forward_stmt(func, shapes, bi));
+    }
+    for (bi, steps) in &plan.steps {
+        let span = func.bindings[*bi].span;
+        for step in steps {
+            body.push(step_stmt(func, step, span));
+        }
+    }
+    let grads_name = Names::grads_struct(&func.item.sig.ident);
+    let value = value_field(func);
+    let value_init = match &func.output {
+        Some((Operand::Value(v), _)) if func.values[*v].name == value => quote!(#value),
+        Some((Operand::Value(v), _)) => {
+            let name = &func.values[*v].name;
+            quote!(#value: #name)
+        }
+        Some((Operand::Literal(lit), _)) => quote!(#value: #lit),
+        None => quote!(#value: ::core::unreachable!()),
+    };
+    let fields = func.params.iter().filter(|p| p.differentiable).map(|p| {
+        let field = &p.name;
+        match &plan.grads[p.value] {
+            Some(g) if *g != p.name => quote!(#field: #g),
+            Some(_) => quote!(#field),
+            None => {
+                let path = &func.mat_path;
+                quote!(#field: #path::zeros())
+            }
+        }
+    });
+    let signature = backward_signature(func, &plan.d_out);
+    let doc = derivation(func, shapes, plan);
+    let unused = if plan.uses_d_out {
+        quote!()
+    } else {
+        quote!(#[allow(unused_variables)])
+    };
+    let cfgs = cfg_attrs(func);
+    quote! {
+        #(#cfgs)*
+        #[doc = #doc]
+        #[must_use]
+        #[allow(clippy::too_many_arguments, clippy::similar_names, clippy::many_single_char_names)]
+        #unused
+        #signature {
+            #(#body)*
+            #grads_name { #value_init, #(#fields),* }
+        }
+    }
+}
+
+fn forward_stmt(func: &Func, shapes: &[Shape], bi: usize) -> TokenStream {
+    let b = &func.bindings[bi];
+    let name = &func.values[b.out].name;
+    let ty = mat_type(func, &shapes[b.out]);
+    let args: Vec<TokenStream> = b.args.iter().map(|a| by_ref(func, a, shapes)).collect();
+    let expr = match b.rule.form {
+        Form::Method { .. } => {
+            let recv = receiver(func, &b.args[0]);
+            let method = Ident::new(b.rule.name, b.op_span);
+            let rest = &args[1..];
+            quote!(#recv.#method(#(#rest),*))
+        }
+        Form::Operator { arity } => {
+            let op = operator_tokens(b.rule.name, b.op_span);
+            if arity == 1 {
+                let a = &args[0];
+                quote!(#op #a)
+            } else {
+                let (l, r) = (&args[0], &args[1]);
+                quote!(#l #op #r)
+            }
+        }
+    };
+    quote_spanned! {b.span=> let #name: #ty = #expr; }
+}
+
+fn operator_tokens(symbol: &str, span: Span) -> TokenStream {
+    let tokens: TokenStream = symbol.parse().unwrap_or_default();
+    tokens
+        .into_iter()
+        .map(|mut tt| {
+            tt.set_span(span);
+            tt
+        })
+        .collect()
+}
+
+fn step_stmt(func: &Func, step: &Step, span: Span) -> TokenStream {
+    match step {
+        Step::Init {
+            grad,
+            shape,
+            mutable,
+            expr,
+            ..
+        } => {
+            let ty = mat_type(func, shape);
+            let m = if *mutable { quote!(mut) } else { quote!() };
+            quote_spanned! {span=> let #m #grad: #ty = #expr; }
+        }
+        Step::Add {
+            grad, negate, expr, ..
+        } => {
+            if *negate {
+                quote_spanned! {span=> #grad -= #expr; }
+            } else {
+                quote_spanned! {span=> #grad += #expr; }
+            }
+        }
+        Step::InPlace {
+            grad, method, args, ..
+        } => quote_spanned! {span=> #grad.#method(#args); },
+    }
+}
+
+/// The derivation, as rustdoc on the backward function.
+fn derivation(func: &Func, shapes: &[Shape], plan: &Plan) -> String {
+    let fn_name = &func.item.sig.ident;
+    let inputs: Vec<String> = func
+        .params
+        .iter()
+        .filter(|p| p.differentiable)
+        .map(|p| format!("`{}`", p.name))
+        .collect();
+    let mut doc = format!(
+        " Backward pass of [`{fn_name}`], generated by `#[differentiable]`.\n\n \
+         Returns the forward value and the gradient of `{d} · {fn_name}(…)` with respect to {}, \
+         computed by the chain rule one binding at a time, in reverse.\n\n \
+         # Derivation\n\n ```text\n",
+        if inputs.is_empty() {
+            "nothing (no input is differentiated)".to_owned()
+        } else {
+            inputs.join(", ")
+        },
+        d = plan.d_out,
+    );
+    let mut rows: Vec<(String, String)> = vec![("Forward".to_owned(), "shape".to_owned())];
+    for &bi in &plan.forward {
+        let b = &func.bindings[bi];
+        let parts: Vec<String> = b
+            .args
+            .iter()
+            .map(|a| match a {
+                Operand::Value(v) => func.values[*v].name.to_string(),
+                Operand::Literal(l) => crate::ir::lit_text(l),
+            })
+            .collect();
+        let mut text = b.rule.show.to_owned();
+        for (i, p) in parts.iter().enumerate() {
+            text = text.replace(&format!("{{{i}}}"), p);
+        }
+        rows.push((
+            format!("  {} = {text}", func.values[b.out].name),
+            shape_text(&shapes[b.out]),
+        ));
+    }
+    rows.push((String::new(), String::new()));
+    rows.push(("Backward (reverse order)".to_owned(), String::new()));
+    // How many contributions each gradient receives, to point out the reused values.
+    let mut total: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for step in plan.steps.iter().flat_map(|(_, s)| s) {
+        *total.entry(step_grad(step).to_string()).or_default() += 1;
+    }
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for step in plan.steps.iter().flat_map(|(_, s)| s) {
+        let grad = step_grad(step).to_string();
+        let k = {
+            let e = seen.entry(grad.clone()).or_default();
+            *e += 1;
+            *e
+        };
+        let n = total[&grad];
+        let (text, shape) = match step {
+            Step::Init { doc, shape, .. } => (doc.clone(), shape_text(shape)),
+            Step::Add { doc, .. } | Step::InPlace { doc, .. } => (doc.clone(), String::new()),
+        };
+        let note = if n > 1 {
+            let used = grad.trim_start_matches("d_");
+            format!("   ({k} of {n} contributions: `{used}` is used {n} times)")
+        } else {
+            String::new()
+        };
+        rows.push((format!("  {text}"), format!("{shape}{note}")));
+    }
+    let width = rows
+        .iter()
+        .map(|(l, _)| l.chars().count())
+        .max()
+        .unwrap_or(0)
+        + 3;
+    for (left, right) in rows {
+        let pad = width - left.chars().count();
+        let line = format!("{left}{}{right}", " ".repeat(pad));
+        let _ = writeln!(doc, " {}", line.trim_end());
+    }
+    doc.push_str(" ```");
+    doc
+}
+
+fn step_grad(step: &Step) -> &Ident {
+    match step {
+        Step::Init { grad, .. } | Step::Add { grad, .. } | Step::InPlace { grad, .. } => grad,
+    }
+}
+
+fn shape_text(shape: &Shape) -> String {
+    match shape {
+        Shape::Scalar => "scalar".to_owned(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,157 @@
+//! The model every stage after parsing reads: a function in A-normal form.
+//!
+//! Built by `parse`, never from raw syntax afterwards. Every node keeps the span of the user's
+//! tokens it came from, so that any later stage can point an error at them.
+
+use std::fmt;
+
+use proc_macro2::{Ident, Span, TokenStream};
+
+use crate::rules::Rule;
+
+/// One dimension: a const-generic name of the function (`N`) or a literal (`1`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Dim {
+    Sym(String),
+    Lit(usize),
+}
+
+impl fmt::Display for Dim {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Dim::Sym(s) => f.write_str(s),
+            Dim::Lit(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+/// What a value is, in the user's symbols.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// An `R × C` matrix.
+    Mat(Dim, Dim),
+    /// A scalar of the element type.
+    Scalar,
+    /// `Labels<N, C>`: `N` class indices below `C`. Always a constant.
+    Labels(Dim, Dim),
+}
+
+impl fmt::Display for Shape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Shape::Mat(r, c) => write!(f, "[{r} × {c}]"),
+            Shape::Scalar => f.write_str("a scalar"),
+            Shape::Labels(n, c) => write!(f, "Labels<{n}, {c}>"),
+        }
+    }
+}
+
+/// The index of a value in [`Func::values`].
+pub type ValueId = usize;
+
+/// A named value: a parameter, a user's `let`, or an intermediate of a nested expression.
+pub struct Value {
+    /// Its name in the generated code (SSA: unique within the function).
+    pub name: Ident,
+    /// What the user wrote for it, for messages: the name, or the nested expression.
+    pub text: String,
+    pub kind: ValueKind,
+}
+
+pub enum ValueKind {
+    /// The parameter at this index of [`Func::params`].
+    Param(usize),
+    /// The result of a binding.
+    Binding,
+}
+
+/// An argument of an operation.
+#[derive(Clone)]
+pub enum Operand {
+    Value(ValueId),
+    /// A numeric literal: a constant scalar.
+    Literal(syn::Lit),
+}
+
+/// A parameter of the user's function.
+pub struct Param {
+    pub name: Ident,
+    pub kind: ParamKind,
+    /// `&Mat<…>` rather than `Mat<…>`.
+    pub by_ref: bool,
+    /// Gets a gradient (matrices do by default; labels and scalars are constants).
+    pub differentiable: bool,
+    pub value: ValueId,
+}
+
+pub enum ParamKind {
+    Mat(Dim, Dim),
+    Labels(Dim, Dim),
+    Scalar,
+}
+
+/// `out = op(args)`: one step of the forward computation.
+pub struct Binding {
+    pub out: ValueId,
+    pub rule: &'static Rule,
+    /// The receiver first, for a method.
+    pub args: Vec<Operand>,
+    /// The whole expression.
+    pub span: Span,
+    /// The method name or the operator.
+    pub op_span: Span,
+    /// Each argument's expression.
+    pub arg_spans: Vec<Span>,
+}
+
+/// `let h: Mat<N, C> = …`: a type the user declared, which the shape stage checks.
+pub struct Declared {
+    pub operand: Operand,
+    pub shape: Shape,
+    /// The type annotation.
+    pub span: Span,
+}
+
+/// A `#[differentiable]` function in A-normal form.
+pub struct Func {
+    pub item: syn::ItemFn,
+    pub params: Vec<Param>,
+    pub values: Vec<Value>,
+    pub bindings: Vec<Binding>,
+    pub declared: Vec<Declared>,
+    /// The value the function returns; `None` when its expression could not be lowered.
+    pub output: Option<(Operand, Span)>,
+    /// The path the user wrote for `Mat` (`Mat`, `gradgen::Mat`), reused by the generated code.
+    pub mat_path: TokenStream,
+    /// The element type when the user wrote one (`Mat<N, D, f32>`); `None` for the default f64.
+    pub elem: Option<syn::Type>,
+    /// The declared scalar return type (`f64`).
+    pub ret_ty: syn::Type,
+    pub names: crate::naming::Names,
+}
+
+impl Func {
+    /// The value an operand refers to, if it is not a literal.
+    pub fn value_of(op: &Operand) -> Option<ValueId> {
+        match op {
+            Operand::Value(v) => Some(*v),
+            Operand::Literal(_) => None,
+        }
+    }
+
+    /// How an operand reads in a message: the user's name or expression.
+    pub fn text(&self, op: &Operand) -> String {
+        match op {
+            Operand::Value(v) => self.values[*v].text.clone(),
+            Operand::Literal(lit) => lit_text(lit),
+        }
+    }
+}
+
+pub fn lit_text(lit: &syn::Lit) -> String {
+    match lit {
+        syn::Lit::Float(f) => f.to_string(),
+        syn::Lit::Int(i) => i.to_string(),
+        _ => "literal".to_owned(),
+    }
+}

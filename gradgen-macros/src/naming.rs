@@ -1,0 +1,127 @@
+//! Every identifier the generated code introduces, in one place.
+//!
+//! Input: the identifiers the user wrote (parameters, `let` names, generics, the function name).
+//! Output: fresh names that clash with none of them and with no other generated name: SSA names
+//! for shadowed bindings (`h`, `h_2`), intermediates of nested expressions (`score_exp`),
+//! gradients (`d_score`), the seed `d_out`, the value field, the backward function and the
+//! gradient struct. Guarantee: within one function, two different generated values never get
+//! the same name, and no generated name equals a user's identifier (hygiene by construction).
+
+use std::collections::HashSet;
+
+use proc_macro2::{Ident, Span};
+
+/// The set of names in use in one function, user-written and generated.
+pub struct Names {
+    taken: HashSet<String>,
+}
+
+impl Names {
+    /// Starts from every identifier that occurs anywhere in the user's function.
+    pub fn new(user_idents: impl IntoIterator<Item = String>) -> Self {
+        let mut taken: HashSet<String> = user_idents.into_iter().collect();
+        // Keywords and names the generated code relies on are never handed out.
+        for reserved in ["self", "Self", "super", "crate", "Mat", "Labels", "gradgen"] {
+            taken.insert(reserved.to_owned());
+        }
+        Names { taken }
+    }
+
+    /// `base` if it is free, else `base_2`, `base_3`, …; the result is taken from then on.
+    pub fn fresh(&mut self, base: &str, span: Span) -> Ident {
+        let base = sanitize(base);
+        let mut candidate = base.clone();
+        let mut n = 2;
+        while self.taken.contains(&candidate) || is_keyword(&candidate) {
+            candidate = format!("{base}_{n}");
+            n += 1;
+        }
+        self.taken.insert(candidate.clone());
+        Ident::new(&candidate, span)
+    }
+
+    /// The name of a user's `let`: the user's own at its first binding (it is reserved for
+    /// exactly this), a fresh SSA name (`h_2`) when it shadows an earlier one.
+    pub fn binding(&mut self, user: &Ident, first: bool) -> Ident {
+        if first {
+            user.clone()
+        } else {
+            self.fresh(&user.to_string(), user.span())
+        }
+    }
+
+    /// The name of an intermediate that computes `op` on a value named `recv` (`score_exp`).
+    pub fn intermediate(&mut self, op: &str, recv: Option<&Ident>, span: Span) -> Ident {
+        match recv {
+            Some(r) if r.to_string().len() + op.len() < 24 => {
+                self.fresh(&format!("{r}_{op}"), span)
+            }
+            _ => self.fresh(op, span),
+        }
+    }
+
+    /// The gradient of the value named `value` (`d_value`).
+    pub fn gradient(&mut self, value: &Ident) -> Ident {
+        self.fresh(&format!("d_{value}"), Span::call_site())
+    }
+
+    /// The backward function's name: `<name>_backward`, the documented public API. A user item
+    /// of the same name makes rustc report the clash, which is the right outcome for an API name.
+    pub fn backward_fn(name: &Ident) -> Ident {
+        Ident::new(&format!("{name}_backward"), name.span())
+    }
+
+    /// The gradient struct's name: `<Name>Grads`, the function's name in CamelCase.
+    pub fn grads_struct(name: &Ident) -> Ident {
+        let camel: String = name
+            .to_string()
+            .trim_start_matches("r#")
+            .split('_')
+            .filter(|part| !part.is_empty())
+            .map(|part| {
+                let mut chars = part.chars();
+                chars.next().map_or_else(String::new, |first| {
+                    first.to_uppercase().chain(chars).collect()
+                })
+            })
+            .collect();
+        Ident::new(&format!("{camel}Grads"), name.span())
+    }
+}
+
+fn sanitize(base: &str) -> String {
+    let base = base.trim_start_matches("r#");
+    if base.is_empty() {
+        "t".to_owned()
+    } else {
+        base.to_owned()
+    }
+}
+
+fn is_keyword(name: &str) -> bool {
+    syn::parse_str::<Ident>(name).is_err()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fresh_names_avoid_user_names_and_each_other() {
+        let mut names = Names::new(["d_x".to_owned(), "x".to_owned()]);
+        let x = Ident::new("x", Span::call_site());
+        assert_eq!(names.gradient(&x), "d_x_2");
+        assert_eq!(names.gradient(&x), "d_x_3");
+        assert_eq!(names.fresh("d_out", Span::call_site()), "d_out");
+        assert_eq!(names.fresh("d_out", Span::call_site()), "d_out_2");
+        assert_eq!(names.fresh("fn", Span::call_site()), "fn_2");
+    }
+
+    #[test]
+    fn struct_names_are_camel_case() {
+        let name = Ident::new("softmax_loss", Span::call_site());
+        assert_eq!(Names::grads_struct(&name), "SoftmaxLossGrads");
+        let name = Ident::new("l2__norm_", Span::call_site());
+        assert_eq!(Names::grads_struct(&name), "L2NormGrads");
+    }
+}

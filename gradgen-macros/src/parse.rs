@@ -1,0 +1,946 @@
+//! Stage 1 — parse: the attribute's arguments and a `syn::ItemFn` → [`Func`], the function in
+//! A-normal form.
+//!
+//! Input: the tokens of the attribute and of the function. Output: the parameters with their
+//! kinds and symbolic dimensions, and the body as an ordered list of bindings `out = op(args)`,
+//! one operation each: nested expressions get fresh intermediates, shadowed names get new SSA
+//! names (all from `naming`), and `&` around operands is dropped.
+//!
+//! Guarantees: anything outside the supported language (loops, branches, closures, calls,
+//! macros, patterns, unknown methods, parameter types it cannot read) is an error at its own
+//! span that says what is supported instead. A name whose binding failed is poisoned: uses of it
+//! are not reported again. Op names are resolved through `rules::lookup`, never spelled here.
+
+use std::collections::{HashMap, HashSet};
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::ToTokens;
+use syn::spanned::Spanned;
+use syn::{Expr, FnArg, GenericArgument, GenericParam, Pat, PathArguments, ReturnType, Stmt, Type};
+
+use crate::errors::Errors;
+use crate::ir::{Binding, Declared, Dim, Func, Operand, Param, ParamKind, Shape, Value, ValueKind};
+use crate::naming::Names;
+use crate::rules::{self, Form};
+
+/// `#[differentiable]` or `#[differentiable(wrt(a, b))]`.
+pub struct Args {
+    /// The inputs to differentiate, when named.
+    pub wrt: Option<Vec<syn::Ident>>,
+}
+
+impl syn::parse::Parse for Args {
+    fn parse(input: syn::parse::ParseStream) -> syn::Result<Self> {
+        let mut wrt = None;
+        while !input.is_empty() {
+            let key: syn::Ident = input.parse()?;
+            if key != "wrt" {
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!("unknown argument `{key}`\nhelp: the one argument is `wrt(…)`, the inputs to differentiate"),
+                ));
+            }
+            if wrt.is_some() {
+                return Err(syn::Error::new(key.span(), "`wrt` is given twice"));
+            }
+            let content;
+            syn::parenthesized!(content in input);
+            let names = content
+                .parse_terminated(<syn::Ident as syn::parse::Parse>::parse, syn::Token![,])?;
+            wrt = Some(names.into_iter().collect());
+            if !input.is_empty() {
+                input.parse::<syn::Token![,]>()?;
+            }
+        }
+        Ok(Args { wrt })
+    }
+}
+
+/// Lowers `item`. Returns `None` when the signature cannot be read (the errors say why); a body
+/// with errors still yields a [`Func`] (with the bindings that could be lowered), so that the
+/// shape stage can report independent mistakes in the same compile.
+pub fn parse(args: &Args, item: syn::ItemFn, errors: &mut Errors) -> Option<Func> {
+    let before = errors.is_empty();
+    check_signature_form(&item.sig, errors);
+    let dims: HashSet<String> = item
+        .sig
+        .generics
+        .params
+        .iter()
+        .filter_map(|p| match p {
+            GenericParam::Const(c) => Some(c.ident.to_string()),
+            _ => None,
+        })
+        .collect();
+    let type_params: HashSet<String> = item
+        .sig
+        .generics
+        .params
+        .iter()
+        .filter_map(|p| match p {
+            GenericParam::Type(t) => Some(t.ident.to_string()),
+            _ => None,
+        })
+        .collect();
+    let types = TypeReader {
+        dims: &dims,
+        type_params: &type_params,
+    };
+
+    let mut names = Names::new(idents_in(item.to_token_stream()));
+    let mut values = Vec::new();
+    let mut params = Vec::new();
+    let mut scope: HashMap<String, Option<Operand>> = HashMap::new();
+    let mut mat: Option<(TokenStream, Option<Type>)> = None;
+
+    for input in &item.sig.inputs {
+        let FnArg::Typed(typed) = input else {
+            errors.push(
+                input.span(),
+                "methods are not supported yet: `#[differentiable]` goes on a free function\nhelp: pass the model's matrices as parameters",
+            );
+            continue;
+        };
+        let Pat::Ident(pat) = &*typed.pat else {
+            errors.push(typed.pat.span(), "a parameter must be a plain name");
+            continue;
+        };
+        if let Some(m) = &pat.mutability {
+            errors.push(
+                m.span(),
+                "a differentiable function's parameters cannot be `mut`",
+            );
+            continue;
+        }
+        if pat.by_ref.is_some() || pat.subpat.is_some() {
+            errors.push(typed.pat.span(), "a parameter must be a plain name");
+            continue;
+        }
+        let Some((kind, by_ref)) = types.param(&typed.ty, &mut mat, errors) else {
+            continue;
+        };
+        let value = values.len();
+        values.push(Value {
+            name: pat.ident.clone(),
+            text: format!("`{}`", pat.ident),
+            kind: ValueKind::Param(params.len()),
+        });
+        scope.insert(pat.ident.to_string(), Some(Operand::Value(value)));
+        let differentiable = matches!(kind, ParamKind::Mat(..));
+        params.push(Param {
+            name: pat.ident.clone(),
+            kind,
+            by_ref,
+            differentiable,
+            value,
+        });
+    }
+
+    if let Some(wrt) = &args.wrt {
+        apply_wrt(wrt, &mut params, errors);
+    }
+
+    let ret_ty = match &item.sig.output {
+        ReturnType::Default => {
+            errors.push(
+                item.sig.ident.span(),
+                format!("`{}` must return the scalar it computes (the loss)\nhelp: add a return type: `-> f64`", item.sig.ident),
+            );
+            None
+        }
+        ReturnType::Type(_, ty) => types.ret(ty, errors),
+    };
+    let Some((mat_path, elem)) = mat else {
+        if before && errors.is_empty() {
+            errors.push(
+                item.sig.ident.span(),
+                "a differentiable function needs at least one `Mat` parameter to differentiate",
+            );
+        }
+        return None;
+    };
+    let ret_ty = ret_ty?;
+    check_return_elem(&ret_ty, elem.as_ref(), errors);
+    if !(before && errors.is_empty()) {
+        return None;
+    }
+
+    let mut lower = Lower {
+        types: &types,
+        values,
+        bindings: Vec::new(),
+        declared: Vec::new(),
+        scope,
+        seen: HashSet::new(),
+        names,
+        errors,
+    };
+    let output = lower.body(&item.block);
+    let Lower {
+        values,
+        bindings,
+        declared,
+        names: lowered_names,
+        ..
+    } = lower;
+    names = lowered_names;
+    Some(Func {
+        item,
+        params,
+        values,
+        bindings,
+        declared,
+        output,
+        mat_path,
+        elem,
+        ret_ty,
+        names,
+    })
+}
+
+fn check_signature_form(sig: &syn::Signature, errors: &mut Errors) {
+    if let Some(t) = &sig.asyncness {
+        errors.push(t.span(), "a differentiable function cannot be `async`");
+    }
+    if let Some(t) = &sig.constness {
+        errors.push(t.span(), "a differentiable function cannot be `const`");
+    }
+    if let Some(t) = &sig.unsafety {
+        errors.push(t.span(), "a differentiable function cannot be `unsafe`");
+    }
+    if let Some(t) = &sig.abi {
+        errors.push(
+            t.span(),
+            "a differentiable function cannot have an `extern` ABI",
+        );
+    }
+    if let Some(v) = &sig.variadic {
+        errors.push(v.span(), "a differentiable function cannot be variadic");
+    }
+    for p in &sig.generics.params {
+        if let GenericParam::Lifetime(l) = p {
+            errors.push(
+                l.span(),
+                "a differentiable function cannot have lifetime parameters",
+            );
+        }
+    }
+}
+
+fn apply_wrt(wrt: &[syn::Ident], params: &mut [Param], errors: &mut Errors) {
+    let mut named = HashSet::new();
+    for name in wrt {
+        if !named.insert(name.to_string()) {
+            errors.push(name.span(), format!("`{name}` is named twice in `wrt`"));
+            continue;
+        }
+        match params.iter().find(|p| p.name == *name) {
+            None => {
+                let list: Vec<String> = params
+                    .iter()
+                    .filter(|p| matches!(p.kind, ParamKind::Mat(..)))
+                    .map(|p| format!("`{}`", p.name))
+                    .collect();
+                errors.push(
+                    name.span(),
+                    format!(
+                        "`{name}` is not a parameter of this function\nhelp: the matrix parameters are {}",
+                        list.join(", ")
+                    ),
+                );
+            }
+            Some(p) if !matches!(p.kind, ParamKind::Mat(..)) => errors.push(
+                name.span(),
+                format!("`{name}` is a constant and has no gradient: only `Mat` parameters can be differentiated"),
+            ),
+            Some(_) => {}
+        }
+    }
+    for p in params {
+        p.differentiable =
+            matches!(p.kind, ParamKind::Mat(..)) && named.contains(&p.name.to_string());
+    }
+}
+
+fn check_return_elem(ret: &Type, elem: Option<&Type>, errors: &mut Errors) {
+    let found = ret.to_token_stream().to_string();
+    let expected = elem.map_or_else(|| "f64".to_owned(), |t| t.to_token_stream().to_string());
+    if found != expected {
+        errors.push(
+            ret.span(),
+            format!("the function returns `{found}`, but its matrices hold `{expected}`\nhelp: return `{expected}`"),
+        );
+    }
+}
+
+/// Every identifier in the user's tokens: generated names must avoid all of them.
+fn idents_in(tokens: TokenStream) -> Vec<String> {
+    let mut out = Vec::new();
+    for tt in tokens {
+        match tt {
+            TokenTree::Ident(i) => out.push(i.to_string()),
+            TokenTree::Group(g) => out.extend(idents_in(g.stream())),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Reads the types gradgen understands: `Mat<R, C[, T]>`, `Labels<N, C>`, scalars, with or
+/// without `&`.
+struct TypeReader<'a> {
+    dims: &'a HashSet<String>,
+    type_params: &'a HashSet<String>,
+}
+
+impl TypeReader<'_> {
+    /// A parameter's kind and whether it is taken by reference. Records the first `Mat` path and
+    /// element type in `mat`, and checks that every matrix has the same element type.
+    fn param(
+        &self,
+        ty: &Type,
+        mat: &mut Option<(TokenStream, Option<Type>)>,
+        errors: &mut Errors,
+    ) -> Option<(ParamKind, bool)> {
+        let (inner, by_ref) = match ty {
+            Type::Reference(r) => {
+                if let Some(m) = &r.mutability {
+                    errors.push(
+                        m.span(),
+                        "a differentiable function cannot take `&mut` parameters",
+                    );
+                    return None;
+                }
+                (&*r.elem, true)
+            }
+            other => (other, false),
+        };
+        let unsupported = || {
+            format!(
+                "gradgen cannot differentiate with respect to a `{}`\nhelp: parameters are `&Mat<R, C>` matrices, `&Labels<N, C>` labels, or scalars (`f64`, `f32`)",
+                ty.to_token_stream()
+            )
+        };
+        match self.named(inner, errors)? {
+            Named::Mat(r, c, elem, path) => {
+                match mat {
+                    None => *mat = Some((path, elem)),
+                    Some((_, first)) => {
+                        let show = |t: Option<&Type>| {
+                            t.map_or_else(|| "f64".to_owned(), |t| t.to_token_stream().to_string())
+                        };
+                        if show(first.as_ref()) != show(elem.as_ref()) {
+                            errors.push(
+                                inner.span(),
+                                format!(
+                                    "every matrix of a differentiable function must hold the same element type: this one holds `{}`, an earlier one `{}`",
+                                    show(elem.as_ref()),
+                                    show(first.as_ref())
+                                ),
+                            );
+                            return None;
+                        }
+                    }
+                }
+                Some((ParamKind::Mat(r, c), by_ref))
+            }
+            Named::Labels(n, c) => Some((ParamKind::Labels(n, c), by_ref)),
+            Named::Scalar if !by_ref => Some((ParamKind::Scalar, false)),
+            Named::Scalar | Named::Other => {
+                errors.push(ty.span(), unsupported());
+                None
+            }
+        }
+    }
+
+    /// The declared return type: a scalar.
+    fn ret(&self, ty: &Type, errors: &mut Errors) -> Option<Type> {
+        match self.named(ty, errors)? {
+            Named::Scalar => Some(ty.clone()),
+            Named::Mat(..) => {
+                errors.push(
+                    ty.span(),
+                    "a differentiable function returns a scalar (the loss); matrix outputs are not supported yet\nhelp: reduce the result to a scalar, e.g. with `.sum()` or `.mean()`",
+                );
+                None
+            }
+            Named::Labels(..) | Named::Other => {
+                errors.push(
+                    ty.span(),
+                    format!("gradgen differentiates functions that return a scalar (`f64` or `f32`), not `{}`", ty.to_token_stream()),
+                );
+                None
+            }
+        }
+    }
+
+    /// The shape a `let` annotation declares.
+    fn declared(&self, ty: &Type, errors: &mut Errors) -> Option<Shape> {
+        match self.named(ty, errors)? {
+            Named::Mat(r, c, ..) => Some(Shape::Mat(r, c)),
+            Named::Labels(n, c) => Some(Shape::Labels(n, c)),
+            Named::Scalar => Some(Shape::Scalar),
+            Named::Other => {
+                errors.push(
+                    ty.span(),
+                    format!("gradgen cannot read the type `{}`\nhelp: annotate with `Mat<R, C>` or a scalar type, or leave the type out", ty.to_token_stream()),
+                );
+                None
+            }
+        }
+    }
+
+    fn named(&self, ty: &Type, errors: &mut Errors) -> Option<Named> {
+        let Type::Path(tp) = ty else {
+            return Some(Named::Other);
+        };
+        if tp.qself.is_some() {
+            return Some(Named::Other);
+        }
+        let Some(last) = tp.path.segments.last() else {
+            return Some(Named::Other);
+        };
+        let name = last.ident.to_string();
+        let is_scalar = tp.path.segments.len() == 1
+            && matches!(last.arguments, PathArguments::None)
+            && (name == "f64" || name == "f32" || self.type_params.contains(&name));
+        if is_scalar {
+            return Some(Named::Scalar);
+        }
+        if name != "Mat" && name != "Labels" {
+            return Some(Named::Other);
+        }
+        let PathArguments::AngleBracketed(generic) = &last.arguments else {
+            errors.push(
+                last.ident.span(),
+                format!("`{name}` needs its dimensions: `{name}<R, C>`"),
+            );
+            return None;
+        };
+        let args: Vec<&GenericArgument> = generic.args.iter().collect();
+        let max = if name == "Mat" { 3 } else { 2 };
+        if args.len() < 2 || args.len() > max {
+            let expected = if name == "Mat" {
+                "`Mat<R, C>` or `Mat<R, C, f32>`"
+            } else {
+                "`Labels<N, C>`"
+            };
+            errors.push(
+                generic.span(),
+                format!("`{name}` takes two dimensions: {expected}"),
+            );
+            return None;
+        }
+        let r = self.dim(args[0], errors);
+        let c = self.dim(args[1], errors);
+        let elem = match args.get(2) {
+            Some(GenericArgument::Type(t)) => Some(t.clone()),
+            Some(other) => {
+                errors.push(other.span(), "the element type must be `f64` or `f32`");
+                return None;
+            }
+            None => None,
+        };
+        let (r, c) = (r?, c?);
+        if name == "Labels" {
+            return Some(Named::Labels(r, c));
+        }
+        let mut path = tp.path.clone();
+        if let Some(seg) = path.segments.last_mut() {
+            seg.arguments = PathArguments::None;
+        }
+        Some(Named::Mat(r, c, elem, path.to_token_stream()))
+    }
+
+    fn dim(&self, arg: &GenericArgument, errors: &mut Errors) -> Option<Dim> {
+        let bad = |errors: &mut Errors, span: Span| {
+            errors.push(
+                span,
+                "a dimension must be one of the function's const generic parameters or an integer literal",
+            );
+        };
+        match arg {
+            GenericArgument::Type(Type::Path(tp))
+                if tp.qself.is_none() && tp.path.get_ident().is_some() =>
+            {
+                let ident = tp.path.get_ident()?;
+                let name = ident.to_string();
+                if self.dims.contains(&name) {
+                    Some(Dim::Sym(name))
+                } else {
+                    errors.push(
+                        ident.span(),
+                        format!("unknown dimension `{name}`\nhelp: declare it as a const generic of the function: `const {name}: usize`"),
+                    );
+                    None
+                }
+            }
+            GenericArgument::Const(Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Int(i),
+                ..
+            })) => match i.base10_parse::<usize>() {
+                Ok(n) => Some(Dim::Lit(n)),
+                Err(e) => {
+                    errors.add(e);
+                    None
+                }
+            },
+            other => {
+                bad(errors, other.span());
+                None
+            }
+        }
+    }
+}
+
+enum Named {
+    Mat(Dim, Dim, Option<Type>, TokenStream),
+    Labels(Dim, Dim),
+    Scalar,
+    Other,
+}
+
+/// Lowers the body to bindings.
+struct Lower<'a, 'e> {
+    types: &'a TypeReader<'a>,
+    values: Vec<Value>,
+    bindings: Vec<Binding>,
+    declared: Vec<Declared>,
+    /// Each name in scope: its operand, or `None` when its binding failed (poisoned).
+    scope: HashMap<String, Option<Operand>>,
+    /// `let` names bound at least once (a second binding is a shadowing: a new SSA name).
+    seen: HashSet<String>,
+    names: Names,
+    errors: &'e mut Errors,
+}
+
+/// Failure of an expression that has already been reported (or that uses a poisoned name).
+struct Reported;
+
+impl Lower<'_, '_> {
+    fn body(&mut self, block: &syn::Block) -> Option<(Operand, Span)> {
+        let mut output = None;
+        let count = block.stmts.len();
+        for (i, stmt) in block.stmts.iter().enumerate() {
+            let last = i + 1 == count;
+            match stmt {
+                Stmt::Local(local) => self.local(local),
+                Stmt::Expr(expr, None) if last => {
+                    if let Some(msg) = unsupported_expr(expr) {
+                        self.errors.push(unsupported_span(expr), msg);
+                        continue;
+                    }
+                    let target = self.names.fresh("value", expr.span());
+                    if let Ok(op) = self.top(expr, target) {
+                        output = Some((op, expr.span()));
+                    }
+                }
+                Stmt::Expr(expr, _) => {
+                    let msg = unsupported_expr(expr).unwrap_or_else(|| {
+                        "a statement here has no effect: only `let` bindings and the final expression make up a differentiable function".to_owned()
+                    });
+                    self.errors.push(unsupported_span(expr), msg);
+                }
+                Stmt::Item(item) => self.errors.push(
+                    item.span(),
+                    "items cannot be declared inside a differentiable function\nhelp: declare them outside the function",
+                ),
+                Stmt::Macro(m) => self.errors.push(
+                    m.mac.path.span(),
+                    format!("gradgen cannot differentiate through the macro `{}!`\nhelp: write the computation as `let` bindings of matrix operations", m.mac.path.to_token_stream()),
+                ),
+            }
+        }
+        let ends_with_expr = matches!(block.stmts.last(), Some(Stmt::Expr(_, None)));
+        if !ends_with_expr {
+            let span = block
+                .stmts
+                .last()
+                .map_or(block.brace_token.span.close(), Spanned::span);
+            self.errors.push(
+                span,
+                "a differentiable function must end with the value it returns\nhelp: write the loss as the final expression, without `;`",
+            );
+        }
+        output
+    }
+
+    fn local(&mut self, local: &syn::Local) {
+        let (pat, annotation) = match &local.pat {
+            Pat::Type(pt) => (&*pt.pat, Some(&*pt.ty)),
+            other => (other, None),
+        };
+        let Pat::Ident(pi) = pat else {
+            self.errors.push(
+                pat.span(),
+                "gradgen supports `let` with a plain name only (no tuples, structs or wildcards)",
+            );
+            self.poison_pattern(pat);
+            return;
+        };
+        let name = pi.ident.to_string();
+        if let Some(m) = &pi.mutability {
+            self.errors.push(
+                m.span(),
+                format!("`let mut` is not supported: every value is computed once\nhelp: bind the updated value to a new name, or shadow it: `let {name} = …;`"),
+            );
+            self.scope.insert(name, None);
+            return;
+        }
+        if pi.by_ref.is_some() || pi.subpat.is_some() {
+            self.errors
+                .push(pat.span(), "gradgen supports `let` with a plain name only");
+            self.scope.insert(name, None);
+            return;
+        }
+        let Some(init) = &local.init else {
+            self.errors.push(
+                local.span(),
+                format!("`{name}` must be given its value where it is declared: `let {name} = …;`"),
+            );
+            self.scope.insert(name, None);
+            return;
+        };
+        if let Some((_, diverge)) = &init.diverge {
+            self.errors.push(
+                diverge.span(),
+                "`let … else` is not supported in a differentiable function",
+            );
+            self.scope.insert(name, None);
+            return;
+        }
+        let declared = annotation.and_then(|ty| {
+            self.types
+                .declared(ty, self.errors)
+                .map(|shape| (shape, ty.span()))
+        });
+        let first = self.seen.insert(name.clone());
+        let target = self.names.binding(&pi.ident, first);
+        let result = if let Some(msg) = unsupported_expr(&init.expr) {
+            self.errors.push(unsupported_span(&init.expr), msg);
+            Err(Reported)
+        } else {
+            self.top(&init.expr, target)
+        };
+        match result {
+            Ok(operand) => {
+                if let Some((shape, span)) = declared {
+                    self.declared.push(Declared {
+                        operand: operand.clone(),
+                        shape,
+                        span,
+                    });
+                }
+                self.scope.insert(name, Some(operand));
+            }
+            Err(Reported) => {
+                self.scope.insert(name, None);
+            }
+        }
+    }
+
+    fn poison_pattern(&mut self, pat: &Pat) {
+        for name in idents_in(pat.to_token_stream()) {
+            self.scope.insert(name, None);
+        }
+    }
+
+    /// Lowers the whole right-hand side of a `let` (or the final expression): its operation's
+    /// result is named `target`.
+    fn top(&mut self, expr: &Expr, target: syn::Ident) -> Result<Operand, Reported> {
+        self.expr(expr, Some(target))
+    }
+
+    fn expr(&mut self, expr: &Expr, target: Option<syn::Ident>) -> Result<Operand, Reported> {
+        match expr {
+            Expr::Paren(p) => self.expr(&p.expr, target),
+            Expr::Group(g) => self.expr(&g.expr, target),
+            Expr::Reference(r) => {
+                if let Some(m) = &r.mutability {
+                    self.errors.push(
+                        m.span(),
+                        "`&mut` is not supported: values are never modified",
+                    );
+                    return Err(Reported);
+                }
+                self.expr(&r.expr, target)
+            }
+            Expr::Lit(lit) => match &lit.lit {
+                syn::Lit::Float(_) | syn::Lit::Int(_) => Ok(Operand::Literal(lit.lit.clone())),
+                other => {
+                    self.errors.push(
+                        other.span(),
+                        "only numeric literals can take part in a differentiable computation",
+                    );
+                    Err(Reported)
+                }
+            },
+            Expr::Path(p) => self.path(p),
+            Expr::MethodCall(call) => self.method(call, target),
+            Expr::Binary(bin) => self.binary(bin, target),
+            Expr::Unary(un) => self.unary(un, target),
+            other => {
+                let msg = unsupported_expr(other).unwrap_or_else(|| {
+                    format!(
+                        "gradgen cannot differentiate `{}`\nhelp: a differentiable function is made of `let` bindings of matrix operations (methods such as `matmul`, operators `+ - * /`)",
+                        other.to_token_stream()
+                    )
+                });
+                self.errors.push(unsupported_span(other), msg);
+                Err(Reported)
+            }
+        }
+    }
+
+    fn path(&mut self, p: &syn::ExprPath) -> Result<Operand, Reported> {
+        let Some(ident) = p.path.get_ident().filter(|_| p.qself.is_none()) else {
+            self.errors.push(
+                p.span(),
+                format!("gradgen cannot use `{}` here: only the function's parameters and `let` names can be used", p.to_token_stream()),
+            );
+            return Err(Reported);
+        };
+        match self.scope.get(&ident.to_string()) {
+            Some(Some(op)) => Ok(op.clone()),
+            Some(None) => Err(Reported),
+            None => {
+                self.errors.push(
+                    ident.span(),
+                    format!("cannot find value `{ident}` in this function"),
+                );
+                Err(Reported)
+            }
+        }
+    }
+
+    fn method(
+        &mut self,
+        call: &syn::ExprMethodCall,
+        target: Option<syn::Ident>,
+    ) -> Result<Operand, Reported> {
+        let method = call.method.to_string();
+        let Some(rule) = rules::lookup_method(&method) else {
+            self.errors
+                .push(call.method.span(), unknown_method(&method));
+            // The operands may hold independent mistakes: report them too.
+            let _ = self.expr(&call.receiver, None);
+            for arg in &call.args {
+                let _ = self.expr(arg, None);
+            }
+            return Err(Reported);
+        };
+        if let Some(tf) = &call.turbofish {
+            self.errors.push(
+                tf.span(),
+                format!("`{method}` takes no generic arguments: shapes are inferred"),
+            );
+            return Err(Reported);
+        }
+        let Form::Method { args: arity } = rule.form else {
+            return Err(Reported);
+        };
+        if call.args.len() != arity {
+            let plural = |n: usize| if n == 1 { "argument" } else { "arguments" };
+            self.errors.push(
+                call.method.span(),
+                format!(
+                    "`{method}` takes {arity} {} but {} {} supplied\nhelp: {}",
+                    plural(arity),
+                    call.args.len(),
+                    if call.args.len() == 1 { "was" } else { "were" },
+                    rule.usage
+                ),
+            );
+            return Err(Reported);
+        }
+        let mut exprs = vec![&*call.receiver];
+        exprs.extend(call.args.iter());
+        let operands = self.operands(&exprs)?;
+        Ok(self.bind(
+            rule,
+            operands,
+            &exprs,
+            call.span(),
+            call.method.span(),
+            target,
+        ))
+    }
+
+    fn binary(
+        &mut self,
+        bin: &syn::ExprBinary,
+        target: Option<syn::Ident>,
+    ) -> Result<Operand, Reported> {
+        let symbol = bin.op.to_token_stream().to_string();
+        let Some(rule) = rules::lookup_operator(&symbol, 2) else {
+            let msg = if symbol.ends_with('=')
+                && !matches!(symbol.as_str(), "==" | "!=" | "<=" | ">=")
+            {
+                format!("compound assignment `{symbol}` is not supported: every value is computed once\nhelp: bind the result to a new name: `let x = x {} y;`", symbol.trim_end_matches('='))
+            } else {
+                format!("gradgen cannot differentiate the operator `{symbol}`\nhelp: the supported operators are `+`, `-`, `*`, `/` and unary `-`")
+            };
+            self.errors.push(bin.op.span(), msg);
+            return Err(Reported);
+        };
+        let exprs = [&*bin.left, &*bin.right];
+        let operands = self.operands(&exprs)?;
+        Ok(self.bind(rule, operands, &exprs, bin.span(), bin.op.span(), target))
+    }
+
+    fn unary(
+        &mut self,
+        un: &syn::ExprUnary,
+        target: Option<syn::Ident>,
+    ) -> Result<Operand, Reported> {
+        let symbol = un.op.to_token_stream().to_string();
+        let Some(rule) = rules::lookup_operator(&symbol, 1) else {
+            self.errors.push(
+                un.op.span(),
+                format!("gradgen cannot differentiate the operator `{symbol}`\nhelp: the supported operators are `+`, `-`, `*`, `/` and unary `-`"),
+            );
+            return Err(Reported);
+        };
+        let exprs = [&*un.expr];
+        let operands = self.operands(&exprs)?;
+        Ok(self.bind(rule, operands, &exprs, un.span(), un.op.span(), target))
+    }
+
+    /// Lowers every operand, reporting the mistakes of all of them.
+    fn operands(&mut self, exprs: &[&Expr]) -> Result<Vec<Operand>, Reported> {
+        let lowered: Vec<_> = exprs.iter().map(|e| self.expr(e, None)).collect();
+        lowered.into_iter().collect()
+    }
+
+    fn bind(
+        &mut self,
+        rule: &'static rules::Rule,
+        args: Vec<Operand>,
+        exprs: &[&Expr],
+        span: Span,
+        op_span: Span,
+        target: Option<syn::Ident>,
+    ) -> Operand {
+        let recv = match (&rule.form, args.first()) {
+            (Form::Method { .. }, Some(Operand::Value(v))) => Some(self.values[*v].name.clone()),
+            _ => None,
+        };
+        let name =
+            target.unwrap_or_else(|| self.names.intermediate(rule.temp, recv.as_ref(), span));
+        let value = self.values.len();
+        let text = format!("`{}`", rebuild(exprs, rule));
+        self.values.push(Value {
+            name,
+            text,
+            kind: ValueKind::Binding,
+        });
+        self.bindings.push(Binding {
+            out: value,
+            rule,
+            args,
+            span,
+            op_span,
+            arg_spans: exprs.iter().map(|e| e.span()).collect(),
+        });
+        Operand::Value(value)
+    }
+}
+
+/// The user's expression for a binding, reassembled for messages.
+fn rebuild(exprs: &[&Expr], rule: &rules::Rule) -> String {
+    let parts: Vec<String> = exprs.iter().map(|e| show(e)).collect();
+    match rule.form {
+        Form::Method { .. } => format!("{}.{}({})", parts[0], rule.name, parts[1..].join(", ")),
+        Form::Operator { arity: 2 } => format!("{} {} {}", parts[0], rule.name, parts[1]),
+        Form::Operator { .. } => format!("{}{}", rule.name, parts[0]),
+    }
+}
+
+/// Renders the supported subset of expressions as the user would write them.
+fn show(expr: &Expr) -> String {
+    match expr {
+        Expr::Paren(p) => format!("({})", show(&p.expr)),
+        Expr::Group(g) => show(&g.expr),
+        Expr::Reference(r) => format!("&{}", show(&r.expr)),
+        Expr::Lit(l) => crate::ir::lit_text(&l.lit),
+        Expr::Path(p) => p.to_token_stream().to_string().replace(' ', ""),
+        Expr::MethodCall(m) => {
+            let args: Vec<String> = m.args.iter().map(show).collect();
+            format!("{}.{}({})", show(&m.receiver), m.method, args.join(", "))
+        }
+        Expr::Binary(b) => format!(
+            "{} {} {}",
+            show(&b.left),
+            b.op.to_token_stream(),
+            show(&b.right)
+        ),
+        Expr::Unary(u) => format!("{}{}", u.op.to_token_stream(), show(&u.expr)),
+        other => other.to_token_stream().to_string(),
+    }
+}
+
+fn unknown_method(method: &str) -> String {
+    let mut msg = format!("`{method}` is not an operation gradgen can differentiate");
+    match rules::closest_method(method) {
+        Some(close) => msg.push_str(&format!("\nhelp: did you mean `{close}`?")),
+        None => msg.push_str(&format!(
+            "\nhelp: the supported methods are {}",
+            rules::method_names()
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+    msg
+}
+
+/// The message for syntax that is never supported, with what to write instead.
+fn unsupported_expr(expr: &Expr) -> Option<String> {
+    let instead =
+        "help: write the computation as a sequence of `let` bindings of matrix operations";
+    let msg = match expr {
+        Expr::ForLoop(_) => format!("gradgen cannot differentiate a `for` loop\n{instead}; a loop over rows or columns is usually a reduction such as `row_sums()` or `col_sums()`"),
+        Expr::While(_) => format!("gradgen cannot differentiate a `while` loop\n{instead}"),
+        Expr::Loop(_) => format!("gradgen cannot differentiate a `loop`\n{instead}"),
+        Expr::If(_) => format!("gradgen cannot differentiate `if`: the backward pass would depend on the branch taken\n{instead}; an elementwise choice such as `relu` is an operation"),
+        Expr::Match(_) => format!("gradgen cannot differentiate `match`: the backward pass would depend on the arm taken\n{instead}"),
+        Expr::Closure(_) => format!("gradgen cannot differentiate a closure\n{instead}"),
+        Expr::Return(_) => "`return` is not supported: the function's value is its final expression\nhelp: remove `return` and the `;`".to_owned(),
+        Expr::Assign(_) => "assignment is not supported: every value is computed once\nhelp: bind the new value to a new name, or shadow the old one: `let x = …;`".to_owned(),
+        Expr::Macro(m) => format!("gradgen cannot differentiate through the macro `{}!`\n{instead}", m.mac.path.to_token_stream()),
+        Expr::Call(c) => format!(
+            "gradgen cannot differentiate a call to `{}`: calls to functions are not supported yet\nhelp: write the function's operations inline, as `let` bindings",
+            c.func.to_token_stream().to_string().replace(' ', "")
+        ),
+        Expr::Block(_) | Expr::Unsafe(_) => format!("blocks are not supported in a differentiable function\n{instead}"),
+        Expr::Field(f) => format!("gradgen cannot read the field `{}`: only parameters and `let` names can be used", f.member.to_token_stream()),
+        Expr::Index(_) => "indexing is not supported: it would differentiate one entry at a time\nhelp: use `pick(&labels)` to take one entry per row".to_owned(),
+        Expr::Tuple(_) | Expr::Array(_) | Expr::Struct(_) | Expr::Repeat(_) => format!("gradgen cannot differentiate a compound value\n{instead}"),
+        Expr::Cast(_) => "casts are not supported in a differentiable function".to_owned(),
+        Expr::Try(_) => "`?` is not supported in a differentiable function".to_owned(),
+        Expr::Async(_) | Expr::Await(_) => "async code is not supported in a differentiable function".to_owned(),
+        Expr::Range(_) => "ranges are not supported in a differentiable function".to_owned(),
+        Expr::Let(_) | Expr::Break(_) | Expr::Continue(_) | Expr::Yield(_) | Expr::TryBlock(_) | Expr::Const(_) | Expr::Infer(_) => {
+            format!("this expression is not supported in a differentiable function\n{instead}")
+        }
+        _ => return None,
+    };
+    Some(msg)
+}
+
+/// The smallest span that names an unsupported construct: its keyword, where it has one.
+fn unsupported_span(expr: &Expr) -> Span {
+    match expr {
+        Expr::ForLoop(f) => f.for_token.span,
+        Expr::While(w) => w.while_token.span,
+        Expr::Loop(l) => l.loop_token.span,
+        Expr::If(i) => i.if_token.span,
+        Expr::Match(m) => m.match_token.span,
+        Expr::Return(r) => r.return_token.span,
+        Expr::Closure(c) => c.or1_token.span,
+        Expr::Macro(m) => m.mac.path.span(),
+        Expr::Call(c) => c.func.span(),
+        _ => expr.span(),
+    }
+}

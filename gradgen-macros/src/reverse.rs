@@ -1,0 +1,307 @@
+//! Stage 4 — reverse: activity analysis and the reverse sweep.
+//!
+//! Input: a [`Func`] whose shapes are all known. Output: a [`Plan`]: which forward bindings the
+//! backward recomputes, and the backward steps, in order.
+//!
+//! Guarantees:
+//! - Activity: only values that depend on a differentiable input *and* that the output depends
+//!   on get a gradient; labels, scalar parameters, literals and anything that does not reach the
+//!   output cost no backward work.
+//! - The sweep visits the bindings in reverse, seeds the output's gradient with `d_out`, and asks
+//!   the rule table for each active operand's contribution. A value used more than once receives
+//!   one contribution per use: the first initialises its gradient (moved in, never added to a
+//!   zero matrix), later ones are added in place.
+//! - A gradient is consumed only by the binding that produced its value, so after that binding
+//!   it is dead: its last use moves it (reusing its buffer) instead of copying it.
+
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
+use crate::ir::{Func, Operand, Shape, ValueKind};
+use crate::rules::{Contrib, Vjp};
+
+/// One statement of the backward part.
+pub enum Step {
+    /// `let [mut] d_v: Shape = expr;`
+    Init {
+        grad: Ident,
+        shape: Shape,
+        mutable: bool,
+        expr: TokenStream,
+        doc: String,
+    },
+    /// `d_v += expr;` or `d_v -= expr;`
+    Add {
+        grad: Ident,
+        negate: bool,
+        expr: TokenStream,
+        doc: String,
+    },
+    /// `d_v.method(args);`: a contribution added in place.
+    InPlace {
+        grad: Ident,
+        method: Ident,
+        args: TokenStream,
+        doc: String,
+    },
+}
+
+/// What the backward function computes.
+pub struct Plan {
+    /// The bindings whose values the output depends on, in order: the forward part.
+    pub forward: Vec<usize>,
+    /// The gradient steps, in order, each after the binding whose contributions it holds.
+    pub steps: Vec<(usize, Vec<Step>)>,
+    /// The gradient variable of each value that has one, indexed like [`Func::values`].
+    pub grads: Vec<Option<Ident>>,
+    /// The backward function's seed parameter.
+    pub d_out: Ident,
+    /// Whether anything is differentiated at all (otherwise `d_out` is unused).
+    pub uses_d_out: bool,
+}
+
+/// Plans the backward pass. `shapes` must be complete (the shape stage reported no error).
+pub fn plan(func: &mut Func, shapes: &[Shape]) -> Plan {
+    let n = func.values.len();
+    let value_of = |op: &Operand| Func::value_of(op);
+
+    // Forward: which values vary with a differentiable input.
+    let mut varied = vec![false; n];
+    for (v, value) in func.values.iter().enumerate() {
+        if let ValueKind::Param(p) = value.kind {
+            varied[v] = func.params[p].differentiable;
+        }
+    }
+    for b in &func.bindings {
+        varied[b.out] = b.args.iter().filter_map(value_of).any(|a| varied[a]);
+    }
+    // Backward: which values the output depends on.
+    let mut useful = vec![false; n];
+    let output = func.output.as_ref().and_then(|(op, _)| value_of(op));
+    if let Some(o) = output {
+        useful[o] = true;
+    }
+    for b in func.bindings.iter().rev() {
+        if useful[b.out] {
+            for a in b.args.iter().filter_map(value_of) {
+                useful[a] = true;
+            }
+        }
+    }
+    let active: Vec<bool> = (0..n).map(|v| varied[v] && useful[v]).collect();
+
+    let d_out = func.names.fresh("d_out", proc_macro2::Span::call_site());
+    let mut grads: Vec<Option<Ident>> = vec![None; n];
+    let mut uses_d_out = false;
+    if let Some(o) = output.filter(|&o| active[o]) {
+        grads[o] = Some(d_out.clone());
+        uses_d_out = true;
+    }
+
+    let forward: Vec<usize> = (0..func.bindings.len())
+        .filter(|&i| useful[func.bindings[i].out])
+        .collect();
+
+    let mut steps = Vec::new();
+    for bi in (0..func.bindings.len()).rev() {
+        let b = &func.bindings[bi];
+        if !active[b.out] {
+            continue;
+        }
+        let Some(g) = grads[b.out].clone() else {
+            continue;
+        };
+        let out_shape = &shapes[b.out];
+        let scalar_grad = *out_shape == Shape::Scalar;
+        let active_args: Vec<usize> = (0..b.args.len())
+            .filter(|&i| value_of(&b.args[i]).is_some_and(|v| active[v]))
+            .collect();
+        let arg_shapes: Vec<Shape> = b
+            .args
+            .iter()
+            .map(|a| match a {
+                Operand::Value(v) => shapes[*v].clone(),
+                Operand::Literal(_) => Shape::Scalar,
+            })
+            .collect();
+        let args: Vec<TokenStream> = b.args.iter().map(|a| by_ref(func, a, shapes)).collect();
+        let recvs: Vec<TokenStream> = b.args.iter().map(|a| receiver(func, a)).collect();
+        let texts: Vec<String> = b.args.iter().map(|a| derivation_name(func, a)).collect();
+        let out_name = &func.values[b.out].name;
+        let g_ref = if scalar_grad { quote!(#g) } else { quote!(&#g) };
+        let g_take = if active_args.len() == 1 || scalar_grad {
+            quote!(#g)
+        } else {
+            g_ref.clone()
+        };
+        let vjp = Vjp {
+            shapes: &arg_shapes,
+            args: &args,
+            recvs: &recvs,
+            texts: &texts,
+            out: by_ref(func, &Operand::Value(b.out), shapes),
+            out_text: out_name.to_string(),
+            g: g_ref.clone(),
+            g_recv: quote!(#g),
+            g_take,
+            g_text: g.to_string(),
+            mat: func.mat_path.clone(),
+        };
+        // Fresh expressions first, then negated pass-throughs (which allocate anyway), then plain
+        // ones, so that the last statement can move the incoming gradient instead of copying it.
+        let mut contribs: Vec<(usize, Contrib)> = active_args
+            .iter()
+            .map(|&i| (i, (b.rule.vjp)(&vjp, i)))
+            .collect();
+        contribs.sort_by_key(|(_, c)| match c {
+            Contrib::Expr { .. } => 0,
+            Contrib::Pass { negate: true } => 1,
+            Contrib::Pass { negate: false } => 2,
+        });
+
+        let mut local = Vec::new();
+        let count = contribs.len();
+        for (k, (i, contrib)) in contribs.into_iter().enumerate() {
+            let last = k + 1 == count;
+            let Some(target_value) = value_of(&b.args[i]) else {
+                continue;
+            };
+            let target_shape = shapes[target_value].clone();
+            let first = grads[target_value].is_none();
+            let target = match &grads[target_value] {
+                Some(t) => t.clone(),
+                None => {
+                    let t = func.names.gradient(&func.values[target_value].name);
+                    grads[target_value] = Some(t.clone());
+                    t
+                }
+            };
+            let op = if first { "=" } else { "+=" };
+            match contrib {
+                Contrib::Pass { negate } => {
+                    let sign = if negate { "−" } else { "" };
+                    let doc = format!("{target} {op} {sign}{g}");
+                    if first {
+                        let moved = if scalar_grad || last {
+                            quote!(#g)
+                        } else {
+                            quote!(#g.clone())
+                        };
+                        let expr = match (negate, scalar_grad || last) {
+                            (false, _) => moved,
+                            (true, true) => quote!(-#g),
+                            (true, false) => quote!(-&#g),
+                        };
+                        local.push(Step::Init {
+                            grad: target,
+                            shape: target_shape,
+                            mutable: false,
+                            expr,
+                            doc,
+                        });
+                    } else {
+                        local.push(Step::Add {
+                            grad: target,
+                            negate,
+                            expr: g_ref.clone(),
+                            doc,
+                        });
+                    }
+                }
+                Contrib::Expr {
+                    fresh,
+                    in_place,
+                    text,
+                } => {
+                    let doc = format!("{target} {op} {text}");
+                    if first {
+                        local.push(Step::Init {
+                            grad: target,
+                            shape: target_shape,
+                            mutable: false,
+                            expr: fresh,
+                            doc,
+                        });
+                    } else if let Some((method, args)) = in_place {
+                        local.push(Step::InPlace {
+                            grad: target,
+                            method,
+                            args,
+                            doc,
+                        });
+                    } else {
+                        local.push(Step::Add {
+                            grad: target,
+                            negate: false,
+                            expr: fresh,
+                            doc,
+                        });
+                    }
+                }
+            }
+        }
+        steps.push((bi, local));
+    }
+
+    // A gradient that receives more than one contribution is declared `mut`.
+    let accumulated: Vec<String> = steps
+        .iter()
+        .flat_map(|(_, s)| s.iter())
+        .filter_map(|s| match s {
+            Step::Add { grad, .. } | Step::InPlace { grad, .. } => Some(grad.to_string()),
+            Step::Init { .. } => None,
+        })
+        .collect();
+    for step in steps.iter_mut().flat_map(|(_, s)| s.iter_mut()) {
+        if let Step::Init { grad, mutable, .. } = step {
+            *mutable = accumulated.contains(&grad.to_string());
+        }
+    }
+
+    Plan {
+        forward,
+        steps,
+        grads,
+        d_out,
+        uses_d_out,
+    }
+}
+
+/// An operand by reference: `&h` for an owned matrix, a `&Mat` parameter as it is, a scalar or
+/// a literal by value.
+pub fn by_ref(func: &Func, op: &Operand, shapes: &[Shape]) -> TokenStream {
+    match op {
+        Operand::Literal(lit) => quote!(#lit),
+        Operand::Value(v) => {
+            let name = &func.values[*v].name;
+            let is_ref_param = match func.values[*v].kind {
+                ValueKind::Param(p) => func.params[p].by_ref,
+                ValueKind::Binding => false,
+            };
+            if is_ref_param || shapes[*v] == Shape::Scalar {
+                quote!(#name)
+            } else {
+                quote!(&#name)
+            }
+        }
+    }
+}
+
+/// An operand as a method receiver: its name (auto-ref does the rest).
+pub fn receiver(func: &Func, op: &Operand) -> TokenStream {
+    match op {
+        Operand::Literal(lit) => quote!(#lit),
+        Operand::Value(v) => {
+            let name = &func.values[*v].name;
+            quote!(#name)
+        }
+    }
+}
+
+/// How the derivation text names an operand.
+fn derivation_name(func: &Func, op: &Operand) -> String {
+    match op {
+        Operand::Literal(lit) => crate::ir::lit_text(lit),
+        Operand::Value(v) => func.values[*v].name.to_string(),
+    }
+}

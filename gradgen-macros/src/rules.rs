@@ -1,0 +1,582 @@
+//! Stage 3 — rules: the derivative table, the only place that knows op names.
+//!
+//! Input: an op's operands, as shapes (for the shape stage) or as tokens (for the reverse stage).
+//! Output: per op, its shape rule (the result's shape, or a [`Mismatch`] in the user's symbols
+//! with the fix where one exists) and its vector-Jacobian product: how the gradient of the
+//! result becomes a contribution to the gradient of each operand, as a Rust expression over
+//! the runtime's typed operations.
+//!
+//! Guarantees: every [`Rule`] here has a runtime method or operator of the same name, a row in
+//! the README's op table and a finite-difference test (`tests/ops.rs`). A VJP only reads the
+//! operands and the forward result (which the backward keeps), so forward values are reused,
+//! never recomputed; it moves the incoming gradient (reusing its buffer) when it is that
+//! gradient's only use.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
+
+use crate::ir::{Dim, Shape};
+
+/// How an op is written.
+pub enum Form {
+    /// `receiver.name(args…)` with this many arguments after the receiver.
+    Method { args: usize },
+    /// An operator with this many operands (`a + b`, `-a`).
+    Operator { arity: usize },
+}
+
+/// One differentiable operation.
+pub struct Rule {
+    /// The method name, or the operator's symbol.
+    pub name: &'static str,
+    pub form: Form,
+    /// The base name of an intermediate that holds this op's result (`score_exp`).
+    pub temp: &'static str,
+    /// How it is called and what it computes, for help messages.
+    pub usage: &'static str,
+    /// The result's shape from the operands' shapes.
+    pub shape: fn(&ShapeArgs) -> Result<Shape, Mismatch>,
+    /// The forward step for the derivation text; `{0}`, `{1}` stand for the operands.
+    pub show: &'static str,
+    /// The contribution of the result's gradient to the gradient of operand `i`.
+    pub vjp: fn(&Vjp, usize) -> Contrib,
+}
+
+/// The operands of an op, for its shape rule.
+pub struct ShapeArgs<'a> {
+    pub shapes: &'a [Shape],
+    /// How each operand reads in the user's code (`w`, `score.exp()`), without backticks.
+    pub texts: &'a [String],
+}
+
+/// A shape rule that does not hold.
+pub struct Mismatch {
+    /// Where to point: an operand, or the operator / method name.
+    pub at: At,
+    pub message: String,
+}
+
+pub enum At {
+    /// The operator or method name.
+    Op,
+    /// The operand at this index (the receiver is 0).
+    Arg(usize),
+}
+
+/// The tokens a VJP is written with.
+pub struct Vjp<'a> {
+    pub shapes: &'a [Shape],
+    /// Each operand by reference (`&h`, a `&Mat` parameter as is, a scalar by value).
+    pub args: &'a [TokenStream],
+    /// Each operand as a method receiver (`h`).
+    pub recvs: &'a [TokenStream],
+    /// Each operand as the derivation text names it.
+    pub texts: &'a [String],
+    /// The forward result, by reference.
+    pub out: TokenStream,
+    pub out_text: String,
+    /// The incoming gradient by reference (`&d_h`; a scalar by value).
+    pub g: TokenStream,
+    /// The incoming gradient as a method receiver (`d_h`).
+    pub g_recv: TokenStream,
+    /// The incoming gradient by value when this contribution is its only use (its buffer is
+    /// reused), by reference otherwise.
+    pub g_take: TokenStream,
+    pub g_text: String,
+    /// The user's path to `Mat`.
+    pub mat: TokenStream,
+}
+
+impl Vjp<'_> {
+    fn dim(&self, arg: usize, which: usize) -> TokenStream {
+        match &self.shapes[arg] {
+            Shape::Mat(r, c) => dim_tokens(if which == 0 { r } else { c }),
+            _ => quote!(_),
+        }
+    }
+}
+
+/// The tokens of a dimension, as a const generic argument.
+pub fn dim_tokens(d: &Dim) -> TokenStream {
+    match d {
+        Dim::Sym(s) => {
+            let ident = Ident::new(s, Span::call_site());
+            quote!(#ident)
+        }
+        Dim::Lit(n) => {
+            let lit = proc_macro2::Literal::usize_unsuffixed(*n);
+            quote!(#lit)
+        }
+    }
+}
+
+/// A contribution to an operand's gradient.
+pub enum Contrib {
+    /// The incoming gradient itself (`+`), or its negation (`−`): moved, not copied, when it can be.
+    Pass { negate: bool },
+    /// A new value. `in_place`, when given, adds the same contribution into an existing gradient
+    /// without building it first (`d.scatter_add(y, &g)`).
+    Expr {
+        fresh: TokenStream,
+        in_place: Option<(Ident, TokenStream)>,
+        /// The contribution as the derivation shows it.
+        text: String,
+    },
+}
+
+fn expr(fresh: TokenStream, text: String) -> Contrib {
+    Contrib::Expr {
+        fresh,
+        in_place: None,
+        text,
+    }
+}
+
+/// The table.
+pub static RULES: &[Rule] = &[
+    Rule {
+        name: "+",
+        form: Form::Operator { arity: 2 },
+        temp: "sum",
+        usage: "`a + b` adds two matrices of the same shape, or two scalars",
+        shape: |a| elementwise(a, "+"),
+        show: "{0} + {1}",
+        vjp: |_, _| Contrib::Pass { negate: false },
+    },
+    Rule {
+        name: "-",
+        form: Form::Operator { arity: 2 },
+        temp: "diff",
+        usage: "`a - b` subtracts two matrices of the same shape, or two scalars",
+        shape: |a| elementwise(a, "-"),
+        show: "{0} − {1}",
+        vjp: |_, i| Contrib::Pass { negate: i == 1 },
+    },
+    Rule {
+        name: "*",
+        form: Form::Operator { arity: 2 },
+        temp: "prod",
+        usage: "`a * b` multiplies entrywise two matrices of the same shape, a matrix by a scalar, or two scalars",
+        shape: |a| elementwise(a, "*"),
+        show: "{0} ∘ {1}",
+        vjp: |v, i| {
+            let (other, this) = (1 - i, i);
+            let (g, g_recv, g_take) = (&v.g, &v.g_recv, &v.g_take);
+            let o = &v.args[other];
+            match (&v.shapes[this], &v.shapes[other]) {
+                // The gradient of a scalar factor of a matrix sums over the matrix's entries.
+                (Shape::Scalar, Shape::Mat(..)) => expr(
+                    quote!(#g_recv.inner(#o)),
+                    format!("Σ {} ∘ {}", v.g_text, v.texts[other]),
+                ),
+                (Shape::Mat(..), _) => expr(quote!(#g_take * #o), format!("{} ∘ {}", v.g_text, v.texts[other])),
+                _ => expr(quote!(#g * #o), format!("{} · {}", v.g_text, v.texts[other])),
+            }
+        },
+    },
+    Rule {
+        name: "/",
+        form: Form::Operator { arity: 2 },
+        temp: "quot",
+        usage: "`a / b` divides entrywise two matrices of the same shape, a matrix by a scalar, or two scalars",
+        shape: |a| elementwise(a, "/"),
+        show: "{0} / {1}",
+        vjp: |v, i| {
+            let (g, g_recv, g_take, out) = (&v.g, &v.g_recv, &v.g_take, &v.out);
+            let b = &v.args[1];
+            if i == 0 {
+                return expr(quote!(#g_take / #b), format!("{} / {}", v.g_text, v.texts[1]));
+            }
+            // d(a/b)/db = −(a/b)/b: the forward result is reused.
+            let text = format!("−{} ∘ {} / {}", v.g_text, v.out_text, v.texts[1]);
+            match (&v.shapes[0], &v.shapes[1]) {
+                (Shape::Mat(..), Shape::Mat(..)) => expr(quote!(-(#g * #out) / #b), text),
+                (Shape::Mat(..), _) => expr(quote!(-#g_recv.inner(#out) / #b), text),
+                _ => expr(quote!(-#g * #out / #b), text),
+            }
+        },
+    },
+    Rule {
+        name: "-",
+        form: Form::Operator { arity: 1 },
+        temp: "neg",
+        usage: "`-a` negates a matrix or a scalar",
+        shape: |a| match &a.shapes[0] {
+            Shape::Labels(..) => Err(labels_are_not_numbers(a, 0, "-")),
+            s => Ok(s.clone()),
+        },
+        show: "−{0}",
+        vjp: |_, _| Contrib::Pass { negate: true },
+    },
+    Rule {
+        name: "matmul",
+        form: Form::Method { args: 1 },
+        temp: "matmul",
+        usage: "`a.matmul(&b)` is the matrix product: [R × K] · [K × C] = [R × C]",
+        shape: matmul_shape,
+        show: "{0} · {1}",
+        vjp: |v, i| {
+            let (g, g_recv) = (&v.g, &v.g_recv);
+            if i == 0 {
+                let b = &v.args[1];
+                expr(quote!(#g_recv.matmul_t(#b)), format!("{} · {}ᵀ", v.g_text, v.texts[1]))
+            } else {
+                let a = &v.recvs[0];
+                expr(quote!(#a.t_matmul(#g)), format!("{}ᵀ · {}", v.texts[0], v.g_text))
+            }
+        },
+    },
+    Rule {
+        name: "t",
+        form: Form::Method { args: 0 },
+        temp: "t",
+        usage: "`a.t()` is the transpose: [R × C] → [C × R]",
+        shape: |a| {
+            let (r, c) = mat(a, 0, "t")?;
+            Ok(Shape::Mat(c, r))
+        },
+        show: "{0}ᵀ",
+        vjp: |v, _| {
+            // The gradient's only use (one operand): transpose its buffer in place, no copy.
+            let g = &v.g_recv;
+            expr(quote!(#g.into_t()), format!("{}ᵀ", v.g_text))
+        },
+    },
+    Rule {
+        name: "add_row",
+        form: Form::Method { args: 1 },
+        temp: "plus_row",
+        usage: "`a.add_row(&b)` adds the [1 × C] row `b` to every row of the [R × C] matrix `a`",
+        shape: add_row_shape,
+        show: "{0} + {1}   ({1} broadcast over rows)",
+        vjp: |v, i| {
+            if i == 0 {
+                return Contrib::Pass { negate: false };
+            }
+            let g = &v.g_recv;
+            expr(quote!(#g.col_sums()), format!("Σ_rows {}   (broadcast → sum)", v.g_text))
+        },
+    },
+    Rule {
+        name: "exp",
+        form: Form::Method { args: 0 },
+        temp: "exp",
+        usage: "`a.exp()` is eᵃ entrywise",
+        shape: |a| mat(a, 0, "exp").map(|(r, c)| Shape::Mat(r, c)),
+        show: "exp({0})",
+        vjp: |v, _| {
+            let (g, out) = (&v.g_take, &v.out);
+            expr(quote!(#g * #out), format!("{} ∘ {}   (reuses exp)", v.g_text, v.out_text))
+        },
+    },
+    Rule {
+        name: "ln",
+        form: Form::Method { args: 0 },
+        temp: "ln",
+        usage: "`a.ln()` is the natural logarithm entrywise",
+        shape: |a| mat(a, 0, "ln").map(|(r, c)| Shape::Mat(r, c)),
+        show: "ln({0})",
+        vjp: |v, _| {
+            let (g, a) = (&v.g_take, &v.args[0]);
+            expr(quote!(#g / #a), format!("{} / {}", v.g_text, v.texts[0]))
+        },
+    },
+    Rule {
+        name: "row_sums",
+        form: Form::Method { args: 0 },
+        temp: "row_sums",
+        usage: "`a.row_sums()` sums each row: [R × C] → [R × 1]",
+        shape: |a| mat(a, 0, "row_sums").map(|(r, _)| Shape::Mat(r, Dim::Lit(1))),
+        show: "Σ_cols {0}",
+        vjp: |v, _| {
+            let (g, c) = (&v.g_recv, v.dim(0, 1));
+            expr(
+                quote!(#g.broadcast_cols::<#c>()),
+                format!("{} repeated over the columns   (sum → broadcast)", v.g_text),
+            )
+        },
+    },
+    Rule {
+        name: "col_sums",
+        form: Form::Method { args: 0 },
+        temp: "col_sums",
+        usage: "`a.col_sums()` sums each column: [R × C] → [1 × C]",
+        shape: |a| mat(a, 0, "col_sums").map(|(_, c)| Shape::Mat(Dim::Lit(1), c)),
+        show: "Σ_rows {0}",
+        vjp: |v, _| {
+            let (g, r) = (&v.g_recv, v.dim(0, 0));
+            expr(
+                quote!(#g.broadcast_rows::<#r>()),
+                format!("{} repeated over the rows   (sum → broadcast)", v.g_text),
+            )
+        },
+    },
+    Rule {
+        name: "sum",
+        form: Form::Method { args: 0 },
+        temp: "sum",
+        usage: "`a.sum()` is the sum of all entries, a scalar",
+        shape: |a| mat(a, 0, "sum").map(|_| Shape::Scalar),
+        show: "Σ {0}",
+        vjp: |v, _| {
+            let (g, m) = (&v.g, &v.mat);
+            expr(quote!(#m::full(#g)), format!("{} in every entry", v.g_text))
+        },
+    },
+    Rule {
+        name: "mean",
+        form: Form::Method { args: 0 },
+        temp: "mean",
+        usage: "`a.mean()` is the mean of all entries, a scalar",
+        shape: |a| mat(a, 0, "mean").map(|_| Shape::Scalar),
+        show: "mean({0})",
+        vjp: |v, _| {
+            let (g, m) = (&v.g, &v.mat);
+            let count = match &v.shapes[0] {
+                Shape::Mat(r, c) => format!("{r}·{c}"),
+                _ => String::new(),
+            };
+            expr(quote!(#m::mean_backward(#g)), format!("{} / ({count}) in every entry", v.g_text))
+        },
+    },
+    Rule {
+        name: "pick",
+        form: Form::Method { args: 1 },
+        temp: "picked",
+        usage: "`a.pick(&y)` takes entry `a[i, y[i]]` of each row: [R × C] with `Labels<R, C>` → [R × 1]",
+        shape: pick_shape,
+        show: "{0}[i, {1}ᵢ]",
+        vjp: |v, _| {
+            let (g, y, m) = (&v.g, &v.args[1], &v.mat);
+            Contrib::Expr {
+                fresh: quote!(#m::scatter(#y, #g)),
+                in_place: Some((Ident::new("scatter_add", Span::call_site()), quote!(#y, #g))),
+                text: format!("{} scattered to the entries (i, {}ᵢ)", v.g_text, v.texts[1]),
+            }
+        },
+    },
+];
+
+/// The rule for a method name.
+pub fn lookup_method(name: &str) -> Option<&'static Rule> {
+    RULES
+        .iter()
+        .find(|r| r.name == name && matches!(r.form, Form::Method { .. }))
+}
+
+/// The rule for an operator symbol with this many operands.
+pub fn lookup_operator(symbol: &str, arity: usize) -> Option<&'static Rule> {
+    RULES
+        .iter()
+        .find(|r| r.name == symbol && matches!(r.form, Form::Operator { arity: a } if a == arity))
+}
+
+/// Every method name, in table order.
+pub fn method_names() -> Vec<&'static str> {
+    RULES
+        .iter()
+        .filter(|r| matches!(r.form, Form::Method { .. }))
+        .map(|r| r.name)
+        .collect()
+}
+
+/// The method name closest to a misspelt one, if any is close enough to be what was meant.
+pub fn closest_method(name: &str) -> Option<&'static str> {
+    method_names()
+        .into_iter()
+        .map(|m| (edit_distance(name, m), m))
+        .filter(|&(d, m)| d <= (m.len().max(name.len()) / 3).max(1))
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, m)| m)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+// ---- shape rules ----
+
+/// Operand `i` must be a matrix.
+fn mat(a: &ShapeArgs, i: usize, op: &str) -> Result<(Dim, Dim), Mismatch> {
+    match &a.shapes[i] {
+        Shape::Mat(r, c) => Ok((r.clone(), c.clone())),
+        Shape::Labels(..) => Err(labels_are_not_numbers(a, i, op)),
+        Shape::Scalar => Err(Mismatch {
+            at: At::Arg(i),
+            message: format!("`{op}` needs a matrix, but `{}` is a scalar", a.texts[i]),
+        }),
+    }
+}
+
+fn labels_are_not_numbers(a: &ShapeArgs, i: usize, op: &str) -> Mismatch {
+    Mismatch {
+        at: At::Arg(i),
+        message: format!(
+            "`{}` is {}, class indices and not numbers: `{op}` cannot use it\nhelp: labels are used with `pick`, e.g. `score.pick(&{})`",
+            a.texts[i], a.shapes[i], a.texts[i]
+        ),
+    }
+}
+
+fn elementwise(a: &ShapeArgs, op: &str) -> Result<Shape, Mismatch> {
+    let (l, r) = (&a.shapes[0], &a.shapes[1]);
+    let (lt, rt) = (&a.texts[0], &a.texts[1]);
+    for i in 0..2 {
+        if let Shape::Labels(..) = a.shapes[i] {
+            return Err(labels_are_not_numbers(a, i, op));
+        }
+    }
+    match (l, r) {
+        (Shape::Scalar, Shape::Scalar) => Ok(Shape::Scalar),
+        (Shape::Mat(..), Shape::Scalar) if op == "*" || op == "/" => Ok(l.clone()),
+        (Shape::Scalar, Shape::Mat(..)) if op == "*" => Ok(r.clone()),
+        (Shape::Mat(..), Shape::Scalar) | (Shape::Scalar, Shape::Mat(..)) => Err(Mismatch {
+            at: At::Op,
+            message: format!(
+                "`{op}` between a matrix and a scalar is not supported: `{lt}` is {l}, `{rt}` is {r}\nhelp: a scalar can multiply a matrix (`a * s`, `s * a`) or divide it (`a / s`)"
+            ),
+        }),
+        (Shape::Mat(lr, lc), Shape::Mat(rr, rc)) => {
+            if l == r {
+                return Ok(l.clone());
+            }
+            let mut message = format!(
+                "mismatched shapes for `{op}`: `{lt}` is {l} but `{rt}` is {r}\n= note: `{op}` is entrywise and needs two matrices of the same shape"
+            );
+            let one = Dim::Lit(1);
+            if op == "+" && *rr == one && rc == lc {
+                message.push_str(&format!(
+                    "\nhelp: to add the row `{rt}` to every row of `{lt}`, write `{lt}.add_row(&{rt})`"
+                ));
+            } else if op == "+" && *lr == one && rc == lc {
+                message.push_str(&format!(
+                    "\nhelp: to add the row `{lt}` to every row of `{rt}`, write `{rt}.add_row(&{lt})`"
+                ));
+            } else if lr == rc && lc == rr {
+                message.push_str(&format!(
+                    "\nhelp: `{rt}` has the transposed shape: write `{rt}.t()` for a [{lr} × {lc}] operand"
+                ));
+            }
+            Err(Mismatch {
+                at: At::Op,
+                message,
+            })
+        }
+        _ => Err(labels_are_not_numbers(a, 0, op)),
+    }
+}
+
+fn matmul_shape(a: &ShapeArgs) -> Result<Shape, Mismatch> {
+    let (r, k) = mat(a, 0, "matmul")?;
+    let (k2, c) = mat(a, 1, "matmul")?;
+    if k == k2 {
+        return Ok(Shape::Mat(r, c));
+    }
+    let (lt, rt) = (&a.texts[0], &a.texts[1]);
+    let mut message = format!(
+        "mismatched inner dimensions for `matmul`: `{lt}` is [{r} × {k}] and `{rt}` is [{k2} × {c}], but {k} ≠ {k2}\n= note: a matrix product [R × K] · [K × C] needs the columns of the left operand to match the rows of the right one"
+    );
+    if k == c {
+        message.push_str(&format!(
+            "\nhelp: to multiply by the transpose of `{rt}`, write `{lt}.matmul(&{rt}.t())`: [{r} × {k}] · [{c} × {k2}] = [{r} × {k2}]"
+        ));
+    } else if r == k2 {
+        message.push_str(&format!(
+            "\nhelp: to multiply the transpose of `{lt}`, write `{lt}.t().matmul(&{rt})`: [{k} × {r}] · [{k2} × {c}] = [{k} × {c}]"
+        ));
+    } else if c == r {
+        message.push_str(&format!(
+            "\nhelp: the product the other way round fits: `{rt}.matmul(&{lt})` is [{k2} × {c}] · [{r} × {k}] = [{k2} × {k}]"
+        ));
+    }
+    Err(Mismatch {
+        at: At::Arg(1),
+        message,
+    })
+}
+
+fn add_row_shape(a: &ShapeArgs) -> Result<Shape, Mismatch> {
+    let (r, c) = mat(a, 0, "add_row")?;
+    let (br, bc) = mat(a, 1, "add_row")?;
+    if br == Dim::Lit(1) && bc == c {
+        return Ok(Shape::Mat(r, c));
+    }
+    let (lt, rt) = (&a.texts[0], &a.texts[1]);
+    let mut message = format!(
+        "`add_row` needs a [1 × {c}] row to add to every row of `{lt}` [{r} × {c}], but `{rt}` is [{br} × {bc}]"
+    );
+    if bc == Dim::Lit(1) && br == c {
+        message.push_str(&format!(
+            "\nhelp: `{rt}` is a column: write `{lt}.add_row(&{rt}.t())`"
+        ));
+    } else if br == r && bc == c {
+        message.push_str(&format!(
+            "\nhelp: `{rt}` has the same shape as `{lt}`: add them entrywise with `{lt} + {rt}`"
+        ));
+    }
+    Err(Mismatch {
+        at: At::Arg(1),
+        message,
+    })
+}
+
+fn pick_shape(a: &ShapeArgs) -> Result<Shape, Mismatch> {
+    let (r, c) = mat(a, 0, "pick")?;
+    let Shape::Labels(n, k) = &a.shapes[1] else {
+        return Err(Mismatch {
+            at: At::Arg(1),
+            message: format!(
+                "`pick` takes labels (`&Labels<{r}, {c}>`), but `{}` is {}",
+                a.texts[1], a.shapes[1]
+            ),
+        });
+    };
+    if *n == r && *k == c {
+        return Ok(Shape::Mat(r, Dim::Lit(1)));
+    }
+    Err(Mismatch {
+        at: At::Arg(1),
+        message: format!(
+            "`pick` on `{}` [{r} × {c}] needs `Labels<{r}, {c}>` (a label for each of the {r} rows, below {c}), but `{}` is Labels<{n}, {k}>",
+            a.texts[0], a.texts[1]
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn misspelt_methods_find_the_op_meant() {
+        assert_eq!(closest_method("matmull"), Some("matmul"));
+        assert_eq!(closest_method("row_sum"), Some("row_sums"));
+        assert_eq!(closest_method("colsums"), Some("col_sums"));
+        assert_eq!(closest_method("frobnicate"), None);
+    }
+
+    #[test]
+    fn every_rule_is_found_by_its_own_name() {
+        for rule in RULES {
+            let found = match rule.form {
+                Form::Method { .. } => lookup_method(rule.name),
+                Form::Operator { arity } => lookup_operator(rule.name, arity),
+            };
+            assert!(
+                found.is_some_and(|f| std::ptr::eq(f, rule)),
+                "{}",
+                rule.name
+            );
+        }
+    }
+}

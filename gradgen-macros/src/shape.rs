@@ -1,0 +1,100 @@
+//! Stage 2 — shape: symbolic dimension analysis.
+//!
+//! Input: a [`Func`]. Output: the [`Shape`] of every value, in the user's symbols (`[N × C]`),
+//! or `None` for a value whose shape is unknown because it, or something it depends on,
+//! failed.
+//!
+//! Guarantees: each violated shape rule is one error, at the offending operand (or operator),
+//! naming both shapes and, where one exists, the fix. Nothing downstream of a failed binding is
+//! reported again. Declared `let` types and the declared return type are checked here too.
+
+use crate::errors::Errors;
+use crate::ir::{Func, Operand, ParamKind, Shape, ValueKind};
+use crate::rules::{At, ShapeArgs};
+
+/// The shape of every value of `func`, indexed like [`Func::values`].
+pub fn infer(func: &Func, errors: &mut Errors) -> Vec<Option<Shape>> {
+    let mut shapes: Vec<Option<Shape>> = func
+        .values
+        .iter()
+        .map(|v| match v.kind {
+            ValueKind::Param(p) => Some(match &func.params[p].kind {
+                ParamKind::Mat(r, c) => Shape::Mat(r.clone(), c.clone()),
+                ParamKind::Labels(n, c) => Shape::Labels(n.clone(), c.clone()),
+                ParamKind::Scalar => Shape::Scalar,
+            }),
+            ValueKind::Binding => None,
+        })
+        .collect();
+
+    for b in &func.bindings {
+        let arg_shapes: Option<Vec<Shape>> =
+            b.args.iter().map(|a| operand_shape(a, &shapes)).collect();
+        // An operand that failed has been reported already.
+        let Some(arg_shapes) = arg_shapes else {
+            continue;
+        };
+        let texts: Vec<String> = b
+            .args
+            .iter()
+            .map(|a| func.text(a).trim_matches('`').to_owned())
+            .collect();
+        match (b.rule.shape)(&ShapeArgs {
+            shapes: &arg_shapes,
+            texts: &texts,
+        }) {
+            Ok(shape) => shapes[b.out] = Some(shape),
+            Err(mismatch) => {
+                let span = match mismatch.at {
+                    At::Op => b.op_span,
+                    At::Arg(i) => b.arg_spans.get(i).copied().unwrap_or(b.span),
+                };
+                errors.push(span, mismatch.message);
+            }
+        }
+    }
+
+    for d in &func.declared {
+        if let Some(found) = operand_shape(&d.operand, &shapes) {
+            if found != d.shape {
+                errors.push(
+                    d.span,
+                    format!(
+                        "mismatched shapes: the type says {}, but the value is {found}",
+                        d.shape
+                    ),
+                );
+            }
+        }
+    }
+
+    if let Some((out, span)) = &func.output {
+        match operand_shape(out, &shapes) {
+            Some(Shape::Scalar) | None => {}
+            Some(found) => {
+                let ret = quote::ToTokens::to_token_stream(&func.ret_ty).to_string();
+                let help = match &found {
+                    Shape::Mat(..) => {
+                        "\nhelp: reduce it to a scalar, e.g. with `.sum()` or `.mean()`"
+                    }
+                    _ => "",
+                };
+                errors.push(
+                    *span,
+                    format!(
+                        "mismatched return shape: the function returns `{ret}`, a scalar, but this value is {found}{help}"
+                    ),
+                );
+            }
+        }
+    }
+    shapes
+}
+
+/// The shape of an operand, if known.
+pub fn operand_shape(op: &Operand, shapes: &[Option<Shape>]) -> Option<Shape> {
+    match op {
+        Operand::Literal(_) => Some(Shape::Scalar),
+        Operand::Value(v) => shapes[*v].clone(),
+    }
+}
