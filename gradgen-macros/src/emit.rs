@@ -207,18 +207,14 @@ fn backward_fn(func: &Func, shapes: &[Shape], plan: &Plan) -> TokenStream {
     });
     let signature = backward_signature(func, &plan.d_out);
     let doc = derivation(func, shapes, plan);
-    let unused = if plan.uses_d_out {
-        quote!()
-    } else {
-        quote!(#[allow(unused_variables)])
-    };
     let cfgs = cfg_attrs(func);
     quote! {
         #(#cfgs)*
         #[doc = #doc]
         #[must_use]
-        #[allow(clippy::too_many_arguments, clippy::similar_names, clippy::many_single_char_names)]
-        #unused
+        // A parameter the forward does not use is reported there, once; so is an argument list
+        // too long for clippy.
+        #[allow(unused_variables, clippy::too_many_arguments, clippy::similar_names, clippy::many_single_char_names)]
         #signature {
             #(#body)*
             #grads_name { #value_init, #(#fields),* }

@@ -56,8 +56,6 @@ pub struct Plan {
     pub grads: Vec<Option<Ident>>,
     /// The backward function's seed parameter.
     pub d_out: Ident,
-    /// Whether anything is differentiated at all (otherwise `d_out` is unused).
-    pub uses_d_out: bool,
 }
 
 /// Plans the backward pass. `shapes` must be complete (the shape stage reported no error).
@@ -92,10 +90,8 @@ pub fn plan(func: &mut Func, shapes: &[Shape]) -> Plan {
 
     let d_out = func.names.fresh("d_out", proc_macro2::Span::call_site());
     let mut grads: Vec<Option<Ident>> = vec![None; n];
-    let mut uses_d_out = false;
     if let Some(o) = output.filter(|&o| active[o]) {
         grads[o] = Some(d_out.clone());
-        uses_d_out = true;
     }
 
     let forward: Vec<usize> = (0..func.bindings.len())
@@ -263,7 +259,6 @@ pub fn plan(func: &mut Func, shapes: &[Shape]) -> Plan {
         steps,
         grads,
         d_out,
-        uses_d_out,
     }
 }
 
