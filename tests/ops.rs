@@ -36,7 +36,12 @@ fn t() {
     let mut rng = Rng::new(11);
     let (a, r): (Mat<3, 5>, Mat<5, 3>) = (rng.mat(-1.0, 1.0), rng.mat(-1.0, 1.0));
     let (a, r) = (&a, &r);
-    assert_gradients!(transpose_op(a, r), transpose_op_backward(a, r, 1.0), wrt [a], TOL);
+    assert_gradients!(
+        transpose_op(a, r),
+        transpose_op_backward(a, r, 1.0),
+        wrt[a],
+        TOL
+    );
 }
 
 #[differentiable(wrt(a, b))]
@@ -63,7 +68,7 @@ fn exp() {
     let mut rng = Rng::new(13);
     let (a, r): (Mat<3, 4>, Mat<3, 4>) = (rng.mat(-2.0, 2.0), rng.mat(-1.0, 1.0));
     let (a, r) = (&a, &r);
-    assert_gradients!(exp_op(a, r), exp_op_backward(a, r, 1.0), wrt [a], TOL);
+    assert_gradients!(exp_op(a, r), exp_op_backward(a, r, 1.0), wrt[a], TOL);
 }
 
 #[differentiable(wrt(a))]
@@ -76,7 +81,7 @@ fn ln() {
     let mut rng = Rng::new(14);
     let (a, r): (Mat<3, 4>, Mat<3, 4>) = (rng.mat(0.5, 3.0), rng.mat(-1.0, 1.0));
     let (a, r) = (&a, &r);
-    assert_gradients!(ln_op(a, r), ln_op_backward(a, r, 1.0), wrt [a], TOL);
+    assert_gradients!(ln_op(a, r), ln_op_backward(a, r, 1.0), wrt[a], TOL);
 }
 
 #[differentiable(wrt(a))]
@@ -89,7 +94,12 @@ fn row_sums() {
     let mut rng = Rng::new(15);
     let (a, r): (Mat<3, 5>, Mat<3, 1>) = (rng.mat(-1.0, 1.0), rng.mat(-1.0, 1.0));
     let (a, r) = (&a, &r);
-    assert_gradients!(row_sums_op(a, r), row_sums_op_backward(a, r, 1.0), wrt [a], TOL);
+    assert_gradients!(
+        row_sums_op(a, r),
+        row_sums_op_backward(a, r, 1.0),
+        wrt[a],
+        TOL
+    );
 }
 
 #[differentiable(wrt(a))]
@@ -102,7 +112,12 @@ fn col_sums() {
     let mut rng = Rng::new(16);
     let (a, r): (Mat<3, 5>, Mat<1, 5>) = (rng.mat(-1.0, 1.0), rng.mat(-1.0, 1.0));
     let (a, r) = (&a, &r);
-    assert_gradients!(col_sums_op(a, r), col_sums_op_backward(a, r, 1.0), wrt [a], TOL);
+    assert_gradients!(
+        col_sums_op(a, r),
+        col_sums_op_backward(a, r, 1.0),
+        wrt[a],
+        TOL
+    );
 }
 
 #[differentiable]
@@ -120,8 +135,8 @@ fn sum_and_mean() {
     let mut rng = Rng::new(17);
     let (a, r): (Mat<3, 5>, Mat<3, 5>) = (rng.mat(-1.0, 1.0), rng.mat(-1.0, 1.0));
     let (a, r) = (&a, &r);
-    assert_gradients!(sum_op(a), sum_op_backward(a, 1.0), wrt [a], TOL);
-    assert_gradients!(mean_op(a, r), mean_op_backward(a, r, 1.0), wrt [a], TOL);
+    assert_gradients!(sum_op(a), sum_op_backward(a, 1.0), wrt[a], TOL);
+    assert_gradients!(mean_op(a, r), mean_op_backward(a, r, 1.0), wrt[a], TOL);
 }
 
 #[differentiable]
@@ -178,7 +193,7 @@ fn elementwise_operators() {
     assert_gradients!(sub_op(a, b, r), sub_op_backward(a, b, r, 1.0), wrt [a, b], TOL);
     assert_gradients!(mul_op(a, b, r), mul_op_backward(a, b, r, 1.0), wrt [a, b], TOL);
     assert_gradients!(div_op(a, b, r), div_op_backward(a, b, r, 1.0), wrt [a, b], TOL);
-    assert_gradients!(neg_op(a, r), neg_op_backward(a, r, 1.0), wrt [a], TOL);
+    assert_gradients!(neg_op(a, r), neg_op_backward(a, r, 1.0), wrt[a], TOL);
 }
 
 #[differentiable(wrt(a))]
@@ -201,7 +216,12 @@ fn scalars() {
     let mut rng = Rng::new(20);
     let (a, r): (Mat<3, 4>, Mat<3, 4>) = (rng.mat(-1.0, 1.0), rng.mat(-1.0, 1.0));
     let (a, r, s) = (&a, &r, -1.5);
-    assert_gradients!(scale_op(a, r, s), scale_op_backward(a, r, s, 1.0), wrt [a], TOL);
+    assert_gradients!(
+        scale_op(a, r, s),
+        scale_op_backward(a, r, s, 1.0),
+        wrt[a],
+        TOL
+    );
 
     let a: Mat<3, 4> = rng.mat(0.5, 1.5);
     let (b, r): (Mat<2, 5>, Mat<2, 5>) = (rng.mat(0.5, 1.5), rng.mat(-1.0, 1.0));
@@ -228,7 +248,7 @@ fn reused_values_sum_their_contributions() {
     let mut rng = Rng::new(21);
     let a: Mat<3, 4> = rng.mat(-1.0, 1.0);
     let a = &a;
-    assert_gradients!(reuse_op(a), reuse_op_backward(a, 1.0), wrt [a], TOL);
+    assert_gradients!(reuse_op(a), reuse_op_backward(a, 1.0), wrt[a], TOL);
     // d/da Σ (a² + a)·a² = 4a³ + 3a², exactly.
     let g = reuse_op_backward(a, 1.0);
     for i in 0..3 {

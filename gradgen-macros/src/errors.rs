@@ -3,6 +3,25 @@
 
 use proc_macro2::{Span, TokenStream};
 
+/// Where an error points: one token's span, or the tokens of a whole node (rustc underlines
+/// from its first to its last token).
+pub enum Place {
+    Span(Span),
+    Tokens(TokenStream),
+}
+
+impl From<Span> for Place {
+    fn from(span: Span) -> Self {
+        Place::Span(span)
+    }
+}
+
+impl From<TokenStream> for Place {
+    fn from(tokens: TokenStream) -> Self {
+        Place::Tokens(tokens)
+    }
+}
+
 /// The errors found so far in one function.
 #[derive(Default)]
 pub struct Errors {
@@ -12,8 +31,11 @@ pub struct Errors {
 impl Errors {
     /// Records a mistake at `span`. Messages follow rustc: lowercase, no final period; a second
     /// line starting with `help:` suggests the fix.
-    pub fn push(&mut self, span: Span, message: impl std::fmt::Display) {
-        self.add(syn::Error::new(span, message));
+    pub fn push(&mut self, place: impl Into<Place>, message: impl std::fmt::Display) {
+        self.add(match place.into() {
+            Place::Span(span) => syn::Error::new(span, message),
+            Place::Tokens(tokens) => syn::Error::new_spanned(tokens, message),
+        });
     }
 
     /// Records an error that syn produced.

@@ -100,16 +100,16 @@ pub struct Binding {
     pub span: Span,
     /// The method name or the operator.
     pub op_span: Span,
-    /// Each argument's expression.
-    pub arg_spans: Vec<Span>,
+    /// Each argument's expression, for errors.
+    pub arg_tokens: Vec<TokenStream>,
 }
 
 /// `let h: Mat<N, C> = …`: a type the user declared, which the shape stage checks.
 pub struct Declared {
     pub operand: Operand,
     pub shape: Shape,
-    /// The type annotation.
-    pub span: Span,
+    /// The type annotation, for errors.
+    pub tokens: TokenStream,
 }
 
 /// A `#[differentiable]` function in A-normal form.
@@ -120,7 +120,7 @@ pub struct Func {
     pub bindings: Vec<Binding>,
     pub declared: Vec<Declared>,
     /// The value the function returns; `None` when its expression could not be lowered.
-    pub output: Option<(Operand, Span)>,
+    pub output: Option<(Operand, TokenStream)>,
     /// The path the user wrote for `Mat` (`Mat`, `gradgen::Mat`), reused by the generated code.
     pub mat_path: TokenStream,
     /// The element type when the user wrote one (`Mat<N, D, f32>`); `None` for the default f64.

@@ -44,9 +44,19 @@ fn expand(attr: TokenStream2, item: TokenStream2) -> TokenStream2 {
             return quote!(#e #item);
         }
     };
-    let Some(mut func) = parse::parse(&args, item.clone(), &mut errors) else {
-        let e = errors.to_compile_errors();
-        return quote!(#e #item);
+    let mut func = match parse::parse(&args, item.clone(), &mut errors) {
+        Ok(func) => func,
+        Err(rejected) => {
+            let e = errors.to_compile_errors();
+            // Declare the function with its signature where that is valid Rust, so that its
+            // callers compile; otherwise rustc would report the signature's mistake again.
+            let items = if rejected.signature_is_rust {
+                emit::fallback(&item, None)
+            } else {
+                quote!()
+            };
+            return quote!(#e #items);
+        }
     };
     let shapes = shape::infer(&func, &mut errors);
     let complete: Option<Vec<ir::Shape>> = shapes.into_iter().collect();

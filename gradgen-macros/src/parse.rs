@@ -18,7 +18,7 @@ use quote::ToTokens;
 use syn::spanned::Spanned;
 use syn::{Expr, FnArg, GenericArgument, GenericParam, Pat, PathArguments, ReturnType, Stmt, Type};
 
-use crate::errors::Errors;
+use crate::errors::{Errors, Place};
 use crate::ir::{Binding, Declared, Dim, Func, Operand, Param, ParamKind, Shape, Value, ValueKind};
 use crate::naming::Names;
 use crate::rules::{self, Form};
@@ -56,10 +56,16 @@ impl syn::parse::Parse for Args {
     }
 }
 
-/// Lowers `item`. Returns `None` when the signature cannot be read (the errors say why); a body
-/// with errors still yields a [`Func`] (with the bindings that could be lowered), so that the
-/// shape stage can report independent mistakes in the same compile.
-pub fn parse(args: &Args, item: syn::ItemFn, errors: &mut Errors) -> Option<Func> {
+/// Why no [`Func`] could be built: the signature could not be read (the errors say why).
+pub struct Rejected {
+    /// The signature is valid Rust (a type gradgen does not support, say), so the function can
+    /// still be declared with it; otherwise (an unknown dimension) rustc would report it again.
+    pub signature_is_rust: bool,
+}
+
+/// Lowers `item`. A body with errors still yields a [`Func`] (with the bindings that could be
+/// lowered), so that the shape stage can report independent mistakes in the same compile.
+pub fn parse(args: &Args, item: syn::ItemFn, errors: &mut Errors) -> Result<Func, Rejected> {
     let before = errors.is_empty();
     check_signature_form(&item.sig, errors);
     let dims: HashSet<String> = item
@@ -85,6 +91,7 @@ pub fn parse(args: &Args, item: syn::ItemFn, errors: &mut Errors) -> Option<Func
     let types = TypeReader {
         dims: &dims,
         type_params: &type_params,
+        not_rust: std::cell::Cell::new(false),
     };
 
     let mut names = Names::new(idents_in(item.to_token_stream()));
@@ -96,13 +103,16 @@ pub fn parse(args: &Args, item: syn::ItemFn, errors: &mut Errors) -> Option<Func
     for input in &item.sig.inputs {
         let FnArg::Typed(typed) = input else {
             errors.push(
-                input.span(),
+                input.to_token_stream(),
                 "methods are not supported yet: `#[differentiable]` goes on a free function\nhelp: pass the model's matrices as parameters",
             );
             continue;
         };
         let Pat::Ident(pat) = &*typed.pat else {
-            errors.push(typed.pat.span(), "a parameter must be a plain name");
+            errors.push(
+                typed.pat.to_token_stream(),
+                "a parameter must be a plain name",
+            );
             continue;
         };
         if let Some(m) = &pat.mutability {
@@ -113,7 +123,10 @@ pub fn parse(args: &Args, item: syn::ItemFn, errors: &mut Errors) -> Option<Func
             continue;
         }
         if pat.by_ref.is_some() || pat.subpat.is_some() {
-            errors.push(typed.pat.span(), "a parameter must be a plain name");
+            errors.push(
+                typed.pat.to_token_stream(),
+                "a parameter must be a plain name",
+            );
             continue;
         }
         let Some((kind, by_ref)) = types.param(&typed.ty, &mut mat, errors) else {
@@ -150,6 +163,9 @@ pub fn parse(args: &Args, item: syn::ItemFn, errors: &mut Errors) -> Option<Func
         }
         ReturnType::Type(_, ty) => types.ret(ty, errors),
     };
+    let rejected = Rejected {
+        signature_is_rust: !types.not_rust.get(),
+    };
     let Some((mat_path, elem)) = mat else {
         if before && errors.is_empty() {
             errors.push(
@@ -157,12 +173,14 @@ pub fn parse(args: &Args, item: syn::ItemFn, errors: &mut Errors) -> Option<Func
                 "a differentiable function needs at least one `Mat` parameter to differentiate",
             );
         }
-        return None;
+        return Err(rejected);
     };
-    let ret_ty = ret_ty?;
+    let Some(ret_ty) = ret_ty else {
+        return Err(rejected);
+    };
     check_return_elem(&ret_ty, elem.as_ref(), errors);
     if !(before && errors.is_empty()) {
-        return None;
+        return Err(rejected);
     }
 
     let mut lower = Lower {
@@ -172,6 +190,7 @@ pub fn parse(args: &Args, item: syn::ItemFn, errors: &mut Errors) -> Option<Func
         declared: Vec::new(),
         scope,
         seen: HashSet::new(),
+        mutable: HashSet::new(),
         names,
         errors,
     };
@@ -184,7 +203,7 @@ pub fn parse(args: &Args, item: syn::ItemFn, errors: &mut Errors) -> Option<Func
         ..
     } = lower;
     names = lowered_names;
-    Some(Func {
+    Ok(Func {
         item,
         params,
         values,
@@ -291,6 +310,8 @@ fn idents_in(tokens: TokenStream) -> Vec<String> {
 struct TypeReader<'a> {
     dims: &'a HashSet<String>,
     type_params: &'a HashSet<String>,
+    /// Set when a type is not even valid Rust (an undeclared dimension).
+    not_rust: std::cell::Cell<bool>,
 }
 
 impl TypeReader<'_> {
@@ -323,6 +344,7 @@ impl TypeReader<'_> {
         };
         match self.named(inner, errors)? {
             Named::Mat(r, c, elem, path) => {
+                let elem = elem.map(|t| *t);
                 match mat {
                     None => *mat = Some((path, elem)),
                     Some((_, first)) => {
@@ -331,7 +353,7 @@ impl TypeReader<'_> {
                         };
                         if show(first.as_ref()) != show(elem.as_ref()) {
                             errors.push(
-                                inner.span(),
+                                inner.to_token_stream(),
                                 format!(
                                     "every matrix of a differentiable function must hold the same element type: this one holds `{}`, an earlier one `{}`",
                                     show(elem.as_ref()),
@@ -347,7 +369,7 @@ impl TypeReader<'_> {
             Named::Labels(n, c) => Some((ParamKind::Labels(n, c), by_ref)),
             Named::Scalar if !by_ref => Some((ParamKind::Scalar, false)),
             Named::Scalar | Named::Other => {
-                errors.push(ty.span(), unsupported());
+                errors.push(ty.to_token_stream(), unsupported());
                 None
             }
         }
@@ -359,14 +381,14 @@ impl TypeReader<'_> {
             Named::Scalar => Some(ty.clone()),
             Named::Mat(..) => {
                 errors.push(
-                    ty.span(),
+                    ty.to_token_stream(),
                     "a differentiable function returns a scalar (the loss); matrix outputs are not supported yet\nhelp: reduce the result to a scalar, e.g. with `.sum()` or `.mean()`",
                 );
                 None
             }
             Named::Labels(..) | Named::Other => {
                 errors.push(
-                    ty.span(),
+                    ty.to_token_stream(),
                     format!("gradgen differentiates functions that return a scalar (`f64` or `f32`), not `{}`", ty.to_token_stream()),
                 );
                 None
@@ -382,7 +404,7 @@ impl TypeReader<'_> {
             Named::Scalar => Some(Shape::Scalar),
             Named::Other => {
                 errors.push(
-                    ty.span(),
+                    ty.to_token_stream(),
                     format!("gradgen cannot read the type `{}`\nhelp: annotate with `Mat<R, C>` or a scalar type, or leave the type out", ty.to_token_stream()),
                 );
                 None
@@ -426,7 +448,7 @@ impl TypeReader<'_> {
                 "`Labels<N, C>`"
             };
             errors.push(
-                generic.span(),
+                generic.to_token_stream(),
                 format!("`{name}` takes two dimensions: {expected}"),
             );
             return None;
@@ -434,9 +456,12 @@ impl TypeReader<'_> {
         let r = self.dim(args[0], errors);
         let c = self.dim(args[1], errors);
         let elem = match args.get(2) {
-            Some(GenericArgument::Type(t)) => Some(t.clone()),
+            Some(GenericArgument::Type(t)) => Some(Box::new(t.clone())),
             Some(other) => {
-                errors.push(other.span(), "the element type must be `f64` or `f32`");
+                errors.push(
+                    other.to_token_stream(),
+                    "the element type must be `f64` or `f32`",
+                );
                 return None;
             }
             None => None,
@@ -453,9 +478,9 @@ impl TypeReader<'_> {
     }
 
     fn dim(&self, arg: &GenericArgument, errors: &mut Errors) -> Option<Dim> {
-        let bad = |errors: &mut Errors, span: Span| {
+        let bad = |errors: &mut Errors, place: TokenStream| {
             errors.push(
-                span,
+                place,
                 "a dimension must be one of the function's const generic parameters or an integer literal",
             );
         };
@@ -468,6 +493,7 @@ impl TypeReader<'_> {
                 if self.dims.contains(&name) {
                     Some(Dim::Sym(name))
                 } else {
+                    self.not_rust.set(true);
                     errors.push(
                         ident.span(),
                         format!("unknown dimension `{name}`\nhelp: declare it as a const generic of the function: `const {name}: usize`"),
@@ -486,7 +512,7 @@ impl TypeReader<'_> {
                 }
             },
             other => {
-                bad(errors, other.span());
+                bad(errors, other.to_token_stream());
                 None
             }
         }
@@ -494,7 +520,7 @@ impl TypeReader<'_> {
 }
 
 enum Named {
-    Mat(Dim, Dim, Option<Type>, TokenStream),
+    Mat(Dim, Dim, Option<Box<Type>>, TokenStream),
     Labels(Dim, Dim),
     Scalar,
     Other,
@@ -510,6 +536,8 @@ struct Lower<'a, 'e> {
     scope: HashMap<String, Option<Operand>>,
     /// `let` names bound at least once (a second binding is a shadowing: a new SSA name).
     seen: HashSet<String>,
+    /// Names declared `let mut`: reported once there, not again where they are assigned.
+    mutable: HashSet<String>,
     names: Names,
     errors: &'e mut Errors,
 }
@@ -518,7 +546,7 @@ struct Lower<'a, 'e> {
 struct Reported;
 
 impl Lower<'_, '_> {
-    fn body(&mut self, block: &syn::Block) -> Option<(Operand, Span)> {
+    fn body(&mut self, block: &syn::Block) -> Option<(Operand, TokenStream)> {
         let mut output = None;
         let count = block.stmts.len();
         for (i, stmt) in block.stmts.iter().enumerate() {
@@ -532,9 +560,10 @@ impl Lower<'_, '_> {
                     }
                     let target = self.names.fresh("value", expr.span());
                     if let Ok(op) = self.top(expr, target) {
-                        output = Some((op, expr.span()));
+                        output = Some((op, expr.to_token_stream()));
                     }
                 }
+                Stmt::Expr(Expr::Assign(assign), _) if self.assigns_mutable(&assign.left) => {}
                 Stmt::Expr(expr, _) => {
                     let msg = unsupported_expr(expr).unwrap_or_else(|| {
                         "a statement here has no effect: only `let` bindings and the final expression make up a differentiable function".to_owned()
@@ -542,7 +571,7 @@ impl Lower<'_, '_> {
                     self.errors.push(unsupported_span(expr), msg);
                 }
                 Stmt::Item(item) => self.errors.push(
-                    item.span(),
+                    item.to_token_stream(),
                     "items cannot be declared inside a differentiable function\nhelp: declare them outside the function",
                 ),
                 Stmt::Macro(m) => self.errors.push(
@@ -565,6 +594,11 @@ impl Lower<'_, '_> {
         output
     }
 
+    /// Whether `target` names a `let mut` that was already reported.
+    fn assigns_mutable(&self, target: &Expr) -> bool {
+        matches!(target, Expr::Path(p) if p.path.get_ident().is_some_and(|i| self.mutable.contains(&i.to_string())))
+    }
+
     fn local(&mut self, local: &syn::Local) {
         let (pat, annotation) = match &local.pat {
             Pat::Type(pt) => (&*pt.pat, Some(&*pt.ty)),
@@ -572,7 +606,7 @@ impl Lower<'_, '_> {
         };
         let Pat::Ident(pi) = pat else {
             self.errors.push(
-                pat.span(),
+                pat.to_token_stream(),
                 "gradgen supports `let` with a plain name only (no tuples, structs or wildcards)",
             );
             self.poison_pattern(pat);
@@ -584,6 +618,7 @@ impl Lower<'_, '_> {
                 m.span(),
                 format!("`let mut` is not supported: every value is computed once\nhelp: bind the updated value to a new name, or shadow it: `let {name} = …;`"),
             );
+            self.mutable.insert(name.clone());
             self.scope.insert(name, None);
             return;
         }
@@ -595,7 +630,7 @@ impl Lower<'_, '_> {
         }
         let Some(init) = &local.init else {
             self.errors.push(
-                local.span(),
+                local.to_token_stream(),
                 format!("`{name}` must be given its value where it is declared: `let {name} = …;`"),
             );
             self.scope.insert(name, None);
@@ -603,7 +638,7 @@ impl Lower<'_, '_> {
         };
         if let Some((_, diverge)) = &init.diverge {
             self.errors.push(
-                diverge.span(),
+                diverge.to_token_stream(),
                 "`let … else` is not supported in a differentiable function",
             );
             self.scope.insert(name, None);
@@ -612,7 +647,7 @@ impl Lower<'_, '_> {
         let declared = annotation.and_then(|ty| {
             self.types
                 .declared(ty, self.errors)
-                .map(|shape| (shape, ty.span()))
+                .map(|shape| (shape, ty.to_token_stream()))
         });
         let first = self.seen.insert(name.clone());
         let target = self.names.binding(&pi.ident, first);
@@ -624,11 +659,11 @@ impl Lower<'_, '_> {
         };
         match result {
             Ok(operand) => {
-                if let Some((shape, span)) = declared {
+                if let Some((shape, tokens)) = declared {
                     self.declared.push(Declared {
                         operand: operand.clone(),
                         shape,
-                        span,
+                        tokens,
                     });
                 }
                 self.scope.insert(name, Some(operand));
@@ -669,7 +704,7 @@ impl Lower<'_, '_> {
                 syn::Lit::Float(_) | syn::Lit::Int(_) => Ok(Operand::Literal(lit.lit.clone())),
                 other => {
                     self.errors.push(
-                        other.span(),
+                        other.to_token_stream(),
                         "only numeric literals can take part in a differentiable computation",
                     );
                     Err(Reported)
@@ -695,7 +730,7 @@ impl Lower<'_, '_> {
     fn path(&mut self, p: &syn::ExprPath) -> Result<Operand, Reported> {
         let Some(ident) = p.path.get_ident().filter(|_| p.qself.is_none()) else {
             self.errors.push(
-                p.span(),
+                p.to_token_stream(),
                 format!("gradgen cannot use `{}` here: only the function's parameters and `let` names can be used", p.to_token_stream()),
             );
             return Err(Reported);
@@ -731,7 +766,7 @@ impl Lower<'_, '_> {
         };
         if let Some(tf) = &call.turbofish {
             self.errors.push(
-                tf.span(),
+                tf.to_token_stream(),
                 format!("`{method}` takes no generic arguments: shapes are inferred"),
             );
             return Err(Reported);
@@ -840,7 +875,7 @@ impl Lower<'_, '_> {
             args,
             span,
             op_span,
-            arg_spans: exprs.iter().map(|e| e.span()).collect(),
+            arg_tokens: exprs.iter().map(|e| e.to_token_stream()).collect(),
         });
         Operand::Value(value)
     }
@@ -930,17 +965,17 @@ fn unsupported_expr(expr: &Expr) -> Option<String> {
 }
 
 /// The smallest span that names an unsupported construct: its keyword, where it has one.
-fn unsupported_span(expr: &Expr) -> Span {
+fn unsupported_span(expr: &Expr) -> Place {
     match expr {
-        Expr::ForLoop(f) => f.for_token.span,
-        Expr::While(w) => w.while_token.span,
-        Expr::Loop(l) => l.loop_token.span,
-        Expr::If(i) => i.if_token.span,
-        Expr::Match(m) => m.match_token.span,
-        Expr::Return(r) => r.return_token.span,
-        Expr::Closure(c) => c.or1_token.span,
-        Expr::Macro(m) => m.mac.path.span(),
-        Expr::Call(c) => c.func.span(),
-        _ => expr.span(),
+        Expr::ForLoop(f) => f.for_token.span.into(),
+        Expr::While(w) => w.while_token.span.into(),
+        Expr::Loop(l) => l.loop_token.span.into(),
+        Expr::If(i) => i.if_token.span.into(),
+        Expr::Match(m) => m.match_token.span.into(),
+        Expr::Return(r) => r.return_token.span.into(),
+        Expr::Closure(c) => c.or1_token.span.into(),
+        Expr::Macro(m) => m.mac.path.to_token_stream().into(),
+        Expr::Call(c) => c.func.to_token_stream().into(),
+        _ => expr.to_token_stream().into(),
     }
 }

@@ -451,7 +451,7 @@ fn elementwise(a: &ShapeArgs, op: &str) -> Result<Shape, Mismatch> {
                 return Ok(l.clone());
             }
             let mut message = format!(
-                "mismatched shapes for `{op}`: `{lt}` is {l} but `{rt}` is {r}\n= note: `{op}` is entrywise and needs two matrices of the same shape"
+                "mismatched shapes for `{op}`: `{lt}` is {l} but `{rt}` is {r}\nnote: `{op}` is entrywise and needs two matrices of the same shape"
             );
             let one = Dim::Lit(1);
             if op == "+" && *rr == one && rc == lc {
@@ -484,9 +484,13 @@ fn matmul_shape(a: &ShapeArgs) -> Result<Shape, Mismatch> {
     }
     let (lt, rt) = (&a.texts[0], &a.texts[1]);
     let mut message = format!(
-        "mismatched inner dimensions for `matmul`: `{lt}` is [{r} × {k}] and `{rt}` is [{k2} × {c}], but {k} ≠ {k2}\n= note: a matrix product [R × K] · [K × C] needs the columns of the left operand to match the rows of the right one"
+        "mismatched inner dimensions for `matmul`: `{lt}` is [{r} × {k}] and `{rt}` is [{k2} × {c}], but {k} ≠ {k2}\nnote: a matrix product [R × K] · [K × C] needs the columns of the left operand to match the rows of the right one"
     );
-    if k == c {
+    if let Some(untransposed) = rt.strip_suffix(".t()").filter(|_| k == c) {
+        message.push_str(&format!(
+            "\nhelp: `{rt}` is transposed once too often: write `{lt}.matmul(&{untransposed})`: [{r} × {k}] · [{c} × {k2}] = [{r} × {k2}]"
+        ));
+    } else if k == c {
         message.push_str(&format!(
             "\nhelp: to multiply by the transpose of `{rt}`, write `{lt}.matmul(&{rt}.t())`: [{r} × {k}] · [{c} × {k2}] = [{r} × {k2}]"
         ));

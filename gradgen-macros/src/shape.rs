@@ -44,13 +44,12 @@ pub fn infer(func: &Func, errors: &mut Errors) -> Vec<Option<Shape>> {
             texts: &texts,
         }) {
             Ok(shape) => shapes[b.out] = Some(shape),
-            Err(mismatch) => {
-                let span = match mismatch.at {
-                    At::Op => b.op_span,
-                    At::Arg(i) => b.arg_spans.get(i).copied().unwrap_or(b.span),
-                };
-                errors.push(span, mismatch.message);
-            }
+            Err(mismatch) => match mismatch.at {
+                At::Arg(i) if i < b.arg_tokens.len() => {
+                    errors.push(b.arg_tokens[i].clone(), mismatch.message);
+                }
+                _ => errors.push(b.op_span, mismatch.message),
+            },
         }
     }
 
@@ -58,7 +57,7 @@ pub fn infer(func: &Func, errors: &mut Errors) -> Vec<Option<Shape>> {
         if let Some(found) = operand_shape(&d.operand, &shapes) {
             if found != d.shape {
                 errors.push(
-                    d.span,
+                    d.tokens.clone(),
                     format!(
                         "mismatched shapes: the type says {}, but the value is {found}",
                         d.shape
@@ -68,7 +67,7 @@ pub fn infer(func: &Func, errors: &mut Errors) -> Vec<Option<Shape>> {
         }
     }
 
-    if let Some((out, span)) = &func.output {
+    if let Some((out, tokens)) = &func.output {
         match operand_shape(out, &shapes) {
             Some(Shape::Scalar) | None => {}
             Some(found) => {
@@ -80,7 +79,7 @@ pub fn infer(func: &Func, errors: &mut Errors) -> Vec<Option<Shape>> {
                     _ => "",
                 };
                 errors.push(
-                    *span,
+                    tokens.clone(),
                     format!(
                         "mismatched return shape: the function returns `{ret}`, a scalar, but this value is {found}{help}"
                     ),

@@ -1,0 +1,8 @@
+//! Compile-fail cases: each mistake gives exactly one readable error at its span.
+//! Regenerate the snapshots with `TRYBUILD=overwrite cargo test --test ui`, then read the diff.
+
+#[test]
+fn ui() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/ui/*.rs");
+}
