@@ -1,0 +1,26 @@
+//! The examples do what the README says they do.
+
+#[allow(dead_code)]
+#[path = "../examples/softmax_classifier.rs"]
+mod softmax_classifier;
+
+#[test]
+fn softmax_classifier_reaches_90_percent_test_accuracy() {
+    let outcome = softmax_classifier::train().expect("the embedded data loads");
+    assert!(
+        outcome.test_accuracy >= 0.9,
+        "test accuracy {}",
+        outcome.test_accuracy
+    );
+    assert!(
+        outcome.train_accuracy >= 0.9,
+        "train accuracy {}",
+        outcome.train_accuracy
+    );
+    assert_eq!(outcome.progress.len(), 7, "one progress line per 50 epochs");
+    assert!(
+        outcome.progress[0].contains("loss 1.0986"),
+        "{}",
+        outcome.progress[0]
+    );
+}
