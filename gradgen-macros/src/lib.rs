@@ -20,7 +20,32 @@ mod reverse;
 mod rules;
 mod shape;
 
-/// Generates the backward pass of a function of matrices: see the `gradgen` crate.
+/// Generates the backward pass of a function of matrices.
+///
+/// On a function whose parameters are `&Mat<R, C>` matrices (differentiated by default),
+/// `&Labels<N, C>` labels and scalars (constants), whose dimensions are const generic parameters
+/// or integer literals, and whose body is a sequence of `let` bindings of the supported
+/// operations ending with a scalar, the attribute keeps the function unchanged and adds:
+///
+/// - `<name>_backward(<the same parameters>, d_out)`, with the same generics, visibility and
+///   where-clauses, returning the gradient struct; its documentation lays out the derivation;
+/// - `<Name>Grads` (the function's name in CamelCase), with the forward `value` and one public
+///   field per differentiable input, named like the input and shaped like it.
+///
+/// `#[differentiable(wrt(w, b))]` differentiates only the named inputs; the others are constants
+/// that get no field and cost no work.
+///
+/// ```ignore
+/// #[differentiable(wrt(w))]
+/// fn l2<const D: usize, const C: usize>(w: &Mat<D, C>, target: &Mat<D, C>) -> f64 {
+///     let diff = w - target;
+///     (&diff * &diff).sum()
+/// }
+/// let grads = l2_backward(&w, &target, 1.0); // grads.value, grads.w
+/// ```
+///
+/// A shape mistake or unsupported syntax in the function is a compile error at the offending
+/// tokens, in the function's own dimension names. The `gradgen` crate documents the operations.
 #[proc_macro_attribute]
 pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand(attr.into(), item.into()).into()
