@@ -298,3 +298,317 @@ fn activity() {
     assert_eq!(g.x, Mat::full(2.0));
     assert_eq!(g._unused, Mat::zeros());
 }
+
+/// Uniform values whose magnitude is at least 0.2, so that finite differences never straddle a
+/// kink (relu, abs) or a pole.
+fn away_from_zero<const R: usize, const C: usize>(rng: &mut Rng) -> Mat<R, C> {
+    Mat::from_fn(|_, _| {
+        let u = rng.uniform(-1.0, 1.0);
+        u.signum() * (0.2 + u.abs())
+    })
+}
+
+macro_rules! unary_op {
+    ($name:ident, $backward:ident, $method:ident) => {
+        #[differentiable(wrt(a))]
+        fn $name(a: &Mat<3, 5>, r: &Mat<3, 5>) -> f64 {
+            (a.$method() * r).sum()
+        }
+    };
+}
+
+unary_op!(sqrt_op, sqrt_op_backward, sqrt);
+unary_op!(square_op, square_op_backward, square);
+unary_op!(tanh_op, tanh_op_backward, tanh);
+unary_op!(sigmoid_op, sigmoid_op_backward, sigmoid);
+unary_op!(relu_op, relu_op_backward, relu);
+unary_op!(abs_op, abs_op_backward, abs);
+
+#[differentiable(wrt(a))]
+fn powi_op(a: &Mat<3, 5>, r: &Mat<3, 5>) -> f64 {
+    (a.powi(3) * r).sum() + (a.powi(-2) * r).sum()
+}
+
+#[test]
+fn elementwise_functions() {
+    let mut rng = Rng::new(30);
+    let r: Mat<3, 5> = rng.mat(-1.0, 1.0);
+    let a = away_from_zero::<3, 5>(&mut rng);
+    let positive: Mat<3, 5> = rng.mat(0.3, 2.0);
+    let (a, r) = (&a, &r);
+    {
+        let a = &positive;
+        assert_gradients!(sqrt_op(a, r), sqrt_op_backward(a, r, 1.0), wrt[a], TOL);
+    }
+    assert_gradients!(square_op(a, r), square_op_backward(a, r, 1.0), wrt[a], TOL);
+    assert_gradients!(tanh_op(a, r), tanh_op_backward(a, r, 1.0), wrt[a], TOL);
+    assert_gradients!(
+        sigmoid_op(a, r),
+        sigmoid_op_backward(a, r, 1.0),
+        wrt[a],
+        TOL
+    );
+    assert_gradients!(relu_op(a, r), relu_op_backward(a, r, 1.0), wrt[a], TOL);
+    assert_gradients!(abs_op(a, r), abs_op_backward(a, r, 1.0), wrt[a], TOL);
+    assert_gradients!(powi_op(a, r), powi_op_backward(a, r, 1.0), wrt[a], TOL);
+}
+
+#[test]
+fn kinks_take_the_documented_value() {
+    let a = Mat::from_rows([[0.0, 1.0, -1.0, 0.0, 2.0]; 3]);
+    let r = Mat::<3, 5>::full(1.0);
+    let relu = relu_op_backward(&a, &r, 1.0);
+    let abs = abs_op_backward(&a, &r, 1.0);
+    assert_eq!(relu.a, Mat::from_rows([[0.0, 1.0, 0.0, 0.0, 1.0]; 3]));
+    assert_eq!(abs.a, Mat::from_rows([[0.0, 1.0, -1.0, 0.0, 1.0]; 3]));
+    assert_eq!(relu.value, relu_op(&a, &r));
+    assert_eq!(abs.value, abs_op(&a, &r));
+}
+
+macro_rules! broadcast_op {
+    ($name:ident, $method:ident, $b:ty) => {
+        #[differentiable(wrt(a, b))]
+        fn $name(a: &Mat<4, 3>, b: &$b, r: &Mat<4, 3>) -> f64 {
+            (a.$method(b) * r).sum()
+        }
+    };
+}
+
+broadcast_op!(add_row_b, add_row, Mat<1, 3>);
+broadcast_op!(sub_row_b, sub_row, Mat<1, 3>);
+broadcast_op!(mul_row_b, mul_row, Mat<1, 3>);
+broadcast_op!(div_row_b, div_row, Mat<1, 3>);
+broadcast_op!(add_col_b, add_col, Mat<4, 1>);
+broadcast_op!(sub_col_b, sub_col, Mat<4, 1>);
+broadcast_op!(mul_col_b, mul_col, Mat<4, 1>);
+broadcast_op!(div_col_b, div_col, Mat<4, 1>);
+
+#[test]
+fn broadcasts() {
+    let mut rng = Rng::new(31);
+    let (a, r): (Mat<4, 3>, Mat<4, 3>) = (rng.mat(-1.0, 1.0), rng.mat(-1.0, 1.0));
+    let row = away_from_zero::<1, 3>(&mut rng);
+    let col = away_from_zero::<4, 1>(&mut rng);
+    let (a, r) = (&a, &r);
+    {
+        let b = &row;
+        assert_gradients!(add_row_b(a, b, r), add_row_b_backward(a, b, r, 1.0), wrt [a, b], TOL);
+        assert_gradients!(sub_row_b(a, b, r), sub_row_b_backward(a, b, r, 1.0), wrt [a, b], TOL);
+        assert_gradients!(mul_row_b(a, b, r), mul_row_b_backward(a, b, r, 1.0), wrt [a, b], TOL);
+        assert_gradients!(div_row_b(a, b, r), div_row_b_backward(a, b, r, 1.0), wrt [a, b], TOL);
+    }
+    {
+        let b = &col;
+        assert_gradients!(add_col_b(a, b, r), add_col_b_backward(a, b, r, 1.0), wrt [a, b], TOL);
+        assert_gradients!(sub_col_b(a, b, r), sub_col_b_backward(a, b, r, 1.0), wrt [a, b], TOL);
+        assert_gradients!(mul_col_b(a, b, r), mul_col_b_backward(a, b, r, 1.0), wrt [a, b], TOL);
+        assert_gradients!(div_col_b(a, b, r), div_col_b_backward(a, b, r, 1.0), wrt [a, b], TOL);
+    }
+}
+
+#[differentiable(wrt(a))]
+fn row_means_op(a: &Mat<3, 5>, r: &Mat<3, 1>) -> f64 {
+    (a.row_means() * r).sum()
+}
+
+#[differentiable(wrt(a))]
+fn col_means_op(a: &Mat<3, 5>, r: &Mat<1, 5>) -> f64 {
+    (a.col_means() * r).sum()
+}
+
+#[differentiable(wrt(a))]
+fn row_max_op(a: &Mat<3, 5>, r: &Mat<3, 1>) -> f64 {
+    (a.row_max() * r).sum()
+}
+
+#[test]
+fn reductions() {
+    let mut rng = Rng::new(32);
+    let a: Mat<3, 5> = rng.mat(-1.0, 1.0);
+    let (rc, rr): (Mat<3, 1>, Mat<1, 5>) = (rng.mat(-1.0, 1.0), rng.mat(-1.0, 1.0));
+    let a = &a;
+    {
+        let r = &rc;
+        assert_gradients!(
+            row_means_op(a, r),
+            row_means_op_backward(a, r, 1.0),
+            wrt[a],
+            TOL
+        );
+        assert_gradients!(
+            row_max_op(a, r),
+            row_max_op_backward(a, r, 1.0),
+            wrt[a],
+            TOL
+        );
+    }
+    let r = &rr;
+    assert_gradients!(
+        col_means_op(a, r),
+        col_means_op_backward(a, r, 1.0),
+        wrt[a],
+        TOL
+    );
+}
+
+#[test]
+fn row_max_ties_go_to_the_first_maximum() {
+    let a = Mat::from_rows([
+        [1.0, 3.0, 3.0, 0.0, 3.0],
+        [2.0, 2.0, 2.0, 2.0, 2.0],
+        [0.0; 5],
+    ]);
+    let r = Mat::<3, 1>::full(1.0);
+    let g = row_max_op_backward(&a, &r, 1.0);
+    assert_eq!(
+        g.a,
+        Mat::from_rows([
+            [0.0, 1.0, 0.0, 0.0, 0.0],
+            [1.0, 0.0, 0.0, 0.0, 0.0],
+            [1.0, 0.0, 0.0, 0.0, 0.0]
+        ])
+    );
+}
+
+#[differentiable(wrt(a))]
+fn softmax_op(a: &Mat<3, 5>, r: &Mat<3, 5>) -> f64 {
+    (a.softmax_rows() * r).sum()
+}
+
+#[differentiable(wrt(a))]
+fn log_softmax_op(a: &Mat<3, 5>, r: &Mat<3, 5>) -> f64 {
+    (a.log_softmax_rows() * r).sum()
+}
+
+#[differentiable]
+fn cross_entropy_op(a: &Mat<4, 5>, y: &Labels<4, 5>) -> f64 {
+    a.cross_entropy(y)
+}
+
+#[test]
+fn softmax_family() {
+    let mut rng = Rng::new(33);
+    let (a, r): (Mat<3, 5>, Mat<3, 5>) = (rng.mat(-2.0, 2.0), rng.mat(-1.0, 1.0));
+    let (a, r) = (&a, &r);
+    assert_gradients!(
+        softmax_op(a, r),
+        softmax_op_backward(a, r, 1.0),
+        wrt[a],
+        TOL
+    );
+    assert_gradients!(
+        log_softmax_op(a, r),
+        log_softmax_op_backward(a, r, 1.0),
+        wrt[a],
+        TOL
+    );
+    let a: Mat<4, 5> = rng.mat(-2.0, 2.0);
+    let y: Labels<4, 5> = rng.labels();
+    let (a, y) = (&a, &y);
+    assert_gradients!(
+        cross_entropy_op(a, y),
+        cross_entropy_op_backward(a, y, 1.0),
+        wrt[a],
+        TOL
+    );
+    // The fused backward is (P − onehot) / N.
+    let g = cross_entropy_op_backward(a, y, 1.0);
+    let p = a.softmax_rows();
+    for i in 0..4 {
+        for j in 0..5 {
+            let onehot = if y[i] == j { 1.0 } else { 0.0 };
+            assert!((g.a[(i, j)] - (p[(i, j)] - onehot) / 4.0).abs() < 1e-15);
+        }
+    }
+}
+
+#[test]
+fn logits_of_a_thousand_give_finite_values_and_gradients() {
+    let a = Mat::<4, 5>::from_fn(|i, j| if (i + j) % 2 == 0 { 1000.0 } else { -1000.0 });
+    let y = Labels::<4, 5>::new(vec![0, 1, 2, 4]).unwrap();
+    let ce = cross_entropy_op_backward(&a, &y, 1.0);
+    assert!(ce.value.is_finite(), "{}", ce.value);
+    assert!(ce.a.to_vec().iter().all(|v| v.is_finite()));
+    // Rows 0 and 2 have three logits of +1000 and their label on one (loss ln 3), row 1 two
+    // (ln 2); row 3 puts its label on a -1000 logit (2000 + ln 2).
+    let (ln2, ln3) = (f64::ln(2.0), f64::ln(3.0));
+    let expected = (ln3 + ln2 + ln3 + 2000.0 + ln2) / 4.0;
+    assert!(
+        (ce.value - expected).abs() < 1e-9,
+        "{} vs {expected}",
+        ce.value
+    );
+    let a3 = Mat::<3, 5>::from_fn(|i, j| if (i + j) % 2 == 0 { 1000.0 } else { -1000.0 });
+    let r = Mat::<3, 5>::full(1.0);
+    let ls = log_softmax_op_backward(&a3, &r, 1.0);
+    assert!(ls.value.is_finite() && ls.a.to_vec().iter().all(|v| v.is_finite()));
+    let sm = softmax_op_backward(&a3, &r, 1.0);
+    assert!(sm.value.is_finite() && sm.a.to_vec().iter().all(|v| v.is_finite()));
+}
+
+#[differentiable(wrt(x, w))]
+fn fused_right(x: &Mat<3, 4>, w: &Mat<2, 4>, r: &Mat<3, 2>) -> f64 {
+    (x.matmul(&w.t()) * r).sum()
+}
+
+#[differentiable(wrt(x, w))]
+fn fused_left(x: &Mat<4, 3>, w: &Mat<4, 2>, r: &Mat<3, 2>) -> f64 {
+    let xt = x.t();
+    (xt.matmul(w) * r).sum()
+}
+
+#[differentiable(wrt(x, w))]
+fn explicit_transposed_products(x: &Mat<3, 4>, w: &Mat<2, 4>, v: &Mat<3, 5>, r: &Mat<3, 2>) -> f64 {
+    let a = x.matmul_t(w);
+    let b = x.t_matmul(v);
+    (a * r).sum() + b.sum()
+}
+
+#[test]
+fn transposed_products() {
+    let mut rng = Rng::new(34);
+    let (x, w, r): (Mat<3, 4>, Mat<2, 4>, Mat<3, 2>) =
+        (rng.mat(-1.0, 1.0), rng.mat(-1.0, 1.0), rng.mat(-1.0, 1.0));
+    let v: Mat<3, 5> = rng.mat(-1.0, 1.0);
+    {
+        let (x, w, r) = (&x, &w, &r);
+        assert_gradients!(fused_right(x, w, r), fused_right_backward(x, w, r, 1.0), wrt [x, w], TOL);
+        let v = &v;
+        assert_gradients!(
+            explicit_transposed_products(x, w, v, r),
+            explicit_transposed_products_backward(x, w, v, r, 1.0),
+            wrt [x, w],
+            TOL
+        );
+    }
+    let (x, w): (Mat<4, 3>, Mat<4, 2>) = (rng.mat(-1.0, 1.0), rng.mat(-1.0, 1.0));
+    let (x, w, r) = (&x, &w, &r);
+    assert_gradients!(fused_left(x, w, r), fused_left_backward(x, w, r, 1.0), wrt [x, w], TOL);
+}
+
+#[differentiable(wrt(a))]
+fn scalar_and_matrix(a: &Mat<3, 4>, r: &Mat<3, 4>) -> f64 {
+    let s = a.mean();
+    let shifted = a + s;
+    let flipped = 1.0 - shifted;
+    let lowered = flipped - 0.5;
+    let inverse = 2.0 / &lowered;
+    let raised = s + inverse;
+    let ratio = s / (a * 3.0);
+    (raised * r).sum() + (ratio * r).sum()
+}
+
+#[test]
+fn scalars_on_either_side_of_a_matrix() {
+    let mut rng = Rng::new(35);
+    // Keeps 0.5 - a - mean(a) away from zero.
+    let a: Mat<3, 4> = rng.mat(1.0, 2.0);
+    let r: Mat<3, 4> = rng.mat(-1.0, 1.0);
+    let (a, r) = (&a, &r);
+    assert_gradients!(
+        scalar_and_matrix(a, r),
+        scalar_and_matrix_backward(a, r, 1.0),
+        wrt[a],
+        TOL
+    );
+}

@@ -316,7 +316,7 @@ fn derivation(func: &Func, shapes: &[Shape], plan: &Plan) -> String {
             .iter()
             .map(|a| match a {
                 Operand::Value(v) => func.values[*v].name.to_string(),
-                Operand::Literal(l) => crate::ir::lit_text(l),
+                Operand::Literal(l) => l.text(),
             })
             .collect();
         let mut text = b.rule.show.to_owned();

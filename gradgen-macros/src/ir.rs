@@ -70,7 +70,7 @@ pub enum ValueKind {
 pub enum Operand {
     Value(ValueId),
     /// A numeric literal: a constant scalar.
-    Literal(syn::Lit),
+    Literal(Literal),
 }
 
 /// A parameter of the user's function.
@@ -143,15 +143,50 @@ impl Func {
     pub fn text(&self, op: &Operand) -> String {
         match op {
             Operand::Value(v) => self.values[*v].text.clone(),
-            Operand::Literal(lit) => lit_text(lit),
+            Operand::Literal(lit) => lit.text(),
         }
     }
 }
 
-pub fn lit_text(lit: &syn::Lit) -> String {
-    match lit {
-        syn::Lit::Float(f) => f.to_string(),
-        syn::Lit::Int(i) => i.to_string(),
-        _ => "literal".to_owned(),
+/// A numeric literal, possibly negated (`2.0`, `-2`).
+#[derive(Clone)]
+pub struct Literal {
+    pub lit: syn::Lit,
+    pub negative: bool,
+}
+
+impl Literal {
+    /// How it reads (`-2`).
+    pub fn text(&self) -> String {
+        let digits = match &self.lit {
+            syn::Lit::Float(f) => f.to_string(),
+            syn::Lit::Int(i) => i.to_string(),
+            _ => "literal".to_owned(),
+        };
+        if self.negative {
+            format!("-{digits}")
+        } else {
+            digits
+        }
+    }
+
+    /// Its value, when it is an integer literal that fits.
+    pub fn int(&self) -> Option<i64> {
+        let syn::Lit::Int(i) = &self.lit else {
+            return None;
+        };
+        let n: i64 = i.base10_parse().ok()?;
+        Some(if self.negative { -n } else { n })
+    }
+}
+
+impl quote::ToTokens for Literal {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        let lit = &self.lit;
+        if self.negative {
+            tokens.extend(quote::quote!(-#lit));
+        } else {
+            lit.to_tokens(tokens);
+        }
     }
 }

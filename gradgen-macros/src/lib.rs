@@ -87,6 +87,7 @@ fn expand(attr: TokenStream2, item: TokenStream2) -> TokenStream2 {
     let complete: Option<Vec<ir::Shape>> = shapes.into_iter().collect();
     match complete {
         Some(shapes) if errors.is_empty() && func.output.is_some() => {
+            rules::fold_transposes(&mut func);
             let plan = reverse::plan(&mut func, &shapes);
             emit::emit(&func, &shapes, &plan)
         }
@@ -124,5 +125,65 @@ mod tests {
         if std::env::var_os("GRADGEN_PRINT").is_some() {
             println!("{text}");
         }
+    }
+
+    fn backward_of(text: &str) -> String {
+        let out = expand(quote!(), text.parse().unwrap()).to_string();
+        assert!(!out.contains("compile_error"), "{out}");
+        let start = out.find("fn loss_backward").expect("a backward function");
+        out[start..].to_owned()
+    }
+
+    #[test]
+    fn transposes_are_folded_into_products_and_never_copied() {
+        let right = backward_of(
+            "fn loss<const N: usize, const D: usize, const C: usize>(x: &Mat<N, D>, w: &Mat<C, D>) -> f64 {
+                x.matmul(&w.t()).sum()
+            }",
+        );
+        assert!(right.contains("x . matmul_t (w)"), "{right}");
+        assert!(!right.contains(". t ()"), "{right}");
+        let left = backward_of(
+            "fn loss<const N: usize, const D: usize, const C: usize>(x: &Mat<D, N>, w: &Mat<D, C>) -> f64 {
+                let xt = x.t();
+                xt.matmul(w).sum()
+            }",
+        );
+        assert!(left.contains("x . t_matmul (w)"), "{left}");
+        assert!(
+            !left.contains(". t ()") && !left.contains("into_t"),
+            "{left}"
+        );
+    }
+
+    #[test]
+    fn constants_cost_no_backward_work() {
+        let text = backward_of(
+            "fn loss<const N: usize, const D: usize>(x: &Mat<N, D>, w: &Mat<D, 1>, s: f64) -> f64 {
+                let h = x.matmul(w) * s;
+                h.sum()
+            }",
+        );
+        // Both matrices are differentiated by default; the scalar `s` is a constant.
+        assert!(
+            text.contains("let d_x :") && text.contains("let d_w :"),
+            "{text}"
+        );
+        assert!(!text.contains("d_s"), "{text}");
+        let wrt = expand(
+            quote!(wrt(w)),
+            "fn loss<const N: usize, const D: usize>(x: &Mat<N, D>, w: &Mat<D, 1>) -> f64 {
+                x.matmul(w).sum()
+            }"
+            .parse()
+            .unwrap(),
+        )
+        .to_string();
+        // `x` is a constant: no gradient, and no `d_h · wᵀ` product to compute it.
+        assert!(
+            !wrt.contains("let d_x :") && !wrt.contains("matmul_t"),
+            "{wrt}"
+        );
+        assert!(wrt.contains("t_matmul"), "{wrt}");
     }
 }

@@ -19,7 +19,9 @@ use syn::spanned::Spanned;
 use syn::{Expr, FnArg, GenericArgument, GenericParam, Pat, PathArguments, ReturnType, Stmt, Type};
 
 use crate::errors::{Errors, Place};
-use crate::ir::{Binding, Declared, Dim, Func, Operand, Param, ParamKind, Shape, Value, ValueKind};
+use crate::ir::{
+    Binding, Declared, Dim, Func, Literal, Operand, Param, ParamKind, Shape, Value, ValueKind,
+};
 use crate::naming::Names;
 use crate::rules::{self, Form};
 
@@ -323,6 +325,7 @@ impl TypeReader<'_> {
         mat: &mut Option<(TokenStream, Option<Type>)>,
         errors: &mut Errors,
     ) -> Option<(ParamKind, bool)> {
+        let ty = ungroup(ty);
         let (inner, by_ref) = match ty {
             Type::Reference(r) => {
                 if let Some(m) = &r.mutability {
@@ -339,7 +342,7 @@ impl TypeReader<'_> {
         let unsupported = || {
             format!(
                 "gradgen cannot differentiate with respect to a `{}`\nhelp: parameters are `&Mat<R, C>` matrices, `&Labels<N, C>` labels, or scalars (`f64`, `f32`)",
-                ty.to_token_stream()
+                type_text(ty)
             )
         };
         match self.named(inner, errors)? {
@@ -389,7 +392,7 @@ impl TypeReader<'_> {
             Named::Labels(..) | Named::Other => {
                 errors.push(
                     ty.to_token_stream(),
-                    format!("gradgen differentiates functions that return a scalar (`f64` or `f32`), not `{}`", ty.to_token_stream()),
+                    format!("gradgen differentiates functions that return a scalar (`f64` or `f32`), not `{}`", type_text(ty)),
                 );
                 None
             }
@@ -405,7 +408,7 @@ impl TypeReader<'_> {
             Named::Other => {
                 errors.push(
                     ty.to_token_stream(),
-                    format!("gradgen cannot read the type `{}`\nhelp: annotate with `Mat<R, C>` or a scalar type, or leave the type out", ty.to_token_stream()),
+                    format!("gradgen cannot read the type `{}`\nhelp: annotate with `Mat<R, C>` or a scalar type, or leave the type out", type_text(ty)),
                 );
                 None
             }
@@ -413,6 +416,7 @@ impl TypeReader<'_> {
     }
 
     fn named(&self, ty: &Type, errors: &mut Errors) -> Option<Named> {
+        let ty = ungroup(ty);
         let Type::Path(tp) = ty else {
             return Some(Named::Other);
         };
@@ -516,6 +520,15 @@ impl TypeReader<'_> {
                 None
             }
         }
+    }
+}
+
+/// A type inside invisible groups (from `macro_rules!` fragments) and parentheses.
+fn ungroup(ty: &Type) -> &Type {
+    match ty {
+        Type::Group(g) => ungroup(&g.elem),
+        Type::Paren(p) => ungroup(&p.elem),
+        other => other,
     }
 }
 
@@ -701,7 +714,10 @@ impl Lower<'_, '_> {
                 self.expr(&r.expr, target)
             }
             Expr::Lit(lit) => match &lit.lit {
-                syn::Lit::Float(_) | syn::Lit::Int(_) => Ok(Operand::Literal(lit.lit.clone())),
+                syn::Lit::Float(_) | syn::Lit::Int(_) => Ok(Operand::Literal(Literal {
+                    lit: lit.lit.clone(),
+                    negative: false,
+                })),
                 other => {
                     self.errors.push(
                         other.to_token_stream(),
@@ -828,6 +844,15 @@ impl Lower<'_, '_> {
         un: &syn::ExprUnary,
         target: Option<syn::Ident>,
     ) -> Result<Operand, Reported> {
+        // `-2` is a literal, not a negation to differentiate.
+        if let (syn::UnOp::Neg(_), Expr::Lit(l)) = (&un.op, strip_groups(&un.expr)) {
+            if matches!(l.lit, syn::Lit::Int(_) | syn::Lit::Float(_)) {
+                return Ok(Operand::Literal(Literal {
+                    lit: l.lit.clone(),
+                    negative: true,
+                }));
+            }
+        }
         let symbol = un.op.to_token_stream().to_string();
         let Some(rule) = rules::lookup_operator(&symbol, 1) else {
             self.errors.push(
@@ -891,13 +916,38 @@ fn rebuild(exprs: &[&Expr], rule: &rules::Rule) -> String {
     }
 }
 
+/// The expression inside invisible groups (from `macro_rules!` fragments) and parentheses.
+fn strip_groups(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::Group(g) => strip_groups(&g.expr),
+        Expr::Paren(p) => strip_groups(&p.expr),
+        other => other,
+    }
+}
+
+/// Reads a type as the user wrote it, for messages: `&Mat<1, 3>` rather than `& Mat < 1 , 3 >`.
+fn type_text(ty: &Type) -> String {
+    ty.to_token_stream()
+        .to_string()
+        .replace(" < ", "<")
+        .replace("< ", "<")
+        .replace(" >", ">")
+        .replace(" ,", ",")
+        .replace("& ", "&")
+        .replace(" :: ", "::")
+}
+
 /// Renders the supported subset of expressions as the user would write them.
 fn show(expr: &Expr) -> String {
     match expr {
         Expr::Paren(p) => format!("({})", show(&p.expr)),
         Expr::Group(g) => show(&g.expr),
         Expr::Reference(r) => format!("&{}", show(&r.expr)),
-        Expr::Lit(l) => crate::ir::lit_text(&l.lit),
+        Expr::Lit(l) => Literal {
+            lit: l.lit.clone(),
+            negative: false,
+        }
+        .text(),
         Expr::Path(p) => p.to_token_stream().to_string().replace(' ', ""),
         Expr::MethodCall(m) => {
             let args: Vec<String> = m.args.iter().map(show).collect();

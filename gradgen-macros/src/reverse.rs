@@ -136,6 +136,7 @@ pub fn plan(func: &mut Func, shapes: &[Shape]) -> Plan {
             recvs: &recvs,
             texts: &texts,
             out: by_ref(func, &Operand::Value(b.out), shapes),
+            out_recv: quote!(#out_name),
             out_text: out_name.to_string(),
             g: g_ref.clone(),
             g_recv: quote!(#g),
@@ -296,7 +297,7 @@ pub fn receiver(func: &Func, op: &Operand) -> TokenStream {
 /// How the derivation text names an operand.
 fn derivation_name(func: &Func, op: &Operand) -> String {
     match op {
-        Operand::Literal(lit) => crate::ir::lit_text(lit),
+        Operand::Literal(lit) => lit.text(),
         Operand::Value(v) => func.values[*v].name.to_string(),
     }
 }

@@ -15,7 +15,7 @@
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
-use crate::ir::{Dim, Shape};
+use crate::ir::{Dim, Func, Operand, Shape};
 
 /// How an op is written.
 pub enum Form {
@@ -47,6 +47,8 @@ pub struct ShapeArgs<'a> {
     pub shapes: &'a [Shape],
     /// How each operand reads in the user's code (`w`, `score.exp()`), without backticks.
     pub texts: &'a [String],
+    /// The value of each operand that is an integer literal (`powi`'s exponent).
+    pub ints: &'a [Option<i64>],
 }
 
 /// A shape rule that does not hold.
@@ -74,6 +76,8 @@ pub struct Vjp<'a> {
     pub texts: &'a [String],
     /// The forward result, by reference.
     pub out: TokenStream,
+    /// The forward result as a method receiver.
+    pub out_recv: TokenStream,
     pub out_text: String,
     /// The incoming gradient by reference (`&d_h`; a scalar by value).
     pub g: TokenStream,
@@ -88,6 +92,11 @@ pub struct Vjp<'a> {
 }
 
 impl Vjp<'_> {
+    /// Whether operand `i` is a scalar combined with a matrix (so broadcast to every entry).
+    fn broadcast_scalar(&self, i: usize) -> bool {
+        self.shapes[i] == Shape::Scalar && self.shapes.iter().any(|s| matches!(s, Shape::Mat(..)))
+    }
+
     fn dim(&self, arg: usize, which: usize) -> TokenStream {
         match &self.shapes[arg] {
             Shape::Mat(r, c) => dim_tokens(if which == 0 { r } else { c }),
@@ -138,19 +147,19 @@ pub static RULES: &[Rule] = &[
         name: "+",
         form: Form::Operator { arity: 2 },
         temp: "sum",
-        usage: "`a + b` adds two matrices of the same shape, or two scalars",
+        usage: "`a + b` adds two matrices of the same shape, a scalar to a matrix, or two scalars",
         shape: |a| elementwise(a, "+"),
         show: "{0} + {1}",
-        vjp: |_, _| Contrib::Pass { negate: false },
+        vjp: |v, i| pass_or_sum(v, i, false),
     },
     Rule {
         name: "-",
         form: Form::Operator { arity: 2 },
         temp: "diff",
-        usage: "`a - b` subtracts two matrices of the same shape, or two scalars",
+        usage: "`a - b` subtracts two matrices of the same shape, a scalar and a matrix, or two scalars",
         shape: |a| elementwise(a, "-"),
         show: "{0} − {1}",
-        vjp: |_, i| Contrib::Pass { negate: i == 1 },
+        vjp: |v, i| pass_or_sum(v, i, i == 1),
     },
     Rule {
         name: "*",
@@ -178,20 +187,25 @@ pub static RULES: &[Rule] = &[
         name: "/",
         form: Form::Operator { arity: 2 },
         temp: "quot",
-        usage: "`a / b` divides entrywise two matrices of the same shape, a matrix by a scalar, or two scalars",
+        usage: "`a / b` divides entrywise two matrices of the same shape, a matrix and a scalar, or two scalars",
         shape: |a| elementwise(a, "/"),
         show: "{0} / {1}",
         vjp: |v, i| {
             let (g, g_recv, g_take, out) = (&v.g, &v.g_recv, &v.g_take, &v.out);
-            let b = &v.args[1];
+            let (a, b) = (&v.args[0], &v.args[1]);
             if i == 0 {
+                if v.broadcast_scalar(0) {
+                    // s / b: d_s = Σ g / b = Σ g ∘ out / s
+                    let text = format!("Σ {} ∘ {} / {}", v.g_text, v.out_text, v.texts[0]);
+                    return expr(quote!(#g_recv.inner(#out) / #a), text);
+                }
                 return expr(quote!(#g_take / #b), format!("{} / {}", v.g_text, v.texts[1]));
             }
             // d(a/b)/db = −(a/b)/b: the forward result is reused.
             let text = format!("−{} ∘ {} / {}", v.g_text, v.out_text, v.texts[1]);
-            match (&v.shapes[0], &v.shapes[1]) {
-                (Shape::Mat(..), Shape::Mat(..)) => expr(quote!(-(#g * #out) / #b), text),
-                (Shape::Mat(..), _) => expr(quote!(-#g_recv.inner(#out) / #b), text),
+            match (&v.shapes[1], v.broadcast_scalar(1)) {
+                (Shape::Mat(..), _) => expr(quote!(-(#g * #out) / #b), text),
+                (_, true) => expr(quote!(-#g_recv.inner(#out) / #b), format!("Σ {text}")),
                 _ => expr(quote!(-#g * #out / #b), text),
             }
         },
@@ -227,6 +241,50 @@ pub static RULES: &[Rule] = &[
         },
     },
     Rule {
+        name: "matmul_t",
+        form: Form::Method { args: 1 },
+        temp: "matmul_t",
+        usage: "`a.matmul_t(&b)` is `a · bᵀ`: [R × K] · [C × K]ᵀ = [R × C], without copying `bᵀ`",
+        shape: |a| {
+            let (r, k) = mat(a, 0, "matmul_t")?;
+            let (c, k2) = mat(a, 1, "matmul_t")?;
+            inner_fits(a, "matmul_t", &k, &k2).map(|()| Shape::Mat(r, c))
+        },
+        show: "{0} · {1}ᵀ",
+        vjp: |v, i| {
+            let g_recv = &v.g_recv;
+            if i == 0 {
+                let b = &v.args[1];
+                expr(quote!(#g_recv.matmul(#b)), format!("{} · {}", v.g_text, v.texts[1]))
+            } else {
+                let a = &v.args[0];
+                expr(quote!(#g_recv.t_matmul(#a)), format!("{}ᵀ · {}", v.g_text, v.texts[0]))
+            }
+        },
+    },
+    Rule {
+        name: "t_matmul",
+        form: Form::Method { args: 1 },
+        temp: "t_matmul",
+        usage: "`a.t_matmul(&b)` is `aᵀ · b`: [K × R]ᵀ · [K × C] = [R × C], without copying `aᵀ`",
+        shape: |a| {
+            let (k, r) = mat(a, 0, "t_matmul")?;
+            let (k2, c) = mat(a, 1, "t_matmul")?;
+            inner_fits(a, "t_matmul", &k, &k2).map(|()| Shape::Mat(r, c))
+        },
+        show: "{0}ᵀ · {1}",
+        vjp: |v, i| {
+            let g = &v.g;
+            if i == 0 {
+                let b = &v.recvs[1];
+                expr(quote!(#b.matmul_t(#g)), format!("{} · {}ᵀ", v.texts[1], v.g_text))
+            } else {
+                let a = &v.recvs[0];
+                expr(quote!(#a.matmul(#g)), format!("{} · {}", v.texts[0], v.g_text))
+            }
+        },
+    },
+    Rule {
         name: "t",
         form: Form::Method { args: 0 },
         temp: "t",
@@ -247,15 +305,72 @@ pub static RULES: &[Rule] = &[
         form: Form::Method { args: 1 },
         temp: "plus_row",
         usage: "`a.add_row(&b)` adds the [1 × C] row `b` to every row of the [R × C] matrix `a`",
-        shape: add_row_shape,
+        shape: |a| broadcast_shape(a, "add_row", Along::Rows),
         show: "{0} + {1}   ({1} broadcast over rows)",
-        vjp: |v, i| {
-            if i == 0 {
-                return Contrib::Pass { negate: false };
-            }
-            let g = &v.g_recv;
-            expr(quote!(#g.col_sums()), format!("Σ_rows {}   (broadcast → sum)", v.g_text))
-        },
+        vjp: |v, i| broadcast_add(v, i, false, Along::Rows),
+    },
+    Rule {
+        name: "sub_row",
+        form: Form::Method { args: 1 },
+        temp: "minus_row",
+        usage: "`a.sub_row(&b)` subtracts the [1 × C] row `b` from every row of the [R × C] matrix `a`",
+        shape: |a| broadcast_shape(a, "sub_row", Along::Rows),
+        show: "{0} − {1}   ({1} broadcast over rows)",
+        vjp: |v, i| broadcast_add(v, i, true, Along::Rows),
+    },
+    Rule {
+        name: "mul_row",
+        form: Form::Method { args: 1 },
+        temp: "times_row",
+        usage: "`a.mul_row(&b)` multiplies every row of the [R × C] matrix `a` entrywise by the [1 × C] row `b`",
+        shape: |a| broadcast_shape(a, "mul_row", Along::Rows),
+        show: "{0} ∘ {1}   ({1} broadcast over rows)",
+        vjp: |v, i| broadcast_mul(v, i, Along::Rows),
+    },
+    Rule {
+        name: "div_row",
+        form: Form::Method { args: 1 },
+        temp: "over_row",
+        usage: "`a.div_row(&b)` divides every row of the [R × C] matrix `a` entrywise by the [1 × C] row `b`",
+        shape: |a| broadcast_shape(a, "div_row", Along::Rows),
+        show: "{0} / {1}   ({1} broadcast over rows)",
+        vjp: |v, i| broadcast_div(v, i, Along::Rows),
+    },
+    Rule {
+        name: "add_col",
+        form: Form::Method { args: 1 },
+        temp: "plus_col",
+        usage: "`a.add_col(&b)` adds the [R × 1] column `b` to every column of the [R × C] matrix `a`",
+        shape: |a| broadcast_shape(a, "add_col", Along::Cols),
+        show: "{0} + {1}   ({1} broadcast over columns)",
+        vjp: |v, i| broadcast_add(v, i, false, Along::Cols),
+    },
+    Rule {
+        name: "sub_col",
+        form: Form::Method { args: 1 },
+        temp: "minus_col",
+        usage: "`a.sub_col(&b)` subtracts the [R × 1] column `b` from every column of the [R × C] matrix `a`",
+        shape: |a| broadcast_shape(a, "sub_col", Along::Cols),
+        show: "{0} − {1}   ({1} broadcast over columns)",
+        vjp: |v, i| broadcast_add(v, i, true, Along::Cols),
+    },
+    Rule {
+        name: "mul_col",
+        form: Form::Method { args: 1 },
+        temp: "times_col",
+        usage: "`a.mul_col(&b)` multiplies every column of the [R × C] matrix `a` entrywise by the [R × 1] column `b`",
+        shape: |a| broadcast_shape(a, "mul_col", Along::Cols),
+        show: "{0} ∘ {1}   ({1} broadcast over columns)",
+        vjp: |v, i| broadcast_mul(v, i, Along::Cols),
+    },
+    Rule {
+        name: "div_col",
+        form: Form::Method { args: 1 },
+        temp: "over_col",
+        usage: "`a.div_col(&b)` divides every column of the [R × C] matrix `a` entrywise by the [R × 1] column `b`",
+        shape: |a| broadcast_shape(a, "div_col", Along::Cols),
+        show: "{0} / {1}   ({1} broadcast over columns)",
+        vjp: |v, i| broadcast_div(v, i, Along::Cols),
     },
     Rule {
         name: "exp",
@@ -279,6 +394,108 @@ pub static RULES: &[Rule] = &[
         vjp: |v, _| {
             let (g, a) = (&v.g_take, &v.args[0]);
             expr(quote!(#g / #a), format!("{} / {}", v.g_text, v.texts[0]))
+        },
+    },
+    Rule {
+        name: "sqrt",
+        form: Form::Method { args: 0 },
+        temp: "sqrt",
+        usage: "`a.sqrt()` is the square root entrywise",
+        shape: |a| same_mat(a, "sqrt"),
+        show: "√{0}",
+        vjp: |v, _| {
+            let (out, g) = (&v.out_recv, &v.g_take);
+            expr(quote!(#out.sqrt_backward(#g)), format!("{} / (2·{})   (reuses sqrt)", v.g_text, v.out_text))
+        },
+    },
+    Rule {
+        name: "powi",
+        form: Form::Method { args: 1 },
+        temp: "pow",
+        usage: "`a.powi(n)` is aⁿ entrywise, for an integer literal `n`",
+        shape: |a| {
+            let shape = same_mat(a, "powi")?;
+            match a.ints[1] {
+                Some(n) if i32::try_from(n).is_ok() => Ok(shape),
+                _ => Err(Mismatch {
+                    at: At::Arg(1),
+                    message: format!(
+                        "`powi` takes an integer literal exponent, but `{}` is not one\nhelp: write the exponent as a literal, e.g. `a.powi(3)`; `a.square()` and `a.sqrt()` are operations too",
+                        a.texts[1]
+                    ),
+                }),
+            }
+        },
+        show: "{0}^{1}",
+        vjp: |v, _| {
+            let (a, n, g) = (&v.recvs[0], &v.args[1], &v.g_take);
+            expr(
+                quote!(#a.powi_backward(#n, #g)),
+                format!("{} ∘ {n}·{}^({n}−1)", v.g_text, v.texts[0], n = v.texts[1]),
+            )
+        },
+    },
+    Rule {
+        name: "square",
+        form: Form::Method { args: 0 },
+        temp: "sq",
+        usage: "`a.square()` is a² entrywise",
+        shape: |a| same_mat(a, "square"),
+        show: "{0}²",
+        vjp: |v, _| {
+            let (a, g) = (&v.recvs[0], &v.g_take);
+            expr(quote!(#a.square_backward(#g)), format!("2·{} ∘ {}", v.g_text, v.texts[0]))
+        },
+    },
+    Rule {
+        name: "tanh",
+        form: Form::Method { args: 0 },
+        temp: "tanh",
+        usage: "`a.tanh()` is the hyperbolic tangent entrywise",
+        shape: |a| same_mat(a, "tanh"),
+        show: "tanh({0})",
+        vjp: |v, _| {
+            let (out, g) = (&v.out_recv, &v.g_take);
+            expr(quote!(#out.tanh_backward(#g)), format!("{} ∘ (1 − {}²)   (reuses tanh)", v.g_text, v.out_text))
+        },
+    },
+    Rule {
+        name: "sigmoid",
+        form: Form::Method { args: 0 },
+        temp: "sigmoid",
+        usage: "`a.sigmoid()` is 1 / (1 + e⁻ᵃ) entrywise",
+        shape: |a| same_mat(a, "sigmoid"),
+        show: "σ({0})",
+        vjp: |v, _| {
+            let (out, g) = (&v.out_recv, &v.g_take);
+            expr(
+                quote!(#out.sigmoid_backward(#g)),
+                format!("{} ∘ {o} ∘ (1 − {o})   (reuses σ)", v.g_text, o = v.out_text),
+            )
+        },
+    },
+    Rule {
+        name: "relu",
+        form: Form::Method { args: 0 },
+        temp: "relu",
+        usage: "`a.relu()` is max(a, 0) entrywise",
+        shape: |a| same_mat(a, "relu"),
+        show: "max({0}, 0)",
+        vjp: |v, _| {
+            let (out, g) = (&v.out_recv, &v.g_take);
+            expr(quote!(#out.relu_backward(#g)), format!("{} where {} > 0, else 0", v.g_text, v.out_text))
+        },
+    },
+    Rule {
+        name: "abs",
+        form: Form::Method { args: 0 },
+        temp: "abs",
+        usage: "`a.abs()` is |a| entrywise",
+        shape: |a| same_mat(a, "abs"),
+        show: "|{0}|",
+        vjp: |v, _| {
+            let (a, g) = (&v.recvs[0], &v.g_take);
+            expr(quote!(#a.abs_backward(#g)), format!("{} ∘ sign({})", v.g_text, v.texts[0]))
         },
     },
     Rule {
@@ -308,6 +525,51 @@ pub static RULES: &[Rule] = &[
             expr(
                 quote!(#g.broadcast_rows::<#r>()),
                 format!("{} repeated over the rows   (sum → broadcast)", v.g_text),
+            )
+        },
+    },
+    Rule {
+        name: "row_means",
+        form: Form::Method { args: 0 },
+        temp: "row_means",
+        usage: "`a.row_means()` is the mean of each row: [R × C] → [R × 1]",
+        shape: |a| mat(a, 0, "row_means").map(|(r, _)| Shape::Mat(r, Dim::Lit(1))),
+        show: "mean_cols {0}",
+        vjp: |v, _| {
+            let (g, c) = (&v.g_recv, v.dim(0, 1));
+            expr(
+                quote!(#g.spread_cols::<#c>()),
+                format!("{} / {c} repeated over the columns", v.g_text),
+            )
+        },
+    },
+    Rule {
+        name: "col_means",
+        form: Form::Method { args: 0 },
+        temp: "col_means",
+        usage: "`a.col_means()` is the mean of each column: [R × C] → [1 × C]",
+        shape: |a| mat(a, 0, "col_means").map(|(_, c)| Shape::Mat(Dim::Lit(1), c)),
+        show: "mean_rows {0}",
+        vjp: |v, _| {
+            let (g, r) = (&v.g_recv, v.dim(0, 0));
+            expr(
+                quote!(#g.spread_rows::<#r>()),
+                format!("{} / {r} repeated over the rows", v.g_text),
+            )
+        },
+    },
+    Rule {
+        name: "row_max",
+        form: Form::Method { args: 0 },
+        temp: "row_max",
+        usage: "`a.row_max()` is the largest entry of each row: [R × C] → [R × 1]",
+        shape: |a| mat(a, 0, "row_max").map(|(r, _)| Shape::Mat(r, Dim::Lit(1))),
+        show: "max_cols {0}",
+        vjp: |v, _| {
+            let (a, g) = (&v.recvs[0], &v.g);
+            expr(
+                quote!(#a.row_max_backward(#g)),
+                format!("{} at each row's arg-max of {}, 0 elsewhere", v.g_text, v.texts[0]),
             )
         },
     },
@@ -344,7 +606,7 @@ pub static RULES: &[Rule] = &[
         form: Form::Method { args: 1 },
         temp: "picked",
         usage: "`a.pick(&y)` takes entry `a[i, y[i]]` of each row: [R × C] with `Labels<R, C>` → [R × 1]",
-        shape: pick_shape,
+        shape: |a| labelled(a, "pick").map(|(r, _)| Shape::Mat(r, Dim::Lit(1))),
         show: "{0}[i, {1}ᵢ]",
         vjp: |v, _| {
             let (g, y, m) = (&v.g, &v.args[1], &v.mat);
@@ -355,7 +617,87 @@ pub static RULES: &[Rule] = &[
             }
         },
     },
+    Rule {
+        name: "softmax_rows",
+        form: Form::Method { args: 0 },
+        temp: "softmax",
+        usage: "`a.softmax_rows()` is the softmax of each row: [R × C] → [R × C]",
+        shape: |a| same_mat(a, "softmax_rows"),
+        show: "softmax_rows({0})",
+        vjp: |v, _| {
+            let (out, g) = (&v.out_recv, &v.g_take);
+            expr(
+                quote!(#out.softmax_rows_backward(#g)),
+                format!("{o} ∘ ({g} − Σ_cols({g} ∘ {o}))   (reuses softmax)", g = v.g_text, o = v.out_text),
+            )
+        },
+    },
+    Rule {
+        name: "log_softmax_rows",
+        form: Form::Method { args: 0 },
+        temp: "log_softmax",
+        usage: "`a.log_softmax_rows()` is the logarithm of the softmax of each row: [R × C] → [R × C]",
+        shape: |a| same_mat(a, "log_softmax_rows"),
+        show: "log_softmax_rows({0})",
+        vjp: |v, _| {
+            let (out, g) = (&v.out_recv, &v.g_take);
+            expr(
+                quote!(#out.log_softmax_rows_backward(#g)),
+                format!("{g} − exp({o}) ∘ Σ_cols {g}   (reuses log_softmax)", g = v.g_text, o = v.out_text),
+            )
+        },
+    },
+    Rule {
+        name: "cross_entropy",
+        form: Form::Method { args: 1 },
+        temp: "cross_entropy",
+        usage: "`a.cross_entropy(&y)` is the mean over rows of −log softmax(a)[i, y[i]]: [R × C] with `Labels<R, C>` → scalar",
+        shape: |a| labelled(a, "cross_entropy").map(|_| Shape::Scalar),
+        show: "mean_i −log softmax({0})[i, {1}ᵢ]",
+        vjp: |v, _| {
+            let (a, y, g) = (&v.recvs[0], &v.args[1], &v.g);
+            let r = match &v.shapes[0] {
+                Shape::Mat(r, _) => r.to_string(),
+                _ => String::new(),
+            };
+            expr(
+                quote!(#a.cross_entropy_backward(#y, #g)),
+                format!("{} · (softmax({}) − onehot({})) / {r}", v.g_text, v.texts[0], v.texts[1]),
+            )
+        },
+    },
 ];
+
+/// Folds transposes into the products that use them: `a.matmul(&b.t())` becomes
+/// `a.matmul_t(&b)` and `a.t().matmul(&b)` becomes `a.t_matmul(&b)`, which read a transposed
+/// view; a transpose whose value is then unused is not computed at all, forward or backward.
+/// Runs after shape inference, so that errors speak of what the user wrote.
+pub fn fold_transposes(func: &mut Func) {
+    let (Some(matmul), Some(matmul_t), Some(t_matmul)) = (
+        lookup_method("matmul"),
+        lookup_method("matmul_t"),
+        lookup_method("t_matmul"),
+    ) else {
+        return;
+    };
+    let transposed_source = |func: &Func, op: &Operand| -> Option<Operand> {
+        let v = Func::value_of(op)?;
+        let b = func.bindings.iter().find(|b| b.out == v)?;
+        (b.rule.name == "t").then(|| b.args[0].clone())
+    };
+    for bi in 0..func.bindings.len() {
+        if !std::ptr::eq(func.bindings[bi].rule, matmul) {
+            continue;
+        }
+        if let Some(src) = transposed_source(func, &func.bindings[bi].args[1]) {
+            func.bindings[bi].rule = matmul_t;
+            func.bindings[bi].args[1] = src;
+        } else if let Some(src) = transposed_source(func, &func.bindings[bi].args[0]) {
+            func.bindings[bi].rule = t_matmul;
+            func.bindings[bi].args[0] = src;
+        }
+    }
+}
 
 /// The rule for a method name.
 pub fn lookup_method(name: &str) -> Option<&'static Rule> {
@@ -438,14 +780,9 @@ fn elementwise(a: &ShapeArgs, op: &str) -> Result<Shape, Mismatch> {
     }
     match (l, r) {
         (Shape::Scalar, Shape::Scalar) => Ok(Shape::Scalar),
-        (Shape::Mat(..), Shape::Scalar) if op == "*" || op == "/" => Ok(l.clone()),
-        (Shape::Scalar, Shape::Mat(..)) if op == "*" => Ok(r.clone()),
-        (Shape::Mat(..), Shape::Scalar) | (Shape::Scalar, Shape::Mat(..)) => Err(Mismatch {
-            at: At::Op,
-            message: format!(
-                "`{op}` between a matrix and a scalar is not supported: `{lt}` is {l}, `{rt}` is {r}\nhelp: a scalar can multiply a matrix (`a * s`, `s * a`) or divide it (`a / s`)"
-            ),
-        }),
+        // A scalar is applied to every entry of the matrix.
+        (Shape::Mat(..), Shape::Scalar) => Ok(l.clone()),
+        (Shape::Scalar, Shape::Mat(..)) => Ok(r.clone()),
         (Shape::Mat(lr, lc), Shape::Mat(rr, rc)) => {
             if l == r {
                 return Ok(l.clone());
@@ -509,23 +846,82 @@ fn matmul_shape(a: &ShapeArgs) -> Result<Shape, Mismatch> {
     })
 }
 
-fn add_row_shape(a: &ShapeArgs) -> Result<Shape, Mismatch> {
-    let (r, c) = mat(a, 0, "add_row")?;
-    let (br, bc) = mat(a, 1, "add_row")?;
-    if br == Dim::Lit(1) && bc == c {
+/// Operand 0 must be a matrix; the result has its shape.
+fn same_mat(a: &ShapeArgs, op: &str) -> Result<Shape, Mismatch> {
+    mat(a, 0, op).map(|(r, c)| Shape::Mat(r, c))
+}
+
+/// Checks the inner dimensions of a product; `k` belongs to operand 0, `k2` to operand 1.
+fn inner_fits(a: &ShapeArgs, op: &str, k: &Dim, k2: &Dim) -> Result<(), Mismatch> {
+    if k == k2 {
+        return Ok(());
+    }
+    Err(Mismatch {
+        at: At::Arg(1),
+        message: format!(
+            "mismatched inner dimensions for `{op}`: `{}` is {} and `{}` is {}, but {k} ≠ {k2}",
+            a.texts[0], a.shapes[0], a.texts[1], a.shapes[1]
+        ),
+    })
+}
+
+/// Which way a [1 × C] row or an [R × 1] column is repeated.
+#[derive(Clone, Copy)]
+enum Along {
+    /// A [1 × C] row, applied to every row.
+    Rows,
+    /// An [R × 1] column, applied to every column.
+    Cols,
+}
+
+fn broadcast_shape(a: &ShapeArgs, op: &str, along: Along) -> Result<Shape, Mismatch> {
+    let (r, c) = mat(a, 0, op)?;
+    let (br, bc) = mat(a, 1, op)?;
+    let one = Dim::Lit(1);
+    let (lt, rt) = (&a.texts[0], &a.texts[1]);
+    let (fits, want, what, other) = match along {
+        Along::Rows => (
+            br == one && bc == c,
+            format!("[1 × {c}] row"),
+            "row",
+            op.replace("_row", "_col"),
+        ),
+        Along::Cols => (
+            bc == one && br == r,
+            format!("[{r} × 1] column"),
+            "column",
+            op.replace("_col", "_row"),
+        ),
+    };
+    if fits {
         return Ok(Shape::Mat(r, c));
     }
-    let (lt, rt) = (&a.texts[0], &a.texts[1]);
     let mut message = format!(
-        "`add_row` needs a [1 × {c}] row to add to every row of `{lt}` [{r} × {c}], but `{rt}` is [{br} × {bc}]"
+        "`{op}` needs a {want} to apply to every {what} of `{lt}` [{r} × {c}], but `{rt}` is [{br} × {bc}]"
     );
-    if bc == Dim::Lit(1) && br == c {
+    let fits_other = match along {
+        Along::Rows => bc == one && br == r,
+        Along::Cols => br == one && bc == c,
+    };
+    if fits_other {
         message.push_str(&format!(
-            "\nhelp: `{rt}` is a column: write `{lt}.add_row(&{rt}.t())`"
+            "\nhelp: `{rt}` fits the other way: write `{lt}.{other}(&{rt})`"
+        ));
+    } else if (matches!(along, Along::Rows) && bc == one && br == c)
+        || (matches!(along, Along::Cols) && br == one && bc == r)
+    {
+        message.push_str(&format!(
+            "\nhelp: `{rt}` has the transposed shape: write `{lt}.{op}(&{rt}.t())`"
         ));
     } else if br == r && bc == c {
+        let entrywise = match op.split('_').next() {
+            Some("add") => "+",
+            Some("sub") => "-",
+            Some("mul") => "*",
+            _ => "/",
+        };
         message.push_str(&format!(
-            "\nhelp: `{rt}` has the same shape as `{lt}`: add them entrywise with `{lt} + {rt}`"
+            "\nhelp: `{rt}` has the same shape as `{lt}`: combine them entrywise with `{lt} {entrywise} {rt}`"
         ));
     }
     Err(Mismatch {
@@ -534,27 +930,111 @@ fn add_row_shape(a: &ShapeArgs) -> Result<Shape, Mismatch> {
     })
 }
 
-fn pick_shape(a: &ShapeArgs) -> Result<Shape, Mismatch> {
-    let (r, c) = mat(a, 0, "pick")?;
+/// Operand 0 is an [R × C] matrix, operand 1 `Labels<R, C>`.
+fn labelled(a: &ShapeArgs, op: &str) -> Result<(Dim, Dim), Mismatch> {
+    let (r, c) = mat(a, 0, op)?;
     let Shape::Labels(n, k) = &a.shapes[1] else {
         return Err(Mismatch {
             at: At::Arg(1),
             message: format!(
-                "`pick` takes labels (`&Labels<{r}, {c}>`), but `{}` is {}",
+                "`{op}` takes labels (`&Labels<{r}, {c}>`), but `{}` is {}",
                 a.texts[1], a.shapes[1]
             ),
         });
     };
     if *n == r && *k == c {
-        return Ok(Shape::Mat(r, Dim::Lit(1)));
+        return Ok((r, c));
     }
     Err(Mismatch {
         at: At::Arg(1),
         message: format!(
-            "`pick` on `{}` [{r} × {c}] needs `Labels<{r}, {c}>` (a label for each of the {r} rows, below {c}), but `{}` is Labels<{n}, {k}>",
+            "`{op}` on `{}` [{r} × {c}] needs `Labels<{r}, {c}>` (a label for each of the {r} rows, below {c}), but `{}` is Labels<{n}, {k}>",
             a.texts[0], a.texts[1]
         ),
     })
+}
+
+// ---- shared vector-Jacobian products ----
+
+/// `+` and `−`: the gradient passes through; a scalar operand broadcast to a matrix receives
+/// the sum of the gradient over the entries.
+fn pass_or_sum(v: &Vjp, i: usize, negate: bool) -> Contrib {
+    if !v.broadcast_scalar(i) {
+        return Contrib::Pass { negate };
+    }
+    let g = &v.g_recv;
+    let sign = if negate { quote!(-) } else { quote!() };
+    let text = format!("{}Σ {}", if negate { "−" } else { "" }, v.g_text);
+    expr(quote!(#sign #g.sum()), text)
+}
+
+/// The reduction that undoes a broadcast along `along`.
+fn undo(along: Along) -> (TokenStream, &'static str) {
+    match along {
+        Along::Rows => (quote!(col_sums), "Σ_rows"),
+        Along::Cols => (quote!(row_sums), "Σ_cols"),
+    }
+}
+
+fn broadcast_add(v: &Vjp, i: usize, negate: bool, along: Along) -> Contrib {
+    if i == 0 {
+        return Contrib::Pass { negate: false };
+    }
+    let g = &v.g_recv;
+    let (sum, sum_text) = undo(along);
+    let sign = if negate { quote!(-) } else { quote!() };
+    let text = format!(
+        "{}{sum_text} {}   (broadcast → sum)",
+        if negate { "−" } else { "" },
+        v.g_text
+    );
+    expr(quote!(#sign #g.#sum()), text)
+}
+
+fn broadcast_mul(v: &Vjp, i: usize, along: Along) -> Contrib {
+    let (g, g_recv) = (&v.g, &v.g_recv);
+    let (sum, sum_text) = undo(along);
+    let op = match along {
+        Along::Rows => quote!(mul_row),
+        Along::Cols => quote!(mul_col),
+    };
+    if i == 0 {
+        let b = &v.args[1];
+        return expr(
+            quote!(#g_recv.#op(#b)),
+            format!("{} ∘ {}", v.g_text, v.texts[1]),
+        );
+    }
+    let a = &v.args[0];
+    expr(
+        quote!((#g * #a).#sum()),
+        format!(
+            "{sum_text} ({} ∘ {})   (broadcast → sum)",
+            v.g_text, v.texts[0]
+        ),
+    )
+}
+
+fn broadcast_div(v: &Vjp, i: usize, along: Along) -> Contrib {
+    let (g, g_recv, out, b) = (&v.g, &v.g_recv, &v.out, &v.args[1]);
+    let (sum, sum_text) = undo(along);
+    let op = match along {
+        Along::Rows => quote!(div_row),
+        Along::Cols => quote!(div_col),
+    };
+    if i == 0 {
+        return expr(
+            quote!(#g_recv.#op(#b)),
+            format!("{} / {}", v.g_text, v.texts[1]),
+        );
+    }
+    expr(
+        quote!(-(#g * #out).#op(#b).#sum()),
+        format!(
+            "−{sum_text} ({} ∘ {} / {})   (reuses the quotient)",
+            v.g_text, v.out_text, v.texts[1]
+        ),
+    )
 }
 
 #[cfg(test)]

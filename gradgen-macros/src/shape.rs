@@ -39,9 +39,18 @@ pub fn infer(func: &Func, errors: &mut Errors) -> Vec<Option<Shape>> {
             .iter()
             .map(|a| func.text(a).trim_matches('`').to_owned())
             .collect();
+        let ints: Vec<Option<i64>> = b
+            .args
+            .iter()
+            .map(|a| match a {
+                Operand::Literal(lit) => lit.int(),
+                Operand::Value(_) => None,
+            })
+            .collect();
         match (b.rule.shape)(&ShapeArgs {
             shapes: &arg_shapes,
             texts: &texts,
+            ints: &ints,
         }) {
             Ok(shape) => shapes[b.out] = Some(shape),
             Err(mismatch) => match mismatch.at {

@@ -1,11 +1,13 @@
 //! Arithmetic operators: elementwise `+ - * /` between matrices of the same shape (owned or
-//! borrowed, in any combination), `* /` by a scalar, unary `-`, and the compound assignments.
+//! borrowed, in any combination), `+ - * /` with a scalar on either side, unary `-`, and the
+//! compound assignments.
 //!
 //! An owned operand's buffer is reused for the result, so `a + &b` with `a` owned allocates
 //! nothing. Gradients: for `out = a + b`, `d_a = d_b = d_out`; for `out = a - b`, `d_a = d_out`,
 //! `d_b = −d_out`; for `out = a * b` (entrywise), `d_a = d_out ∘ b`, `d_b = d_out ∘ a`; for
-//! `out = a / b`, `d_a = d_out / b`, `d_b = −d_out ∘ a / b²`; for `out = a * s` with a scalar `s`,
-//! `d_a = d_out * s` and `d_s = d_out.inner(&a)`.
+//! `out = a / b`, `d_a = d_out / b`, `d_b = −d_out ∘ a / b²`. A scalar operand `s` is broadcast
+//! to every entry, so its gradient is the sum over them: for `out = a + s`, `d_s = d_out.sum()`;
+//! for `out = a * s`, `d_a = d_out * s` and `d_s = d_out.inner(&a)`.
 
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
@@ -89,29 +91,42 @@ macro_rules! by_scalar {
     };
 }
 
+by_scalar!(Add, add, AddAssign, add_assign, +);
+by_scalar!(Sub, sub, SubAssign, sub_assign, -);
 by_scalar!(Mul, mul, MulAssign, mul_assign, *);
 by_scalar!(Div, div, DivAssign, div_assign, /);
 
-// `2.0 * a`: the orphan rule allows these for each concrete scalar type only.
-macro_rules! scalar_times_mat {
-    ($($t:ty),*) => {$(
-        impl<const R: usize, const C: usize> Mul<Mat<R, C, $t>> for $t {
+// `2.0 * a`, `1.0 - a`, `1.0 / a`: the orphan rule allows a scalar on the left for each
+// concrete scalar type only.
+macro_rules! scalar_op_mat {
+    ($t:ty, $Op:ident, $op:ident, $sym:tt) => {
+        impl<const R: usize, const C: usize> $Op<Mat<R, C, $t>> for $t {
             type Output = Mat<R, C, $t>;
-            fn mul(self, m: Mat<R, C, $t>) -> Mat<R, C, $t> {
-                m * self
+            fn $op(self, mut m: Mat<R, C, $t>) -> Mat<R, C, $t> {
+                m.view_mut().mapv_inplace(|v| self $sym v);
+                m
             }
         }
 
-        impl<const R: usize, const C: usize> Mul<&Mat<R, C, $t>> for $t {
+        impl<const R: usize, const C: usize> $Op<&Mat<R, C, $t>> for $t {
             type Output = Mat<R, C, $t>;
-            fn mul(self, m: &Mat<R, C, $t>) -> Mat<R, C, $t> {
-                m * self
+            fn $op(self, m: &Mat<R, C, $t>) -> Mat<R, C, $t> {
+                Mat::from_fn(|i, j| self $sym m[(i, j)])
             }
         }
+    };
+}
+
+macro_rules! scalar_ops_mat {
+    ($($t:ty),*) => {$(
+        scalar_op_mat!($t, Add, add, +);
+        scalar_op_mat!($t, Sub, sub, -);
+        scalar_op_mat!($t, Mul, mul, *);
+        scalar_op_mat!($t, Div, div, /);
     )*};
 }
 
-scalar_times_mat!(f32, f64);
+scalar_ops_mat!(f32, f64);
 
 impl<const R: usize, const C: usize, T: Scalar> Neg for Mat<R, C, T> {
     type Output = Mat<R, C, T>;
@@ -166,6 +181,11 @@ mod tests {
         assert_eq!(2.0 * a(), expect);
         assert_eq!(2.0 * &a(), expect);
         assert_eq!(-(&a()), a() * -1.0);
+        assert_eq!(a() + 1.0, Mat::from_fn(|i, j| a()[(i, j)] + 1.0));
+        assert_eq!(&a() - 1.0, Mat::from_fn(|i, j| a()[(i, j)] - 1.0));
+        assert_eq!(1.0 - a(), Mat::from_fn(|i, j| 1.0 - a()[(i, j)]));
+        assert_eq!(1.0 / &a(), Mat::from_fn(|i, j| 1.0 / a()[(i, j)]));
+        assert_eq!(1.0 + &a(), a() + 1.0);
         let f: Mat<1, 2, f32> = 3.0f32 * Mat::full(2.0);
         assert_eq!(f, Mat::full(6.0));
     }

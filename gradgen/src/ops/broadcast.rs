@@ -1,23 +1,46 @@
-//! Broadcasts. The backward of a broadcast is the matching sum.
+//! Broadcasts: a [1 × C] row applied to every row, an [R × 1] column applied to every column.
+//! The backward of a broadcast is the matching sum.
 
 use crate::{Mat, Scalar};
 
-impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
-    /// Adds the row `row` to every row: `[R × C] + [1 × C] → [R × C]` (a bias).
-    ///
-    /// Gradient of `out = a.add_row(b)`: `d_a = d_out`, `d_b = d_out.col_sums()`.
-    ///
-    /// ```
-    /// use gradgen::Mat;
-    /// let a = Mat::<2, 3>::zeros();
-    /// let b = Mat::from_rows([[1.0, 2.0, 3.0]]);
-    /// assert_eq!(a.add_row(&b), Mat::from_rows([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]]));
-    /// ```
-    #[must_use]
-    pub fn add_row(&self, row: &Mat<1, C, T>) -> Self {
-        Mat::from_array_unchecked(self.as_array() + row.as_array())
-    }
+macro_rules! broadcast_ops {
+    ($(($row:ident, $col:ident, $sym:tt, $what:literal, $grad_row:literal, $grad_col:literal)),*) => {
+        impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
+            $(
+                #[doc = concat!("`a ", stringify!($sym), " b` for every row of `a`, with `b` a [1 × C] row: [R × C] → [R × C] (", $what, ").")]
+                ///
+                #[doc = concat!("Gradient of `out = a.", stringify!($row), "(b)`: ", $grad_row, ".")]
+                #[must_use]
+                pub fn $row(&self, row: &Mat<1, C, T>) -> Self {
+                    Mat::from_array_unchecked(self.as_array() $sym row.as_array())
+                }
+
+                #[doc = concat!("`a ", stringify!($sym), " b` for every column of `a`, with `b` an [R × 1] column: [R × C] → [R × C].")]
+                ///
+                #[doc = concat!("Gradient of `out = a.", stringify!($col), "(b)`: ", $grad_col, ".")]
+                #[must_use]
+                pub fn $col(&self, col: &Mat<R, 1, T>) -> Self {
+                    Mat::from_array_unchecked(self.as_array() $sym col.as_array())
+                }
+            )*
+        }
+    };
 }
+
+broadcast_ops!(
+    (add_row, add_col, +, "a bias",
+     "`d_a = d_out`, `d_b = d_out.col_sums()`",
+     "`d_a = d_out`, `d_b = d_out.row_sums()`"),
+    (sub_row, sub_col, -, "centring",
+     "`d_a = d_out`, `d_b = −d_out.col_sums()`",
+     "`d_a = d_out`, `d_b = −d_out.row_sums()`"),
+    (mul_row, mul_col, *, "a scale per column",
+     "`d_a = d_out.mul_row(b)`, `d_b = (d_out ∘ a).col_sums()`",
+     "`d_a = d_out.mul_col(b)`, `d_b = (d_out ∘ a).row_sums()`"),
+    (div_row, div_col, /, "a normalisation per column",
+     "`d_a = d_out.div_row(b)`, `d_b = −(d_out ∘ out).div_row(b).col_sums()`",
+     "`d_a = d_out.div_col(b)`, `d_b = −(d_out ∘ out).div_col(b).row_sums()`")
+);
 
 impl<const C: usize, T: Scalar> Mat<1, C, T> {
     /// Repeats this row `R` times: `[1 × C] → [R × C]`. The backward of
@@ -30,12 +53,21 @@ impl<const C: usize, T: Scalar> Mat<1, C, T> {
     /// ```
     #[must_use]
     pub fn broadcast_rows<const R: usize>(&self) -> Mat<R, C, T> {
-        Mat::from_array_unchecked(
-            self.as_array()
-                .broadcast((R, C))
-                .expect("a [1 × C] row broadcasts to [R × C]")
-                .to_owned(),
-        )
+        Mat::from_fn(|_, j| self[(0, j)])
+    }
+
+    /// Spreads this row evenly over `R` rows, `self / R` in each: the backward of
+    /// [`col_means`](Mat::col_means).
+    ///
+    /// ```
+    /// use gradgen::Mat;
+    /// let r = Mat::from_rows([[2.0, 4.0]]);
+    /// assert_eq!(r.spread_rows::<2>(), Mat::from_rows([[1.0, 2.0], [1.0, 2.0]]));
+    /// ```
+    #[must_use]
+    pub fn spread_rows<const R: usize>(&self) -> Mat<R, C, T> {
+        let n = T::from_usize(R);
+        Mat::from_fn(|_, j| self[(0, j)] / n)
     }
 }
 
@@ -50,11 +82,60 @@ impl<const R: usize, T: Scalar> Mat<R, 1, T> {
     /// ```
     #[must_use]
     pub fn broadcast_cols<const C: usize>(&self) -> Mat<R, C, T> {
-        Mat::from_array_unchecked(
-            self.as_array()
-                .broadcast((R, C))
-                .expect("an [R × 1] column broadcasts to [R × C]")
-                .to_owned(),
-        )
+        Mat::from_fn(|i, _| self[(i, 0)])
+    }
+
+    /// Spreads this column evenly over `C` columns, `self / C` in each: the backward of
+    /// [`row_means`](Mat::row_means).
+    ///
+    /// ```
+    /// use gradgen::Mat;
+    /// let c = Mat::from_rows([[3.0], [6.0]]);
+    /// assert_eq!(c.spread_cols::<3>(), Mat::from_rows([[1.0; 3], [2.0; 3]]));
+    /// ```
+    #[must_use]
+    pub fn spread_cols<const C: usize>(&self) -> Mat<R, C, T> {
+        let n = T::from_usize(C);
+        Mat::from_fn(|i, _| self[(i, 0)] / n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Mat;
+
+    #[test]
+    fn rows_and_columns_broadcast_the_right_way() {
+        let a = Mat::from_rows([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+        let row = Mat::from_rows([[10.0, 20.0, 30.0]]);
+        let col = Mat::from_rows([[10.0], [20.0]]);
+        assert_eq!(
+            a.sub_row(&row),
+            Mat::from_rows([[-9.0, -18.0, -27.0], [-6.0, -15.0, -24.0]])
+        );
+        assert_eq!(
+            a.mul_col(&col),
+            Mat::from_rows([[10.0, 20.0, 30.0], [80.0, 100.0, 120.0]])
+        );
+        assert_eq!(
+            a.div_row(&row),
+            Mat::from_fn(|i, j| a[(i, j)] / row[(0, j)])
+        );
+        assert_eq!(
+            a.add_col(&col),
+            Mat::from_fn(|i, j| a[(i, j)] + col[(i, 0)])
+        );
+        assert_eq!(
+            a.div_col(&col),
+            Mat::from_fn(|i, j| a[(i, j)] / col[(i, 0)])
+        );
+        assert_eq!(
+            a.mul_row(&row),
+            Mat::from_fn(|i, j| a[(i, j)] * row[(0, j)])
+        );
+        assert_eq!(
+            a.sub_col(&col),
+            Mat::from_fn(|i, j| a[(i, j)] - col[(i, 0)])
+        );
     }
 }

@@ -10,4 +10,5 @@ mod broadcast;
 mod matmul;
 mod pick;
 mod reduce;
+mod softmax;
 mod unary;

@@ -91,3 +91,77 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
         total
     }
 }
+
+impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
+    /// The mean of each row: `[R × C] → [R × 1]`.
+    ///
+    /// Gradient of `out = a.row_means()`: `d_a = d_out / C` repeated over the columns
+    /// ([`spread_cols`](Mat::spread_cols)).
+    ///
+    /// ```
+    /// use gradgen::Mat;
+    /// let a = Mat::from_rows([[1.0, 2.0], [3.0, 5.0]]);
+    /// assert_eq!(a.row_means(), Mat::from_rows([[1.5], [4.0]]));
+    /// ```
+    #[must_use]
+    pub fn row_means(&self) -> Mat<R, 1, T> {
+        self.row_sums() / T::from_usize(C)
+    }
+
+    /// The mean of each column: `[R × C] → [1 × C]`.
+    ///
+    /// Gradient of `out = a.col_means()`: `d_a = d_out / R` repeated over the rows
+    /// ([`spread_rows`](Mat::spread_rows)).
+    ///
+    /// ```
+    /// use gradgen::Mat;
+    /// let a = Mat::from_rows([[1.0, 2.0], [3.0, 5.0]]);
+    /// assert_eq!(a.col_means(), Mat::from_rows([[2.0, 3.5]]));
+    /// ```
+    #[must_use]
+    pub fn col_means(&self) -> Mat<1, C, T> {
+        self.col_sums() / T::from_usize(R)
+    }
+
+    /// The column of each row's largest entry (the first one on a tie; `NaN` entries are never
+    /// the largest unless the whole row is `NaN`).
+    fn argmax(&self, i: usize) -> usize {
+        let mut best = 0;
+        for j in 1..C {
+            if self[(i, j)] > self[(i, best)] || self[(i, best)].is_nan() && !self[(i, j)].is_nan()
+            {
+                best = j;
+            }
+        }
+        best
+    }
+
+    /// The largest entry of each row: `[R × C] → [R × 1]`.
+    ///
+    /// Gradient of `out = a.row_max()`: `d_out[i]` goes to the arg-max entry of row `i` and the
+    /// others get 0 ([`row_max_backward`](Mat::row_max_backward)). On a tie, the first (leftmost)
+    /// largest entry takes the whole gradient.
+    ///
+    /// ```
+    /// use gradgen::Mat;
+    /// let a = Mat::from_rows([[1.0, 3.0, 3.0], [-1.0, -2.0, -5.0]]);
+    /// assert_eq!(a.row_max(), Mat::from_rows([[3.0], [-1.0]]));
+    /// let d = a.row_max_backward(&Mat::from_rows([[1.0], [2.0]]));
+    /// assert_eq!(d, Mat::from_rows([[0.0, 1.0, 0.0], [2.0, 0.0, 0.0]]));
+    /// ```
+    #[must_use]
+    pub fn row_max(&self) -> Mat<R, 1, T> {
+        Mat::from_fn(|i, _| self[(i, self.argmax(i))])
+    }
+
+    /// The gradient of [`row_max`](Mat::row_max)'s input `self`: `d_out[i]` at each row's
+    /// arg-max, 0 elsewhere.
+    #[must_use]
+    pub fn row_max_backward(&self, d_out: &Mat<R, 1, T>) -> Self {
+        let mut d = Self::zeros();
+        for i in 0..R {
+            d[(i, self.argmax(i))] = d_out[(i, 0)];
+        }
+        d
+    }
+}

@@ -1,0 +1,126 @@
+//! Softmax by rows, its logarithm, and the fused cross-entropy. All subtract each row's maximum
+//! before exponentiating, so logits of any size give finite values.
+
+use crate::{Labels, Mat, Scalar};
+
+impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
+    /// `log Σⱼ exp(aᵢⱼ)` of each row, computed as `m + log Σⱼ exp(aᵢⱼ − m)` with `m` the row max.
+    fn log_sum_exp(&self, i: usize) -> T {
+        let m = (0..C).fold(T::neg_infinity(), |m, j| m.max(self[(i, j)]));
+        if m.is_infinite() {
+            return m;
+        }
+        m + (0..C)
+            .fold(T::zero(), |s, j| s + (self[(i, j)] - m).exp())
+            .ln()
+    }
+
+    /// Softmax of each row: `exp(aᵢⱼ) / Σₖ exp(aᵢₖ)`, [R × C] → [R × C], each row summing to 1.
+    ///
+    /// Gradient of `out = a.softmax_rows()`: `d_a = out ∘ (d_out − (d_out ∘ out).row_sums())`
+    /// ([`softmax_rows_backward`](Mat::softmax_rows_backward), called on `out`).
+    ///
+    /// ```
+    /// use gradgen::Mat;
+    /// let p = Mat::from_rows([[1000.0, 1000.0], [0.0, f64::ln(3.0)]]).softmax_rows();
+    /// assert_eq!(p[(0, 0)], 0.5);
+    /// assert!((p[(1, 1)] - 0.75).abs() < 1e-15);
+    /// ```
+    #[must_use]
+    pub fn softmax_rows(&self) -> Self {
+        let mut out = self.clone();
+        for i in 0..R {
+            let m = (0..C).fold(T::neg_infinity(), |m, j| m.max(self[(i, j)]));
+            let mut total = T::zero();
+            for j in 0..C {
+                out[(i, j)] = (self[(i, j)] - m).exp();
+                total += out[(i, j)];
+            }
+            for j in 0..C {
+                out[(i, j)] /= total;
+            }
+        }
+        out
+    }
+
+    /// The gradient of [`softmax_rows`](Mat::softmax_rows)'s input, with `self` its output.
+    #[must_use]
+    pub fn softmax_rows_backward(&self, mut d_out: Self) -> Self {
+        for i in 0..R {
+            let dot = (0..C).fold(T::zero(), |s, j| s + d_out[(i, j)] * self[(i, j)]);
+            for j in 0..C {
+                d_out[(i, j)] = self[(i, j)] * (d_out[(i, j)] - dot);
+            }
+        }
+        d_out
+    }
+
+    /// The logarithm of the softmax of each row: `aᵢⱼ − log Σₖ exp(aᵢₖ)`, computed stably.
+    ///
+    /// Gradient of `out = a.log_softmax_rows()`: `d_a = d_out − exp(out) ∘ d_out.row_sums()`
+    /// ([`log_softmax_rows_backward`](Mat::log_softmax_rows_backward), called on `out`).
+    ///
+    /// ```
+    /// use gradgen::Mat;
+    /// let l = Mat::from_rows([[1000.0, -1000.0]]).log_softmax_rows();
+    /// assert_eq!(l, Mat::from_rows([[0.0, -2000.0]]));
+    /// ```
+    #[must_use]
+    pub fn log_softmax_rows(&self) -> Self {
+        let mut out = self.clone();
+        for i in 0..R {
+            let lse = self.log_sum_exp(i);
+            for j in 0..C {
+                out[(i, j)] = self[(i, j)] - lse;
+            }
+        }
+        out
+    }
+
+    /// The gradient of [`log_softmax_rows`](Mat::log_softmax_rows)'s input, with `self` its
+    /// output.
+    #[must_use]
+    pub fn log_softmax_rows_backward(&self, mut d_out: Self) -> Self {
+        for i in 0..R {
+            let total = (0..C).fold(T::zero(), |s, j| s + d_out[(i, j)]);
+            for j in 0..C {
+                d_out[(i, j)] -= self[(i, j)].exp() * total;
+            }
+        }
+        d_out
+    }
+
+    /// The mean cross-entropy of the rows' softmax at the labels:
+    /// `mean over i of −log softmax(a)[i, yᵢ]`, a scalar, computed stably.
+    ///
+    /// Gradient of `out = a.cross_entropy(y)`: `d_a = d_out · (softmax(a) − onehot(y)) / R`
+    /// ([`cross_entropy_backward`](Mat::cross_entropy_backward)).
+    ///
+    /// ```
+    /// use gradgen::{Labels, Mat};
+    /// let a = Mat::<2, 3>::zeros();
+    /// let y = Labels::new(vec![0, 2])?;
+    /// assert!((a.cross_entropy(&y) - f64::ln(3.0)).abs() < 1e-15);
+    /// # Ok::<(), gradgen::Error>(())
+    /// ```
+    #[must_use]
+    pub fn cross_entropy(&self, labels: &Labels<R, C>) -> T {
+        let total = (0..R).fold(T::zero(), |s, i| {
+            s + self.log_sum_exp(i) - self[(i, labels[i])]
+        });
+        total / T::from_usize(R)
+    }
+
+    /// The gradient of [`cross_entropy`](Mat::cross_entropy)'s input `self`:
+    /// `d_out · (softmax(self) − onehot(labels)) / R`.
+    #[must_use]
+    pub fn cross_entropy_backward(&self, labels: &Labels<R, C>, d_out: T) -> Self {
+        let scale = d_out / T::from_usize(R);
+        let mut d = self.softmax_rows();
+        for i in 0..R {
+            d[(i, labels[i])] -= T::one();
+        }
+        d *= scale;
+        d
+    }
+}
