@@ -24,3 +24,33 @@ fn softmax_classifier_reaches_90_percent_test_accuracy() {
         outcome.progress[0]
     );
 }
+
+#[allow(dead_code)]
+#[path = "../examples/two_layer_net.rs"]
+mod two_layer_net;
+
+#[allow(dead_code)]
+#[path = "../examples/batchnorm.rs"]
+mod batchnorm;
+
+#[test]
+fn two_layer_net_reaches_95_percent_training_accuracy() {
+    let outcome = two_layer_net::train().expect("the generated data is well-formed");
+    assert!(
+        outcome.train_accuracy >= 0.95,
+        "train accuracy {}",
+        outcome.train_accuracy
+    );
+    assert_eq!(
+        outcome.progress.len(),
+        6,
+        "one progress line per 2000 epochs"
+    );
+}
+
+#[test]
+fn batchnorm_example_agrees_with_the_closed_form() {
+    for (input, diff) in batchnorm::compare() {
+        assert!(diff < 1e-9, "d{input}: {diff:e}");
+    }
+}

@@ -1049,6 +1049,41 @@ mod tests {
         assert_eq!(closest_method("frobnicate"), None);
     }
 
+    /// The README's op table is the user's reference: it must list exactly this table.
+    #[test]
+    fn the_readme_op_table_lists_exactly_these_rules() {
+        let readme = include_str!("../../README.md");
+        let section = readme
+            .split("## Operations")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .expect("the README has an Operations section");
+        let mut documented: Vec<String> = section
+            .lines()
+            .filter_map(|line| line.strip_prefix("| `"))
+            .filter_map(|line| line.split('`').next())
+            .map(|op| {
+                if let Some(method) = op.strip_prefix("a.") {
+                    method.split('(').next().unwrap_or_default().to_owned()
+                } else if let Some(operand) = op.strip_prefix('-') {
+                    format!("unary -{operand}")
+                } else {
+                    op.split(' ').nth(1).unwrap_or_default().to_owned()
+                }
+            })
+            .collect();
+        let mut implemented: Vec<String> = RULES
+            .iter()
+            .map(|r| match r.form {
+                Form::Operator { arity: 1 } => format!("unary {}a", r.name),
+                _ => r.name.to_owned(),
+            })
+            .collect();
+        documented.sort();
+        implemented.sort();
+        assert_eq!(documented, implemented);
+    }
+
     #[test]
     fn every_rule_is_found_by_its_own_name() {
         for rule in RULES {
