@@ -91,13 +91,18 @@ fn noise(seed: u64, i: usize, j: usize) -> f64 {
     (z >> 11) as f64 / (1u64 << 52) as f64 - 1.0
 }
 
-/// The largest difference between the generated and the closed-form gradients, per input.
-pub fn compare() -> [(&'static str, f64); 3] {
-    // Features with different scales and offsets, as real activations have.
+/// The example's batch: features with different scales and offsets, as real activations have.
+pub fn batch() -> (Mat<N, D>, Mat<1, D>, Mat<1, D>, Mat<N, D>) {
     let x = Mat::<N, D>::from_fn(|i, j| 3.0 * noise(1, i, j) * (1.0 + j as f64) + j as f64);
     let gamma = Mat::<1, D>::from_fn(|_, j| 1.0 + 0.5 * noise(2, 0, j));
     let beta = Mat::<1, D>::from_fn(|_, j| noise(3, 0, j));
     let g = Mat::<N, D>::from_fn(|i, j| noise(4, i, j));
+    (x, gamma, beta, g)
+}
+
+/// The largest difference between the generated and the closed-form gradients, per input.
+pub fn compare() -> [(&'static str, f64); 3] {
+    let (x, gamma, beta, g) = batch();
     let generated = batchnorm_loss_backward(&x, &gamma, &beta, &g, EPS, 1.0);
     let hand = closed_form(&x, &gamma, &g, EPS);
     [
@@ -108,6 +113,8 @@ pub fn compare() -> [(&'static str, f64); 3] {
 }
 
 fn main() {
+    let (x, gamma, beta, g) = batch();
+    println!("{}", batchnorm_loss_gradcheck(&x, &gamma, &beta, &g, EPS));
     println!("batch norm of a {N} × {D} batch: generated backward vs the closed form");
     let mut agree = true;
     for (input, diff) in compare() {

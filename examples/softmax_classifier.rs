@@ -8,10 +8,15 @@
 //! The data (150 flowers, 4 measurements, 3 species) is embedded in the binary. Every fifth
 //! flower is held out for testing (30 flowers, 10 per species); the features are standardised
 //! with the training set's mean and standard deviation; the weights start at zero and follow
-//! full-batch gradient descent.
+//! full-batch gradient descent. Before training, the generated gradients are checked against
+//! finite differences.
+//!
+//! `cargo run --release --example softmax_classifier -- --derivation` prints the derivation of
+//! the generated backward pass instead.
 
 use std::error::Error;
 
+use gradgen::check::GradCheck;
 use gradgen::prelude::*;
 
 /// Mean cross-entropy of a linear classifier: the loss whose backward gradgen generates.
@@ -125,8 +130,10 @@ fn accuracy<const N: usize>(
     correct as f64 / N as f64
 }
 
-/// What training reports: one line per 50 epochs, and the final accuracies.
+/// What training reports: the gradient check at the start, one line per 50 epochs, and the
+/// final accuracies.
 pub struct Outcome {
+    pub check: GradCheck,
     pub progress: Vec<String>,
     pub train_accuracy: f64,
     pub test_accuracy: f64,
@@ -152,6 +159,12 @@ pub fn train() -> Result<Outcome, Box<dyn Error>> {
 
     let mut w = Mat::<FEATURES, CLASSES>::zeros();
     let mut b = Mat::<1, CLASSES>::zeros();
+    let check = softmax_loss_gradcheck(&x_train, &w, &b, &y_train);
+    if !check.passes(1e-6) {
+        return Err(
+            format!("the generated gradients disagree with finite differences: {check}").into(),
+        );
+    }
     let mut progress = Vec::new();
     for epoch in 0..=EPOCHS {
         let grads = softmax_loss_backward(&x_train, &w, &b, &y_train, 1.0);
@@ -168,6 +181,7 @@ pub fn train() -> Result<Outcome, Box<dyn Error>> {
         }
     }
     Ok(Outcome {
+        check,
         progress,
         train_accuracy: accuracy(&x_train, &w, &b, &y_train),
         test_accuracy: accuracy(&x_test, &w, &b, &y_test),
@@ -175,10 +189,18 @@ pub fn train() -> Result<Outcome, Box<dyn Error>> {
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
+    if std::env::args().any(|a| a == "--derivation") {
+        print!(
+            "{}",
+            SoftmaxLossGrads::<TRAIN, FEATURES, CLASSES>::DERIVATION
+        );
+        return Ok(());
+    }
     println!(
         "softmax classifier on Iris: {TRAIN} training and {TEST} test flowers, {FEATURES} features, {CLASSES} classes"
     );
     let outcome = train()?;
+    println!("{}", outcome.check);
     for line in &outcome.progress {
         println!("{line}");
     }

@@ -7,6 +7,10 @@ mod softmax_classifier;
 #[test]
 fn softmax_classifier_reaches_90_percent_test_accuracy() {
     let outcome = softmax_classifier::train().expect("the embedded data loads");
+    // The generated gradient check ran before training, on every differentiable input.
+    assert!(outcome.check.passes(1e-6), "{}", outcome.check);
+    let checked: Vec<&str> = outcome.check.inputs.iter().map(|(name, _)| *name).collect();
+    assert_eq!(checked, ["x", "w", "b"]);
     assert!(
         outcome.test_accuracy >= 0.9,
         "test accuracy {}",
@@ -36,6 +40,8 @@ mod batchnorm;
 #[test]
 fn two_layer_net_reaches_95_percent_training_accuracy() {
     let outcome = two_layer_net::train().expect("the generated data is well-formed");
+    assert!(outcome.check.passes(1e-6), "{}", outcome.check);
+    assert_eq!(outcome.check.inputs.len(), 4, "w1, b1, w2, b2; not x");
     assert!(
         outcome.train_accuracy >= 0.95,
         "train accuracy {}",

@@ -153,6 +153,43 @@ fn softmax_gradients_pass_finite_differences() {
     );
 }
 
+#[test]
+fn the_derivation_is_shown_and_available_at_run_time() {
+    let d = SoftmaxLossGrads::<4, 3, 2>::DERIVATION;
+    // The forward bindings with their shapes, in the user's names and symbols.
+    assert!(d.contains("  h = x · w "), "{d}");
+    assert!(d.contains("[N × C]"), "{d}");
+    // Each contribution in reverse order, with the shapes of a product's factors.
+    let dx = d.find("d_x = d_h · wᵀ   [N × C]·[C × D]").expect("d_x");
+    let dw = d.find("d_w = xᵀ · d_h   [D × N]·[N × C]").expect("d_w");
+    let dscore = d.find("d_score = ").expect("d_score");
+    assert!(dscore < dx && dx < dw, "{d}");
+    // The value used twice is named as such.
+    assert!(
+        d.contains("score receives 2 contributions (d_score), from `score_exp = exp(score)` and from `correct = score[i, yᵢ]`"),
+        "{d}"
+    );
+}
+
+#[test]
+fn the_generated_gradient_check_covers_every_differentiable_input() {
+    let mut rng = Rng::new(8);
+    let x: Mat<5, 3> = rng.mat(-1.0, 1.0);
+    let w: Mat<3, 4> = rng.mat(-1.0, 1.0);
+    let b: Mat<1, 4> = rng.mat(-1.0, 1.0);
+    let y: Labels<5, 4> = rng.labels();
+    let check = softmax_loss_gradcheck(&x, &w, &b, &y);
+    assert_eq!(check.function, "softmax_loss");
+    assert_eq!(check.value, softmax_loss(&x, &w, &b, &y));
+    let names: Vec<&str> = check.inputs.iter().map(|(n, _)| *n).collect();
+    assert_eq!(names, ["x", "w", "b"]);
+    assert!(check.passes(1e-6), "{check}");
+    assert!(
+        check.to_string().contains("\n  w: max relative error"),
+        "{check}"
+    );
+}
+
 #[differentiable]
 fn softmax_loss_f32<const N: usize, const D: usize, const C: usize>(
     x: &Mat<N, D, f32>,

@@ -12,25 +12,27 @@
 //! user's own path; it is warning-free. When any stage reported an error, [`fallback`] emits
 //! the same items with the same signatures and no body, so the only errors are the reported ones.
 
-use std::fmt::Write as _;
-
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
 
+use crate::derivation;
 use crate::ir::{Func, Operand, ParamKind, Shape};
 use crate::naming::Names;
 use crate::reverse::{by_ref, receiver, Plan, Step};
 use crate::rules::{dim_tokens, Form};
 
-/// The three items, for a function that passed every check.
+/// The generated items, for a function that passed every check.
 pub fn emit(func: &Func, shapes: &[Shape], plan: &Plan) -> TokenStream {
     let item = &func.item;
-    let grads = grads_struct(func);
-    let backward = backward_fn(func, shapes, plan);
+    let derivation = derivation::text(func, shapes, plan);
+    let grads = grads_struct(func, &derivation);
+    let backward = backward_fn(func, shapes, plan, &derivation);
+    let check = gradcheck_fn(func, Some(plan));
     quote! {
         #item
         #grads
         #backward
+        #check
     }
 }
 
@@ -40,27 +42,50 @@ pub fn fallback(item: &syn::ItemFn, func: Option<&Func>) -> TokenStream {
     let attrs = &item.attrs;
     let vis = &item.vis;
     let sig = &item.sig;
-    let unreachable = quote!(::core::unreachable!(
-        "`#[differentiable]` reported an error"
-    ));
     let forward = quote! {
         #(#attrs)*
         #[allow(unused_variables, clippy::all)]
-        #vis #sig { #unreachable }
+        #vis #sig { #UNREACHABLE }
     };
     let Some(func) = func else {
         return forward;
     };
-    let grads = grads_struct(func);
+    let grads = grads_struct(func, "");
     let signature = backward_signature(func, &Ident::new("d_out", Span::call_site()));
+    let check = gradcheck_fn(func, None);
     let cfgs = cfg_attrs(func);
     quote! {
         #forward
         #grads
         #(#cfgs)*
         #[allow(unused_variables, clippy::all)]
-        #signature { #unreachable }
+        #signature { #UNREACHABLE }
+        #check
     }
+}
+
+/// The body of the items emitted after an error: never run, since the compile fails.
+const UNREACHABLE: Unreachable = Unreachable;
+
+struct Unreachable;
+
+impl ToTokens for Unreachable {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        tokens.extend(quote!(::core::unreachable!(
+            "`#[differentiable]` reported an error"
+        )));
+    }
+}
+
+/// One `#[doc]` attribute per line, as `///` comments desugar, so that the generated code reads
+/// (and pretty-prints) like hand-written documentation.
+fn doc_lines(text: &str) -> Vec<TokenStream> {
+    text.lines()
+        .map(|line| {
+            let line = format!(" {line}");
+            quote!(#[doc = #line])
+        })
+        .collect()
 }
 
 /// `cfg` attributes of the user's function apply to the generated items too.
@@ -111,7 +136,7 @@ fn grads_type(func: &Func) -> TokenStream {
     quote!(#name<#(#args),*>)
 }
 
-fn grads_struct(func: &Func) -> TokenStream {
+fn grads_struct(func: &Func, derivation: &str) -> TokenStream {
     let sig = &func.item.sig;
     let fn_name = &sig.ident;
     let name = Names::grads_struct(fn_name);
@@ -131,24 +156,41 @@ fn grads_struct(func: &Func) -> TokenStream {
             "The gradient with respect to `{}`, shaped like it: {shape}.",
             p.name
         );
+        let doc = doc_lines(&doc);
         let field = &p.name;
         quote! {
-            #[doc = #doc]
+            #(#doc)*
             pub #field: #ty,
         }
     });
-    let doc = format!(
+    let mut doc = format!(
         "The forward value of [`{fn_name}`] and its gradients, returned by [`{fn_name}_backward`]."
     );
-    let value_doc = format!("The forward value, `{fn_name}(…)`.");
+    if !derivation.is_empty() {
+        doc.push_str(&format!("\n\n# Derivation\n\n```text\n{derivation}```"));
+    }
+    let doc = doc_lines(&doc);
+    let value_doc = doc_lines(&format!("The forward value, `{fn_name}(…)`."));
+    let (impl_generics, ty_generics, _) = generics.split_for_impl();
+    let const_doc = format!(
+        "The derivation of [`{fn_name}_backward`], as its documentation shows it: the forward \
+         bindings with their shapes, then every gradient contribution in reverse order."
+    );
+    let const_doc = doc_lines(&const_doc);
     quote! {
         #(#cfgs)*
-        #[doc = #doc]
+        #(#doc)*
         #[derive(Clone, Debug)]
         #vis struct #name #generics #where_clause {
-            #[doc = #value_doc]
+            #(#value_doc)*
             pub #value: #ret,
             #(#fields)*
+        }
+
+        #(#cfgs)*
+        impl #impl_generics #name #ty_generics #where_clause {
+            #(#const_doc)*
+            pub const DERIVATION: &'static str = #derivation;
         }
     }
 }
@@ -172,7 +214,7 @@ fn backward_signature(func: &Func, d_out: &Ident) -> TokenStream {
     }
 }
 
-fn backward_fn(func: &Func, shapes: &[Shape], plan: &Plan) -> TokenStream {
+fn backward_fn(func: &Func, shapes: &[Shape], plan: &Plan, derivation: &str) -> TokenStream {
     let mut body = Vec::new();
     for &bi in &plan.forward {
         body.push(forward_stmt(func, shapes, bi));
@@ -206,11 +248,11 @@ fn backward_fn(func: &Func, shapes: &[Shape], plan: &Plan) -> TokenStream {
         }
     });
     let signature = backward_signature(func, &plan.d_out);
-    let doc = derivation(func, shapes, plan);
+    let doc = doc_lines(&backward_doc(func, plan, derivation));
     let cfgs = cfg_attrs(func);
     quote! {
         #(#cfgs)*
-        #[doc = #doc]
+        #(#doc)*
         #[must_use]
         // A parameter the forward does not use is reported there, once; so is an argument list
         // too long for clippy.
@@ -287,8 +329,8 @@ fn step_stmt(func: &Func, step: &Step, span: Span) -> TokenStream {
     }
 }
 
-/// The derivation, as rustdoc on the backward function.
-fn derivation(func: &Func, shapes: &[Shape], plan: &Plan) -> String {
+/// The backward function's documentation: what it returns, then the derivation.
+fn backward_doc(func: &Func, plan: &Plan, derivation: &str) -> String {
     let fn_name = &func.item.sig.ident;
     let inputs: Vec<String> = func
         .params
@@ -296,90 +338,96 @@ fn derivation(func: &Func, shapes: &[Shape], plan: &Plan) -> String {
         .filter(|p| p.differentiable)
         .map(|p| format!("`{}`", p.name))
         .collect();
-    let mut doc = format!(
-        " Backward pass of [`{fn_name}`], generated by `#[differentiable]`.\n\n \
-         Returns the forward value and the gradient of `{d} · {fn_name}(…)` with respect to {}, \
-         computed by the chain rule one binding at a time, in reverse.\n\n \
-         # Derivation\n\n ```text\n",
-        if inputs.is_empty() {
-            "nothing (no input is differentiated)".to_owned()
-        } else {
-            inputs.join(", ")
-        },
+    let wrt = if inputs.is_empty() {
+        "nothing (no input is differentiated)".to_owned()
+    } else {
+        inputs.join(", ")
+    };
+    format!(
+        "Backward pass of [`{fn_name}`], generated by `#[differentiable]`.\n\n\
+         Returns the forward value and the gradient of `{d} · {fn_name}(…)` with respect to \
+         {wrt}, computed by the chain rule one binding at a time, in reverse. `{d} = 1` gives \
+         the gradient of `{fn_name}` itself.\n\n\
+         # Derivation\n\n```text\n{derivation}```",
         d = plan.d_out,
+    )
+}
+
+/// `<name>_gradcheck`: the generated gradients of every differentiable input against central
+/// finite differences of the forward function, at the given point. `plan` is `None` for the
+/// fallback, whose body never runs.
+fn gradcheck_fn(func: &Func, plan: Option<&Plan>) -> TokenStream {
+    let sig = &func.item.sig;
+    let vis = &func.item.vis;
+    let fn_name = &sig.ident;
+    let name = Names::gradcheck_fn(fn_name);
+    let backward = Names::backward_fn(fn_name);
+    let generics = &sig.generics;
+    let where_clause = &generics.where_clause;
+    let inputs = &sig.inputs;
+    let ret = &func.ret_ty;
+    let cfgs = cfg_attrs(func);
+    let doc = format!(
+        "Checks the gradients of [`{backward}`] against central finite differences of \
+         [`{fn_name}`] at the given point, for every differentiable input. Generated by \
+         `#[differentiable]`.\n\nEach input is perturbed entry by entry (two evaluations of \
+         `{fn_name}` per entry); the report gives, per input, the worst relative error and where."
     );
-    let mut rows: Vec<(String, String)> = vec![("Forward".to_owned(), "shape".to_owned())];
-    for &bi in &plan.forward {
-        let b = &func.bindings[bi];
-        let parts: Vec<String> = b
-            .args
-            .iter()
-            .map(|a| match a {
-                Operand::Value(v) => func.values[*v].name.to_string(),
-                Operand::Literal(l) => l.text(),
-            })
-            .collect();
-        let mut text = b.rule.show.to_owned();
-        for (i, p) in parts.iter().enumerate() {
-            text = text.replace(&format!("{{{i}}}"), p);
+    let doc = doc_lines(&doc);
+    let body = match plan {
+        None => quote!(#UNREACHABLE),
+        Some(plan) => {
+            let (grads, check) = &plan.check_locals;
+            let value = value_field(func);
+            // An argument as the forward or backward function takes it, `perturbed` standing
+            // for the input that the closure varies.
+            let pass = |p: &crate::ir::Param| {
+                let n = &p.name;
+                match (&p.kind, p.by_ref) {
+                    (ParamKind::Scalar, _) | (_, true) => quote!(#n),
+                    _ => quote!(#n.clone()),
+                }
+            };
+            let all: Vec<TokenStream> = func.params.iter().map(pass).collect();
+            let fn_label = fn_name.to_string();
+            let pushes = func.params.iter().filter(|p| p.differentiable).map(|p| {
+                let n = &p.name;
+                let label = n.to_string();
+                let ParamKind::Mat(r, c) = &p.kind else {
+                    return quote!();
+                };
+                let ty = mat_type(func, &Shape::Mat(r.clone(), c.clone()));
+                let at = if p.by_ref { quote!(#n) } else { quote!(&#n) };
+                quote! {
+                    #check.push(
+                        #label,
+                        ::gradgen::check::gradient(|#n: &#ty| #fn_name(#(#all),*), #at, &#grads.#n),
+                    );
+                }
+            });
+            let mutable = if func.params.iter().any(|p| p.differentiable) {
+                quote!(mut)
+            } else {
+                quote!()
+            };
+            quote! {
+                let #grads = #backward(#(#all,)* <#ret as ::gradgen::Scalar>::from_f64(1.0));
+                let #mutable #check = ::gradgen::check::GradCheck::new(
+                    #fn_label,
+                    ::gradgen::Scalar::to_f64(#grads.#value),
+                );
+                #(#pushes)*
+                #check
+            }
         }
-        rows.push((
-            format!("  {} = {text}", func.values[b.out].name),
-            shape_text(&shapes[b.out]),
-        ));
-    }
-    rows.push((String::new(), String::new()));
-    rows.push(("Backward (reverse order)".to_owned(), String::new()));
-    // How many contributions each gradient receives, to point out the reused values.
-    let mut total: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for step in plan.steps.iter().flat_map(|(_, s)| s) {
-        *total.entry(step_grad(step).to_string()).or_default() += 1;
-    }
-    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for step in plan.steps.iter().flat_map(|(_, s)| s) {
-        let grad = step_grad(step).to_string();
-        let k = {
-            let e = seen.entry(grad.clone()).or_default();
-            *e += 1;
-            *e
-        };
-        let n = total[&grad];
-        let (text, shape) = match step {
-            Step::Init { doc, shape, .. } => (doc.clone(), shape_text(shape)),
-            Step::Add { doc, .. } | Step::InPlace { doc, .. } => (doc.clone(), String::new()),
-        };
-        let note = if n > 1 {
-            let used = grad.trim_start_matches("d_");
-            format!("   ({k} of {n} contributions: `{used}` is used {n} times)")
-        } else {
-            String::new()
-        };
-        rows.push((format!("  {text}"), format!("{shape}{note}")));
-    }
-    let width = rows
-        .iter()
-        .map(|(l, _)| l.chars().count())
-        .max()
-        .unwrap_or(0)
-        + 3;
-    for (left, right) in rows {
-        let pad = width - left.chars().count();
-        let line = format!("{left}{}{right}", " ".repeat(pad));
-        let _ = writeln!(doc, " {}", line.trim_end());
-    }
-    doc.push_str(" ```");
-    doc
-}
-
-fn step_grad(step: &Step) -> &Ident {
-    match step {
-        Step::Init { grad, .. } | Step::Add { grad, .. } | Step::InPlace { grad, .. } => grad,
-    }
-}
-
-fn shape_text(shape: &Shape) -> String {
-    match shape {
-        Shape::Scalar => "scalar".to_owned(),
-        other => other.to_string(),
+    };
+    quote! {
+        #(#cfgs)*
+        #(#doc)*
+        #[must_use]
+        #[allow(unused_variables, clippy::too_many_arguments)]
+        #vis fn #name #generics (#inputs) -> ::gradgen::check::GradCheck #where_clause {
+            #body
+        }
     }
 }

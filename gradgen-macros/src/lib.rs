@@ -11,6 +11,7 @@ use proc_macro::TokenStream;
 use proc_macro2::TokenStream as TokenStream2;
 use quote::quote;
 
+mod derivation;
 mod emit;
 mod errors;
 mod ir;
@@ -19,6 +20,8 @@ mod parse;
 mod reverse;
 mod rules;
 mod shape;
+#[cfg(test)]
+mod snapshots;
 
 /// Generates the backward pass of a function of matrices.
 ///

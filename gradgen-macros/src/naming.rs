@@ -71,6 +71,11 @@ impl Names {
         Ident::new(&format!("{name}_backward"), name.span())
     }
 
+    /// The gradient check's name: `<name>_gradcheck`, the documented public API.
+    pub fn gradcheck_fn(name: &Ident) -> Ident {
+        Ident::new(&format!("{name}_gradcheck"), name.span())
+    }
+
     /// The gradient struct's name: `<Name>Grads`, the function's name in CamelCase.
     pub fn grads_struct(name: &Ident) -> Ident {
         let camel: String = name

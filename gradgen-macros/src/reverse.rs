@@ -46,6 +46,15 @@ pub enum Step {
     },
 }
 
+impl Step {
+    /// The gradient this step initialises or adds to.
+    pub fn grad(&self) -> &Ident {
+        match self {
+            Step::Init { grad, .. } | Step::Add { grad, .. } | Step::InPlace { grad, .. } => grad,
+        }
+    }
+}
+
 /// What the backward function computes.
 pub struct Plan {
     /// The bindings whose values the output depends on, in order: the forward part.
@@ -56,6 +65,8 @@ pub struct Plan {
     pub grads: Vec<Option<Ident>>,
     /// The backward function's seed parameter.
     pub d_out: Ident,
+    /// The generated gradient check's locals: the backward's result and the report.
+    pub check_locals: (Ident, Ident),
 }
 
 /// Plans the backward pass. `shapes` must be complete (the shape stage reported no error).
@@ -137,6 +148,7 @@ pub fn plan(func: &mut Func, shapes: &[Shape]) -> Plan {
             texts: &texts,
             out: by_ref(func, &Operand::Value(b.out), shapes),
             out_recv: quote!(#out_name),
+            out_shape,
             out_text: out_name.to_string(),
             g: g_ref.clone(),
             g_recv: quote!(#g),
@@ -260,6 +272,10 @@ pub fn plan(func: &mut Func, shapes: &[Shape]) -> Plan {
         steps,
         grads,
         d_out,
+        check_locals: (
+            func.names.fresh("grads", proc_macro2::Span::call_site()),
+            func.names.fresh("check", proc_macro2::Span::call_site()),
+        ),
     }
 }
 

@@ -78,6 +78,7 @@ pub struct Vjp<'a> {
     pub out: TokenStream,
     /// The forward result as a method receiver.
     pub out_recv: TokenStream,
+    pub out_shape: &'a Shape,
     pub out_text: String,
     /// The incoming gradient by reference (`&d_h`; a scalar by value).
     pub g: TokenStream,
@@ -92,6 +93,20 @@ pub struct Vjp<'a> {
 }
 
 impl Vjp<'_> {
+    /// `[A × B]·[B × C]`: the shapes of a product's factors, for the derivation. Each factor is
+    /// the output's gradient (`None`) or an operand, possibly transposed.
+    fn factors(&self, left: (Option<usize>, bool), right: (Option<usize>, bool)) -> String {
+        let show = |(arg, transposed): (Option<usize>, bool)| {
+            let shape = arg.map_or(self.out_shape, |i| &self.shapes[i]);
+            match (shape, transposed) {
+                (Shape::Mat(r, c), false) => format!("[{r} × {c}]"),
+                (Shape::Mat(r, c), true) => format!("[{c} × {r}]"),
+                (other, _) => other.to_string(),
+            }
+        };
+        format!("{}·{}", show(left), show(right))
+    }
+
     /// Whether operand `i` is a scalar combined with a matrix (so broadcast to every entry).
     fn broadcast_scalar(&self, i: usize) -> bool {
         self.shapes[i] == Shape::Scalar && self.shapes.iter().any(|s| matches!(s, Shape::Mat(..)))
@@ -233,10 +248,12 @@ pub static RULES: &[Rule] = &[
             let (g, g_recv) = (&v.g, &v.g_recv);
             if i == 0 {
                 let b = &v.args[1];
-                expr(quote!(#g_recv.matmul_t(#b)), format!("{} · {}ᵀ", v.g_text, v.texts[1]))
+                let f = v.factors((None, false), (Some(1), true));
+                expr(quote!(#g_recv.matmul_t(#b)), format!("{} · {}ᵀ   {f}", v.g_text, v.texts[1]))
             } else {
                 let a = &v.recvs[0];
-                expr(quote!(#a.t_matmul(#g)), format!("{}ᵀ · {}", v.texts[0], v.g_text))
+                let f = v.factors((Some(0), true), (None, false));
+                expr(quote!(#a.t_matmul(#g)), format!("{}ᵀ · {}   {f}", v.texts[0], v.g_text))
             }
         },
     },
@@ -255,10 +272,12 @@ pub static RULES: &[Rule] = &[
             let g_recv = &v.g_recv;
             if i == 0 {
                 let b = &v.args[1];
-                expr(quote!(#g_recv.matmul(#b)), format!("{} · {}", v.g_text, v.texts[1]))
+                let f = v.factors((None, false), (Some(1), false));
+                expr(quote!(#g_recv.matmul(#b)), format!("{} · {}   {f}", v.g_text, v.texts[1]))
             } else {
                 let a = &v.args[0];
-                expr(quote!(#g_recv.t_matmul(#a)), format!("{}ᵀ · {}", v.g_text, v.texts[0]))
+                let f = v.factors((None, true), (Some(0), false));
+                expr(quote!(#g_recv.t_matmul(#a)), format!("{}ᵀ · {}   {f}", v.g_text, v.texts[0]))
             }
         },
     },
@@ -277,10 +296,12 @@ pub static RULES: &[Rule] = &[
             let g = &v.g;
             if i == 0 {
                 let b = &v.recvs[1];
-                expr(quote!(#b.matmul_t(#g)), format!("{} · {}ᵀ", v.texts[1], v.g_text))
+                let f = v.factors((Some(1), false), (None, true));
+                expr(quote!(#b.matmul_t(#g)), format!("{} · {}ᵀ   {f}", v.texts[1], v.g_text))
             } else {
                 let a = &v.recvs[0];
-                expr(quote!(#a.matmul(#g)), format!("{} · {}", v.texts[0], v.g_text))
+                let f = v.factors((Some(0), false), (None, false));
+                expr(quote!(#a.matmul(#g)), format!("{} · {}   {f}", v.texts[0], v.g_text))
             }
         },
     },

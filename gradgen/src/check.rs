@@ -20,7 +20,7 @@ use crate::{Mat, Scalar};
 /// The worst disagreement between an analytic and a numeric gradient.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Report {
-    /// The largest relative error over all entries, `|a − n| / max(|a|, |n|, floor)`.
+    /// The largest relative error over all entries (see [`compare`]).
     pub max_rel_error: f64,
     /// The `(row, col)` of that entry.
     pub index: (usize, usize),
@@ -30,6 +30,8 @@ pub struct Report {
     pub numeric: f64,
     /// The largest absolute error over all entries.
     pub max_abs_error: f64,
+    /// The rounding noise allowed for in the numeric estimate (see [`compare`]).
+    pub noise: f64,
 }
 
 impl Report {
@@ -44,13 +46,14 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "max relative error {:.3e} at ({}, {}): analytic {:.9e}, numeric {:.9e} (max absolute error {:.3e})",
+            "max relative error {:.3e} at ({}, {}): analytic {:.9e}, numeric {:.9e} (max absolute error {:.3e}, rounding noise allowed {:.1e})",
             self.max_rel_error,
             self.index.0,
             self.index.1,
             self.analytic,
             self.numeric,
-            self.max_abs_error
+            self.max_abs_error,
+            self.noise
         )
     }
 }
@@ -78,14 +81,17 @@ pub fn numeric_gradient<const R: usize, const C: usize, T: Scalar>(
 
 /// Compares an analytic gradient with a numeric one, entry by entry.
 ///
-/// The relative error of an entry is `|a − n| / max(|a|, |n|, floor)`: `floor` keeps entries
-/// whose true gradient is (near) zero from reporting the rounding noise of the numeric estimate
-/// as a large relative error. A floor of `0.0` gives the plain relative error.
+/// The relative error of an entry is `max(0, |a − n| − noise) / max(|a|, |n|, s)`, where `noise`
+/// is the numeric estimate's own rounding error (a disagreement within it tells nothing) and
+/// `s` is a thousandth of the largest numeric entry (so that an entry whose true gradient is
+/// zero is judged against the gradient's scale, not against itself). A wrong factor on any
+/// entry within a thousandth of the largest is reported in full. `noise = 0.0` gives the plain
+/// relative error.
 #[must_use]
 pub fn compare<const R: usize, const C: usize, T: Scalar>(
     analytic: &Mat<R, C, T>,
     numeric: &Mat<R, C, T>,
-    floor: f64,
+    noise: f64,
 ) -> Report {
     let mut report = Report {
         max_rel_error: 0.0,
@@ -93,19 +99,29 @@ pub fn compare<const R: usize, const C: usize, T: Scalar>(
         analytic: 0.0,
         numeric: 0.0,
         max_abs_error: 0.0,
+        noise,
     };
+    let largest = numeric
+        .as_array()
+        .iter()
+        .fold(0.0f64, |m, &v| m.max(Scalar::to_f64(v).abs()));
     let mut first = true;
     for i in 0..R {
         for j in 0..C {
-            let a = analytic[(i, j)].to_f64();
-            let n = numeric[(i, j)].to_f64();
+            let a = Scalar::to_f64(analytic[(i, j)]);
+            let n = Scalar::to_f64(numeric[(i, j)]);
             let abs = (a - n).abs();
-            let scale = a.abs().max(n.abs()).max(floor);
-            let rel = if scale == 0.0 { 0.0 } else { abs / scale };
-            // NaN never compares greater: report it explicitly.
-            if first || rel > report.max_rel_error || rel.is_nan() && !report.max_rel_error.is_nan()
-            {
-                report.max_rel_error = rel;
+            let excess = (abs - noise).max(0.0);
+            let scale = a.abs().max(n.abs()).max(1e-3 * largest);
+            let rel = if excess == 0.0 { 0.0 } else { excess / scale };
+            // The worst entry: the largest relative error, then the largest absolute one (so
+            // that the report points somewhere useful when every error is within the noise).
+            // NaN never compares greater: it is reported explicitly.
+            let nan = rel.is_nan() || abs.is_nan();
+            let worse = rel > report.max_rel_error
+                || rel == report.max_rel_error && abs > report.max_abs_error;
+            if first || worse || nan && !report.max_rel_error.is_nan() {
+                report.max_rel_error = if nan { f64::NAN } else { rel };
                 report.index = (i, j);
                 report.analytic = a;
                 report.numeric = n;
@@ -118,15 +134,102 @@ pub fn compare<const R: usize, const C: usize, T: Scalar>(
 }
 
 /// Checks `analytic` against the central-difference gradient of `f` at `x`, with the type's
-/// default step ([`Scalar::FD_STEP`]) and a floor of `1e-6` (f64) or `1e-3` (f32).
+/// default step `h` ([`Scalar::FD_STEP`]). The rounding noise allowed for is
+/// `100 · ε · max|f| / h`, with `ε` the type's machine epsilon and `max|f|` over the evaluations.
 pub fn gradient<const R: usize, const C: usize, T: Scalar>(
-    f: impl FnMut(&Mat<R, C, T>) -> T,
+    mut f: impl FnMut(&Mat<R, C, T>) -> T,
     x: &Mat<R, C, T>,
     analytic: &Mat<R, C, T>,
 ) -> Report {
-    let numeric = numeric_gradient(f, x, T::FD_STEP);
-    let floor = if T::NAME == "f32" { 1e-3 } else { 1e-6 };
-    compare(analytic, &numeric, floor)
+    let mut largest_value = 0.0f64;
+    let numeric = numeric_gradient(
+        |probe| {
+            let value = f(probe);
+            largest_value = largest_value.max(Scalar::to_f64(value).abs());
+            value
+        },
+        x,
+        T::FD_STEP,
+    );
+    let epsilon = Scalar::to_f64(T::epsilon());
+    let noise = 100.0 * epsilon * largest_value / Scalar::to_f64(T::FD_STEP);
+    compare(analytic, &numeric, noise)
+}
+
+/// The result of a generated `<name>_gradcheck`: for each differentiable input, the worst
+/// disagreement between the generated gradient and central finite differences.
+///
+/// ```
+/// use gradgen::prelude::*;
+///
+/// #[differentiable]
+/// fn energy<const R: usize, const C: usize>(a: &Mat<R, C>, b: &Mat<R, C>) -> f64 {
+///     (a * b).sum() + a.square().mean()
+/// }
+///
+/// let a = Mat::<2, 3>::from_fn(|i, j| (i + j) as f64 / 3.0);
+/// let b = Mat::<2, 3>::from_fn(|i, j| 1.0 - (i * j) as f64);
+/// let check = energy_gradcheck(&a, &b);
+/// assert!(check.passes(1e-6), "{check}");
+/// assert_eq!(check.inputs.len(), 2); // a and b
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct GradCheck {
+    /// The checked function's name.
+    pub function: &'static str,
+    /// Its value at the checked point.
+    pub value: f64,
+    /// Each differentiable input's name and report, in parameter order.
+    pub inputs: Vec<(&'static str, Report)>,
+}
+
+impl GradCheck {
+    /// An empty check of `function`, whose value at the checked point is `value`.
+    #[must_use]
+    pub fn new(function: &'static str, value: f64) -> Self {
+        GradCheck {
+            function,
+            value,
+            inputs: Vec::new(),
+        }
+    }
+
+    /// Records the report of one input.
+    pub fn push(&mut self, input: &'static str, report: Report) {
+        self.inputs.push((input, report));
+    }
+
+    /// The input with the largest relative error (a `NaN` counts as the largest).
+    #[must_use]
+    pub fn worst(&self) -> Option<&(&'static str, Report)> {
+        self.inputs.iter().max_by(|a, b| {
+            let (x, y) = (a.1.max_rel_error, b.1.max_rel_error);
+            x.is_nan().cmp(&y.is_nan()).then(x.total_cmp(&y))
+        })
+    }
+
+    /// Whether every input's largest relative error is at most `tolerance`.
+    #[must_use]
+    pub fn passes(&self, tolerance: f64) -> bool {
+        self.inputs.iter().all(|(_, r)| r.passes(tolerance))
+    }
+}
+
+impl fmt::Display for GradCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "gradient check of `{}` (value {:.6e}) against central differences:",
+            self.function, self.value
+        )?;
+        if self.inputs.is_empty() {
+            write!(f, " no differentiable input")?;
+        }
+        for (name, report) in &self.inputs {
+            write!(f, "\n  {name}: {report}")?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -187,6 +290,49 @@ mod tests {
         let x = Mat::<2, 2, f32>::from_rows([[0.3, -0.7], [1.1, 0.2]]);
         let report = gradient(|x: &Mat<2, 2, f32>| x.exp().sum(), &x, &x.exp());
         assert!(report.passes(1e-3), "{report}");
+    }
+
+    #[test]
+    fn a_grad_check_names_its_worst_input() {
+        let good = Report {
+            max_rel_error: 1e-9,
+            index: (0, 0),
+            analytic: 1.0,
+            numeric: 1.0,
+            max_abs_error: 1e-9,
+            noise: 0.0,
+        };
+        let bad = Report {
+            max_rel_error: 0.5,
+            index: (1, 2),
+            ..good
+        };
+        let mut check = GradCheck::new("loss", 2.0);
+        check.push("w", good);
+        check.push("b", bad);
+        assert_eq!(check.worst().map(|w| w.0), Some("b"));
+        assert!(check.passes(0.5) && !check.passes(0.1));
+        let text = check.to_string();
+        assert!(text.starts_with("gradient check of `loss`"), "{text}");
+        assert!(
+            text.contains("\n  b: max relative error 5.000e-1 at (1, 2)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn rounding_noise_on_a_zero_gradient_is_not_an_error() {
+        // f(x) = 0.1·x₀ + 0·x₁, with the numeric estimate off by rounding noise only.
+        let analytic = Mat::<1, 2>::from_rows([[0.1, 1e-17]]);
+        let numeric = Mat::<1, 2>::from_rows([[0.1 + 1e-12, -2e-11]]);
+        let report = compare(&analytic, &numeric, 1e-9);
+        assert!(report.passes(1e-6), "{report}");
+        // Without the noise allowance, the zero entry's noise is a relative error of 2e-7.
+        assert!(!compare(&analytic, &numeric, 0.0).passes(1e-7));
+        // A wrong factor on a small but significant entry is still caught.
+        let numeric = Mat::<1, 2>::from_rows([[0.1, 2e-3]]);
+        let analytic = Mat::<1, 2>::from_rows([[0.1, 1e-3]]);
+        assert!(!compare(&analytic, &numeric, 0.0).passes(0.1));
     }
 
     #[test]

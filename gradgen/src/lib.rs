@@ -40,6 +40,17 @@
 //!
 //! Labels and scalar parameters are constants: they get no gradient and cost no work.
 //!
+//! Next to the function, the macro generates:
+//! - `<name>_backward(<the same parameters>, d_out)`, whose documentation lays out the
+//!   derivation (the forward bindings with their shapes, then every gradient contribution);
+//! - `<Name>Grads`, the forward `value` and one field per differentiable input, with the
+//!   derivation as the constant `<Name>Grads::DERIVATION`;
+//! - `<name>_gradcheck(<the same parameters>)`, which checks the generated gradients against
+//!   central finite differences and returns a [`check::GradCheck`] report.
+//!
+//! The operations a differentiable function can use, with their gradients, are the methods and
+//! operators of [`Mat`]; the README's op table lists them.
+//!
 //! The runtime is [`Mat`], a matrix whose shape is part of its type, [`Labels`], and the
 //! typed operations on them; [`check`] compares any gradient with central finite differences.
 

@@ -1,0 +1,209 @@
+// The code `#[differentiable]` generates for examples/batchnorm.rs.
+// A test keeps it current: after changing the example or the macro, run
+//     GRADGEN_EXPANDED=overwrite cargo test -p gradgen-macros expanded
+// and read the diff.
+
+/// The forward value of [`batchnorm_loss`] and its gradients, returned by [`batchnorm_loss_backward`].
+///
+/// # Derivation
+///
+/// ```text
+/// Forward: one operation per binding                                 shape
+///   mu = mean_rows x                                                 [1 × D]
+///   xc = x − mu   (mu broadcast over rows)                           [N × D]
+///   xc_sq = xc²                                                      [N × D]
+///   var = mean_rows xc_sq                                            [1 × D]
+///   sum_2 = var + eps                                                [1 × D]
+///   sum_2_sqrt = √sum_2                                              [1 × D]
+///   inv_std = sum_2_sqrt^-1                                          [1 × D]
+///   xhat = xc ∘ inv_std   (inv_std broadcast over rows)              [N × D]
+///   xhat_times_row = xhat ∘ gamma   (gamma broadcast over rows)      [N × D]
+///   out = xhat_times_row + beta   (beta broadcast over rows)         [N × D]
+///   prod = out ∘ g                                                   [N × D]
+///   value = Σ prod                                                   scalar
+///
+/// Backward, in reverse: each gradient has its value's shape
+///   d_out: the gradient flowing into value (given)                   scalar    seed
+///   d_prod = d_out in every entry                                    [N × D]   sum
+///   d_out_2 = d_prod ∘ g                                             [N × D]   operator *
+///   d_beta = Σ_rows d_out_2   (broadcast → sum)                      [1 × D]   add_row
+///   d_xhat_times_row = d_out_2                                       [N × D]   add_row
+///   d_xhat = d_xhat_times_row ∘ gamma                                [N × D]   mul_row
+///   d_gamma = Σ_rows (d_xhat_times_row ∘ xhat)   (broadcast → sum)   [1 × D]   mul_row
+///   d_xc = d_xhat ∘ inv_std                                          [N × D]   mul_row; contribution 1 of 2 to d_xc
+///   d_inv_std = Σ_rows (d_xhat ∘ xc)   (broadcast → sum)             [1 × D]   mul_row
+///   d_sum_2_sqrt = d_inv_std ∘ -1·sum_2_sqrt^(-1−1)                  [1 × D]   powi
+///   d_sum_2 = d_sum_2_sqrt / (2·sum_2_sqrt)   (reuses sqrt)          [1 × D]   sqrt
+///   d_var = d_sum_2                                                  [1 × D]   operator +
+///   d_xc_sq = d_var / N repeated over the rows                       [N × D]   col_means
+///   d_xc += 2·d_xc_sq ∘ xc                                                     square; contribution 2 of 2 to d_xc
+///   d_mu = −Σ_rows d_xc   (broadcast → sum)                          [1 × D]   sub_row
+///   d_x = d_xc                                                       [N × D]   sub_row; contribution 1 of 2 to d_x
+///   d_x += d_mu / N repeated over the rows                                     col_means; contribution 2 of 2 to d_x
+///
+/// Values used more than once receive one contribution per use, added up:
+///   xc receives 2 contributions (d_xc), from `xhat = xc ∘ inv_std   (inv_std broadcast over rows)` and from `xc_sq = xc²`
+///   x receives 2 contributions (d_x), from `xc = x − mu   (mu broadcast over rows)` and from `mu = mean_rows x`
+/// ```
+#[derive(Clone, Debug)]
+pub struct BatchnormLossGrads<T: Scalar, const N: usize, const D: usize> {
+    /// The forward value, `batchnorm_loss(…)`.
+    pub value: T,
+    /// The gradient with respect to `x`, shaped like it: [N × D].
+    pub x: Mat<N, D, T>,
+    /// The gradient with respect to `gamma`, shaped like it: [1 × D].
+    pub gamma: Mat<1, D, T>,
+    /// The gradient with respect to `beta`, shaped like it: [1 × D].
+    pub beta: Mat<1, D, T>,
+}
+impl<T: Scalar, const N: usize, const D: usize> BatchnormLossGrads<T, N, D> {
+    /// The derivation of [`batchnorm_loss_backward`], as its documentation shows it: the forward bindings with their shapes, then every gradient contribution in reverse order.
+    pub const DERIVATION: &'static str = "Forward: one operation per binding                                 shape\n  mu = mean_rows x                                                 [1 × D]\n  xc = x − mu   (mu broadcast over rows)                           [N × D]\n  xc_sq = xc²                                                      [N × D]\n  var = mean_rows xc_sq                                            [1 × D]\n  sum_2 = var + eps                                                [1 × D]\n  sum_2_sqrt = √sum_2                                              [1 × D]\n  inv_std = sum_2_sqrt^-1                                          [1 × D]\n  xhat = xc ∘ inv_std   (inv_std broadcast over rows)              [N × D]\n  xhat_times_row = xhat ∘ gamma   (gamma broadcast over rows)      [N × D]\n  out = xhat_times_row + beta   (beta broadcast over rows)         [N × D]\n  prod = out ∘ g                                                   [N × D]\n  value = Σ prod                                                   scalar\n\nBackward, in reverse: each gradient has its value's shape\n  d_out: the gradient flowing into value (given)                   scalar    seed\n  d_prod = d_out in every entry                                    [N × D]   sum\n  d_out_2 = d_prod ∘ g                                             [N × D]   operator *\n  d_beta = Σ_rows d_out_2   (broadcast → sum)                      [1 × D]   add_row\n  d_xhat_times_row = d_out_2                                       [N × D]   add_row\n  d_xhat = d_xhat_times_row ∘ gamma                                [N × D]   mul_row\n  d_gamma = Σ_rows (d_xhat_times_row ∘ xhat)   (broadcast → sum)   [1 × D]   mul_row\n  d_xc = d_xhat ∘ inv_std                                          [N × D]   mul_row; contribution 1 of 2 to d_xc\n  d_inv_std = Σ_rows (d_xhat ∘ xc)   (broadcast → sum)             [1 × D]   mul_row\n  d_sum_2_sqrt = d_inv_std ∘ -1·sum_2_sqrt^(-1−1)                  [1 × D]   powi\n  d_sum_2 = d_sum_2_sqrt / (2·sum_2_sqrt)   (reuses sqrt)          [1 × D]   sqrt\n  d_var = d_sum_2                                                  [1 × D]   operator +\n  d_xc_sq = d_var / N repeated over the rows                       [N × D]   col_means\n  d_xc += 2·d_xc_sq ∘ xc                                                     square; contribution 2 of 2 to d_xc\n  d_mu = −Σ_rows d_xc   (broadcast → sum)                          [1 × D]   sub_row\n  d_x = d_xc                                                       [N × D]   sub_row; contribution 1 of 2 to d_x\n  d_x += d_mu / N repeated over the rows                                     col_means; contribution 2 of 2 to d_x\n\nValues used more than once receive one contribution per use, added up:\n  xc receives 2 contributions (d_xc), from `xhat = xc ∘ inv_std   (inv_std broadcast over rows)` and from `xc_sq = xc²`\n  x receives 2 contributions (d_x), from `xc = x − mu   (mu broadcast over rows)` and from `mu = mean_rows x`\n";
+}
+/// Backward pass of [`batchnorm_loss`], generated by `#[differentiable]`.
+///
+/// Returns the forward value and the gradient of `d_out · batchnorm_loss(…)` with respect to `x`, `gamma`, `beta`, computed by the chain rule one binding at a time, in reverse. `d_out = 1` gives the gradient of `batchnorm_loss` itself.
+///
+/// # Derivation
+///
+/// ```text
+/// Forward: one operation per binding                                 shape
+///   mu = mean_rows x                                                 [1 × D]
+///   xc = x − mu   (mu broadcast over rows)                           [N × D]
+///   xc_sq = xc²                                                      [N × D]
+///   var = mean_rows xc_sq                                            [1 × D]
+///   sum_2 = var + eps                                                [1 × D]
+///   sum_2_sqrt = √sum_2                                              [1 × D]
+///   inv_std = sum_2_sqrt^-1                                          [1 × D]
+///   xhat = xc ∘ inv_std   (inv_std broadcast over rows)              [N × D]
+///   xhat_times_row = xhat ∘ gamma   (gamma broadcast over rows)      [N × D]
+///   out = xhat_times_row + beta   (beta broadcast over rows)         [N × D]
+///   prod = out ∘ g                                                   [N × D]
+///   value = Σ prod                                                   scalar
+///
+/// Backward, in reverse: each gradient has its value's shape
+///   d_out: the gradient flowing into value (given)                   scalar    seed
+///   d_prod = d_out in every entry                                    [N × D]   sum
+///   d_out_2 = d_prod ∘ g                                             [N × D]   operator *
+///   d_beta = Σ_rows d_out_2   (broadcast → sum)                      [1 × D]   add_row
+///   d_xhat_times_row = d_out_2                                       [N × D]   add_row
+///   d_xhat = d_xhat_times_row ∘ gamma                                [N × D]   mul_row
+///   d_gamma = Σ_rows (d_xhat_times_row ∘ xhat)   (broadcast → sum)   [1 × D]   mul_row
+///   d_xc = d_xhat ∘ inv_std                                          [N × D]   mul_row; contribution 1 of 2 to d_xc
+///   d_inv_std = Σ_rows (d_xhat ∘ xc)   (broadcast → sum)             [1 × D]   mul_row
+///   d_sum_2_sqrt = d_inv_std ∘ -1·sum_2_sqrt^(-1−1)                  [1 × D]   powi
+///   d_sum_2 = d_sum_2_sqrt / (2·sum_2_sqrt)   (reuses sqrt)          [1 × D]   sqrt
+///   d_var = d_sum_2                                                  [1 × D]   operator +
+///   d_xc_sq = d_var / N repeated over the rows                       [N × D]   col_means
+///   d_xc += 2·d_xc_sq ∘ xc                                                     square; contribution 2 of 2 to d_xc
+///   d_mu = −Σ_rows d_xc   (broadcast → sum)                          [1 × D]   sub_row
+///   d_x = d_xc                                                       [N × D]   sub_row; contribution 1 of 2 to d_x
+///   d_x += d_mu / N repeated over the rows                                     col_means; contribution 2 of 2 to d_x
+///
+/// Values used more than once receive one contribution per use, added up:
+///   xc receives 2 contributions (d_xc), from `xhat = xc ∘ inv_std   (inv_std broadcast over rows)` and from `xc_sq = xc²`
+///   x receives 2 contributions (d_x), from `xc = x − mu   (mu broadcast over rows)` and from `mu = mean_rows x`
+/// ```
+#[must_use]
+#[allow(
+    unused_variables,
+    clippy::too_many_arguments,
+    clippy::similar_names,
+    clippy::many_single_char_names
+)]
+pub fn batchnorm_loss_backward<T: Scalar, const N: usize, const D: usize>(
+    x: &Mat<N, D, T>,
+    gamma: &Mat<1, D, T>,
+    beta: &Mat<1, D, T>,
+    g: &Mat<N, D, T>,
+    eps: T,
+    d_out: T,
+) -> BatchnormLossGrads<T, N, D> {
+    let mu: Mat<1, D, T> = x.col_means();
+    let xc: Mat<N, D, T> = x.sub_row(&mu);
+    let xc_sq: Mat<N, D, T> = xc.square();
+    let var: Mat<1, D, T> = xc_sq.col_means();
+    let sum_2: Mat<1, D, T> = &var + eps;
+    let sum_2_sqrt: Mat<1, D, T> = sum_2.sqrt();
+    let inv_std: Mat<1, D, T> = sum_2_sqrt.powi(-1);
+    let xhat: Mat<N, D, T> = xc.mul_row(&inv_std);
+    let xhat_times_row: Mat<N, D, T> = xhat.mul_row(gamma);
+    let out: Mat<N, D, T> = xhat_times_row.add_row(beta);
+    let prod: Mat<N, D, T> = &out * g;
+    let value: T = prod.sum();
+    let d_prod: Mat<N, D, T> = Mat::full(d_out);
+    let d_out_2: Mat<N, D, T> = d_prod * g;
+    let d_beta: Mat<1, D, T> = d_out_2.col_sums();
+    let d_xhat_times_row: Mat<N, D, T> = d_out_2;
+    let d_xhat: Mat<N, D, T> = d_xhat_times_row.mul_row(gamma);
+    let d_gamma: Mat<1, D, T> = (&d_xhat_times_row * &xhat).col_sums();
+    let mut d_xc: Mat<N, D, T> = d_xhat.mul_row(&inv_std);
+    let d_inv_std: Mat<1, D, T> = (&d_xhat * &xc).col_sums();
+    let d_sum_2_sqrt: Mat<1, D, T> = sum_2_sqrt.powi_backward(-1, d_inv_std);
+    let d_sum_2: Mat<1, D, T> = sum_2_sqrt.sqrt_backward(d_sum_2_sqrt);
+    let d_var: Mat<1, D, T> = d_sum_2;
+    let d_xc_sq: Mat<N, D, T> = d_var.spread_rows::<N>();
+    d_xc += xc.square_backward(d_xc_sq);
+    let d_mu: Mat<1, D, T> = -d_xc.col_sums();
+    let mut d_x: Mat<N, D, T> = d_xc;
+    d_x += d_mu.spread_rows::<N>();
+    BatchnormLossGrads {
+        value,
+        x: d_x,
+        gamma: d_gamma,
+        beta: d_beta,
+    }
+}
+/// Checks the gradients of [`batchnorm_loss_backward`] against central finite differences of [`batchnorm_loss`] at the given point, for every differentiable input. Generated by `#[differentiable]`.
+///
+/// Each input is perturbed entry by entry (two evaluations of `batchnorm_loss` per entry); the report gives, per input, the worst relative error and where.
+#[must_use]
+#[allow(unused_variables, clippy::too_many_arguments)]
+pub fn batchnorm_loss_gradcheck<T: Scalar, const N: usize, const D: usize>(
+    x: &Mat<N, D, T>,
+    gamma: &Mat<1, D, T>,
+    beta: &Mat<1, D, T>,
+    g: &Mat<N, D, T>,
+    eps: T,
+) -> ::gradgen::check::GradCheck {
+    let grads = batchnorm_loss_backward(
+        x,
+        gamma,
+        beta,
+        g,
+        eps,
+        <T as ::gradgen::Scalar>::from_f64(1.0),
+    );
+    let mut check = ::gradgen::check::GradCheck::new(
+        "batchnorm_loss",
+        ::gradgen::Scalar::to_f64(grads.value),
+    );
+    check
+        .push(
+            "x",
+            ::gradgen::check::gradient(
+                |x: &Mat<N, D, T>| batchnorm_loss(x, gamma, beta, g, eps),
+                x,
+                &grads.x,
+            ),
+        );
+    check
+        .push(
+            "gamma",
+            ::gradgen::check::gradient(
+                |gamma: &Mat<1, D, T>| batchnorm_loss(x, gamma, beta, g, eps),
+                gamma,
+                &grads.gamma,
+            ),
+        );
+    check
+        .push(
+            "beta",
+            ::gradgen::check::gradient(
+                |beta: &Mat<1, D, T>| batchnorm_loss(x, gamma, beta, g, eps),
+                beta,
+                &grads.beta,
+            ),
+        );
+    check
+}
