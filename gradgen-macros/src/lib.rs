@@ -64,10 +64,13 @@ fn expand(attr: TokenStream2, item: TokenStream2) -> TokenStream2 {
     let item: syn::ItemFn = match syn::parse2(item.clone()) {
         Ok(f) => f,
         Err(_) => {
-            let e = syn::Error::new(
-                proc_macro2::Span::call_site(),
-                "`#[differentiable]` goes on a function",
-            );
+            // Point at the item's first token (`struct`, `pub`, …), not at the attribute.
+            let span = item
+                .clone()
+                .into_iter()
+                .next()
+                .map_or_else(proc_macro2::Span::call_site, |t| t.span());
+            let e = syn::Error::new(span, "`#[differentiable]` goes on a function");
             let e = e.to_compile_error();
             return quote!(#e #item);
         }

@@ -567,16 +567,13 @@ impl Lower<'_, '_> {
             match stmt {
                 Stmt::Local(local) => self.local(local),
                 Stmt::Expr(expr, None) if last => {
-                    if let Some(msg) = unsupported_expr(expr) {
-                        self.errors.push(unsupported_span(expr), msg);
-                        continue;
-                    }
                     let target = self.names.fresh("value", expr.span());
                     if let Ok(op) = self.top(expr, target) {
                         output = Some((op, expr.to_token_stream()));
                     }
                 }
                 Stmt::Expr(Expr::Assign(assign), _) if self.assigns_mutable(&assign.left) => {}
+                Stmt::Expr(Expr::Call(call), _) if self.calls_poisoned(call) => {}
                 Stmt::Expr(expr, _) => {
                     let msg = unsupported_expr(expr).unwrap_or_else(|| {
                         "a statement here has no effect: only `let` bindings and the final expression make up a differentiable function".to_owned()
@@ -593,7 +590,11 @@ impl Lower<'_, '_> {
                 ),
             }
         }
-        let ends_with_expr = matches!(block.stmts.last(), Some(Stmt::Expr(_, None)));
+        // A final `return x;` has been reported as such already.
+        let ends_with_expr = matches!(
+            block.stmts.last(),
+            Some(Stmt::Expr(_, None) | Stmt::Expr(Expr::Return(_), _))
+        );
         if !ends_with_expr {
             let span = block
                 .stmts
@@ -605,6 +606,11 @@ impl Lower<'_, '_> {
             );
         }
         output
+    }
+
+    /// Whether `call` calls a name whose binding failed (a closure, say): reported already.
+    fn calls_poisoned(&self, call: &syn::ExprCall) -> bool {
+        matches!(&*call.func, Expr::Path(p) if p.path.get_ident().is_some_and(|i| matches!(self.scope.get(&i.to_string()), Some(None))))
     }
 
     /// Whether `target` names a `let mut` that was already reported.
@@ -664,14 +670,15 @@ impl Lower<'_, '_> {
         });
         let first = self.seen.insert(name.clone());
         let target = self.names.binding(&pi.ident, first);
-        let result = if let Some(msg) = unsupported_expr(&init.expr) {
-            self.errors.push(unsupported_span(&init.expr), msg);
-            Err(Reported)
-        } else {
-            self.top(&init.expr, target)
-        };
+        let result = self.top(&init.expr, target.clone());
         match result {
             Ok(operand) => {
+                // Messages call the value by its name from here on, as the user's code does.
+                if let Operand::Value(v) = operand {
+                    if self.values[v].name == target {
+                        self.values[v].text = format!("`{name}`");
+                    }
+                }
                 if let Some((shape, tokens)) = declared {
                     self.declared.push(Declared {
                         operand: operand.clone(),
@@ -730,6 +737,7 @@ impl Lower<'_, '_> {
             Expr::MethodCall(call) => self.method(call, target),
             Expr::Binary(bin) => self.binary(bin, target),
             Expr::Unary(un) => self.unary(un, target),
+            Expr::Call(call) if self.calls_poisoned(call) => Err(Reported),
             other => {
                 let msg = unsupported_expr(other).unwrap_or_else(|| {
                     format!(

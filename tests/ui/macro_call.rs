@@ -1,0 +1,10 @@
+use gradgen::prelude::*;
+
+#[differentiable]
+fn loss<const N: usize>(x: &Mat<N, 3>) -> f64 {
+    let e = x.exp();
+    let total = dbg!(e.sum());
+    total
+}
+
+fn main() {}
