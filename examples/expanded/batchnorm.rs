@@ -109,7 +109,9 @@ impl<T: Scalar, const N: usize, const D: usize> BatchnormLossGrads<T, N, D> {
     unused_variables,
     clippy::too_many_arguments,
     clippy::similar_names,
-    clippy::many_single_char_names
+    clippy::many_single_char_names,
+    clippy::used_underscore_binding,
+    clippy::needless_pass_by_value
 )]
 pub fn batchnorm_loss_backward<T: Scalar, const N: usize, const D: usize>(
     x: &Mat<N, D, T>,
@@ -158,7 +160,12 @@ pub fn batchnorm_loss_backward<T: Scalar, const N: usize, const D: usize>(
 ///
 /// Each input is perturbed entry by entry (two evaluations of `batchnorm_loss` per entry); the report gives, per input, the worst relative error and where.
 #[must_use]
-#[allow(unused_variables, clippy::too_many_arguments)]
+#[allow(
+    unused_variables,
+    clippy::too_many_arguments,
+    clippy::used_underscore_binding,
+    clippy::needless_pass_by_value
+)]
 pub fn batchnorm_loss_gradcheck<T: Scalar, const N: usize, const D: usize>(
     x: &Mat<N, D, T>,
     gamma: &Mat<1, D, T>,

@@ -89,7 +89,9 @@ impl<const N: usize, const D: usize, const C: usize> SoftmaxLossGrads<N, D, C> {
     unused_variables,
     clippy::too_many_arguments,
     clippy::similar_names,
-    clippy::many_single_char_names
+    clippy::many_single_char_names,
+    clippy::used_underscore_binding,
+    clippy::needless_pass_by_value
 )]
 pub fn softmax_loss_backward<const N: usize, const D: usize, const C: usize>(
     x: &Mat<N, D>,
@@ -128,7 +130,12 @@ pub fn softmax_loss_backward<const N: usize, const D: usize, const C: usize>(
 ///
 /// Each input is perturbed entry by entry (two evaluations of `softmax_loss` per entry); the report gives, per input, the worst relative error and where.
 #[must_use]
-#[allow(unused_variables, clippy::too_many_arguments)]
+#[allow(
+    unused_variables,
+    clippy::too_many_arguments,
+    clippy::used_underscore_binding,
+    clippy::needless_pass_by_value
+)]
 pub fn softmax_loss_gradcheck<const N: usize, const D: usize, const C: usize>(
     x: &Mat<N, D>,
     w: &Mat<D, C>,

@@ -129,7 +129,9 @@ impl<
     unused_variables,
     clippy::too_many_arguments,
     clippy::similar_names,
-    clippy::many_single_char_names
+    clippy::many_single_char_names,
+    clippy::used_underscore_binding,
+    clippy::needless_pass_by_value
 )]
 pub fn mlp_loss_backward<
     T: Scalar,
@@ -190,7 +192,12 @@ pub fn mlp_loss_backward<
 ///
 /// Each input is perturbed entry by entry (two evaluations of `mlp_loss` per entry); the report gives, per input, the worst relative error and where.
 #[must_use]
-#[allow(unused_variables, clippy::too_many_arguments)]
+#[allow(
+    unused_variables,
+    clippy::too_many_arguments,
+    clippy::used_underscore_binding,
+    clippy::needless_pass_by_value
+)]
 pub fn mlp_loss_gradcheck<
     T: Scalar,
     const N: usize,

@@ -88,6 +88,31 @@ fn doc_lines(text: &str) -> Vec<TokenStream> {
         .collect()
 }
 
+/// The lint levels the user set on the function (`#[allow(clippy::neg_multiply)]`) apply to the
+/// generated items too, which repeat its expressions; an `expect` becomes an `allow`, since the
+/// generated item need not trigger the lint.
+fn lint_attrs(func: &Func) -> Vec<TokenStream> {
+    func.item
+        .attrs
+        .iter()
+        .filter_map(|a| {
+            let path = a.path();
+            let level = ["allow", "warn", "deny", "forbid", "expect"]
+                .into_iter()
+                .find(|l| path.is_ident(l))?;
+            let syn::Meta::List(list) = &a.meta else {
+                return None;
+            };
+            let lints = &list.tokens;
+            Some(if level == "expect" {
+                quote!(#[allow(#lints)])
+            } else {
+                a.to_token_stream()
+            })
+        })
+        .collect()
+}
+
 /// `cfg` attributes of the user's function apply to the generated items too.
 fn cfg_attrs(func: &Func) -> Vec<&syn::Attribute> {
     func.item
@@ -250,13 +275,23 @@ fn backward_fn(func: &Func, shapes: &[Shape], plan: &Plan, derivation: &str) -> 
     let signature = backward_signature(func, &plan.d_out);
     let doc = doc_lines(&backward_doc(func, plan, derivation));
     let cfgs = cfg_attrs(func);
+    let lints = lint_attrs(func);
     quote! {
         #(#cfgs)*
         #(#doc)*
         #[must_use]
-        // A parameter the forward does not use is reported there, once; so is an argument list
-        // too long for clippy.
-        #[allow(unused_variables, clippy::too_many_arguments, clippy::similar_names, clippy::many_single_char_names)]
+        // What the forward function's own signature and names trigger is reported there, once:
+        // an unused parameter, a long argument list (one longer here), short or similar names,
+        // an underscore-prefixed parameter that is used.
+        #[allow(
+            unused_variables,
+            clippy::too_many_arguments,
+            clippy::similar_names,
+            clippy::many_single_char_names,
+            clippy::used_underscore_binding,
+            clippy::needless_pass_by_value
+        )]
+        #(#lints)*
         #signature {
             #(#body)*
             #grads_name { #value_init, #(#fields),* }
@@ -421,11 +456,18 @@ fn gradcheck_fn(func: &Func, plan: Option<&Plan>) -> TokenStream {
             }
         }
     };
+    let lints = lint_attrs(func);
     quote! {
         #(#cfgs)*
         #(#doc)*
         #[must_use]
-        #[allow(unused_variables, clippy::too_many_arguments)]
+        #[allow(
+            unused_variables,
+            clippy::too_many_arguments,
+            clippy::used_underscore_binding,
+            clippy::needless_pass_by_value
+        )]
+        #(#lints)*
         #vis fn #name #generics (#inputs) -> ::gradgen::check::GradCheck #where_clause {
             #body
         }

@@ -14,6 +14,8 @@ use quote::quote;
 mod derivation;
 mod emit;
 mod errors;
+#[cfg(test)]
+mod fuzz;
 mod ir;
 mod naming;
 mod parse;

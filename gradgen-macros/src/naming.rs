@@ -68,12 +68,12 @@ impl Names {
     /// The backward function's name: `<name>_backward`, the documented public API. A user item
     /// of the same name makes rustc report the clash, which is the right outcome for an API name.
     pub fn backward_fn(name: &Ident) -> Ident {
-        Ident::new(&format!("{name}_backward"), name.span())
+        derived(name, "_backward")
     }
 
     /// The gradient check's name: `<name>_gradcheck`, the documented public API.
     pub fn gradcheck_fn(name: &Ident) -> Ident {
-        Ident::new(&format!("{name}_gradcheck"), name.span())
+        derived(name, "_gradcheck")
     }
 
     /// The gradient struct's name: `<Name>Grads`, the function's name in CamelCase.
@@ -90,17 +90,34 @@ impl Names {
                 })
             })
             .collect();
-        Ident::new(&format!("{camel}Grads"), name.span())
+        Ident::new(&sanitize(&format!("{camel}Grads")), name.span())
     }
 }
 
+/// A string that is a valid identifier once a `_n` suffix may be added: raw-identifier
+/// prefixes (`d_r#type`) are dropped and anything else that cannot be in a name is replaced.
 fn sanitize(base: &str) -> String {
-    let base = base.trim_start_matches("r#");
-    if base.is_empty() {
-        "t".to_owned()
-    } else {
-        base.to_owned()
+    let mut name: String = base
+        .replace("r#", "")
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if name.trim_matches('_').is_empty() || name.starts_with(|c: char| c.is_numeric()) {
+        name.insert(0, 'v');
     }
+    name
+}
+
+/// An identifier for a name derived from the user's (`<name>_backward`): a raw identifier's
+/// `r#` is dropped, since the derived name is no keyword.
+fn derived(name: &Ident, suffix: &str) -> Ident {
+    Ident::new(&sanitize(&format!("{name}{suffix}")), name.span())
 }
 
 fn is_keyword(name: &str) -> bool {
@@ -120,6 +137,11 @@ mod tests {
         assert_eq!(names.fresh("d_out", Span::call_site()), "d_out");
         assert_eq!(names.fresh("d_out", Span::call_site()), "d_out_2");
         assert_eq!(names.fresh("fn", Span::call_site()), "fn_2");
+        assert_eq!(names.fresh("d_r#type", Span::call_site()), "d_type");
+        assert_eq!(names.fresh("r#type", Span::call_site()), "type_2");
+        assert_eq!(names.fresh("_", Span::call_site()), "v_");
+        let raw = Ident::new_raw("fn", Span::call_site());
+        assert_eq!(Names::backward_fn(&raw), "fn_backward");
     }
 
     #[test]

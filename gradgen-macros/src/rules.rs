@@ -124,7 +124,10 @@ impl Vjp<'_> {
 pub fn dim_tokens(d: &Dim) -> TokenStream {
     match d {
         Dim::Sym(s) => {
-            let ident = Ident::new(s, Span::call_site());
+            let ident = match s.strip_prefix("r#") {
+                Some(raw) => Ident::new_raw(raw, Span::call_site()),
+                None => Ident::new(s, Span::call_site()),
+            };
             quote!(#ident)
         }
         Dim::Lit(n) => {

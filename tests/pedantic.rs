@@ -1,0 +1,93 @@
+//! The generated code compiles without a warning in a crate that denies every warning and every
+//! clippy lint of the `all` and `pedantic` groups: CI runs clippy on this file.
+#![deny(warnings)]
+#![deny(clippy::all, clippy::pedantic)]
+
+use gradgen::prelude::*;
+
+/// A softmax classifier's loss.
+#[differentiable]
+#[must_use]
+pub fn softmax_loss<const N: usize, const D: usize, const C: usize>(
+    x: &Mat<N, D>,
+    w: &Mat<D, C>,
+    b: &Mat<1, C>,
+    y: &Labels<N, C>,
+) -> f64 {
+    let score = x.matmul(w).add_row(b);
+    let correct = score.pick(y);
+    (score.exp().row_sums().ln() - correct).mean()
+}
+
+/// Many parameters, some by value, one unused and one scalar; f32. The function allows a lint
+/// that its body triggers; the generated code, which repeats the body, allows it too.
+#[differentiable(wrt(w1, w2, b2))]
+#[must_use]
+#[allow(clippy::too_many_arguments, clippy::needless_pass_by_value)]
+#[expect(clippy::neg_multiply)]
+pub fn many<const N: usize, const D: usize, const H: usize>(
+    x: Mat<N, D, f32>,
+    w1: &Mat<D, H, f32>,
+    b1: &Mat<1, H, f32>,
+    w2: Mat<H, 1, f32>,
+    b2: &Mat<1, 1, f32>,
+    target: &Mat<N, 1, f32>,
+    _unused: &Mat<2, 2, f32>,
+    reg: f32,
+) -> f32 {
+    let h = x.matmul(w1).add_row(b1).tanh();
+    let out = h.matmul(&w2).add_row(b2).sigmoid();
+    let err = (out - target).square().mean();
+    let l2 = w1.square().sum() + w2.square().sum();
+    err + reg * l2 - -1.0 * reg / 2.0
+}
+
+/// Single-letter names, shadowing, reuse and every kind of broadcast.
+#[differentiable]
+#[must_use]
+#[allow(clippy::many_single_char_names)]
+pub fn letters<const N: usize, const M: usize>(a: &Mat<N, M>, b: &Mat<1, M>, c: &Mat<N, 1>) -> f64 {
+    let d = a.sub_row(b).mul_col(c);
+    let e = d.div_row(b).add_col(c);
+    let d = &e * &d;
+    let f = d.row_max().sum() + d.col_means().sum();
+    f * f + e.abs().sum() + a.t().relu().sum()
+}
+
+#[test]
+#[allow(clippy::many_single_char_names)]
+fn pedantic_crate_uses_the_generated_items() {
+    let x = Mat::from_rows([
+        [0.0, 0.2, 0.4],
+        [0.2, 0.4, 0.6],
+        [0.4, 0.6, 0.8],
+        [0.6, 0.8, 1.0],
+    ]);
+    let w = Mat::<3, 2>::full(0.1);
+    let b = Mat::<1, 2>::zeros();
+    let y = Labels::<4, 2>::new(vec![0, 1, 1, 0]).expect("labels below 2");
+    let g = softmax_loss_backward(&x, &w, &b, &y, 1.0);
+    assert!((g.value - softmax_loss(&x, &w, &b, &y)).abs() < f64::EPSILON);
+    assert!(softmax_loss_gradcheck(&x, &w, &b, &y).passes(1e-6));
+
+    let xf = Mat::<4, 3, f32>::full(0.5);
+    let w1 = Mat::<3, 5, f32>::full(0.2);
+    let b1 = Mat::<1, 5, f32>::zeros();
+    let w2 = Mat::<5, 1, f32>::full(-0.3);
+    let b2 = Mat::<1, 1, f32>::zeros();
+    let t = Mat::<4, 1, f32>::full(1.0);
+    let u = Mat::<2, 2, f32>::zeros();
+    let g = many_backward(xf.clone(), &w1, &b1, w2.clone(), &b2, &t, &u, 0.01, 1.0);
+    assert!((g.value - many(xf.clone(), &w1, &b1, w2.clone(), &b2, &t, &u, 0.01)).abs() < 1e-6);
+    assert!(many_gradcheck(xf, &w1, &b1, w2, &b2, &t, &u, 0.01).passes(2e-2));
+
+    let a = Mat::from_rows([
+        [1.0, 1.2, 1.4, 1.6],
+        [1.8, 2.0, 2.2, 2.4],
+        [2.6, 2.8, 3.0, 3.2],
+    ]);
+    let r = Mat::from_rows([[2.0, 3.0, 4.0, 5.0]]);
+    let c = Mat::from_rows([[0.5], [1.5], [2.5]]);
+    assert!(letters_gradcheck(&a, &r, &c).passes(1e-6));
+    assert!((letters_backward(&a, &r, &c, 1.0).value - letters(&a, &r, &c)).abs() < 1e-9);
+}
