@@ -125,13 +125,13 @@ pub fn batchnorm_loss_backward<T: Scalar, const N: usize, const D: usize>(
     let xc: Mat<N, D, T> = x.sub_row(&mu);
     let xc_sq: Mat<N, D, T> = xc.square();
     let var: Mat<1, D, T> = xc_sq.col_means();
-    let sum_2: Mat<1, D, T> = &var + eps;
-    let sum_2_sqrt: Mat<1, D, T> = sum_2.sqrt();
+    let sum_2: Mat<1, D, T> = var + eps;
+    let sum_2_sqrt: Mat<1, D, T> = sum_2.into_sqrt();
     let inv_std: Mat<1, D, T> = sum_2_sqrt.powi(-1);
     let xhat: Mat<N, D, T> = xc.mul_row(&inv_std);
     let xhat_times_row: Mat<N, D, T> = xhat.mul_row(gamma);
-    let out: Mat<N, D, T> = xhat_times_row.add_row(beta);
-    let prod: Mat<N, D, T> = &out * g;
+    let out: Mat<N, D, T> = xhat_times_row.into_add_row(beta);
+    let prod: Mat<N, D, T> = out * g;
     let value: T = prod.sum();
     let d_prod: Mat<N, D, T> = Mat::full(d_out);
     let d_out_2: Mat<N, D, T> = d_prod * g;

@@ -101,12 +101,12 @@ pub fn softmax_loss_backward<const N: usize, const D: usize, const C: usize>(
     d_out: f64,
 ) -> SoftmaxLossGrads<N, D, C> {
     let h: Mat<N, C> = x.matmul(w);
-    let score: Mat<N, C> = h.add_row(b);
+    let score: Mat<N, C> = h.into_add_row(b);
     let correct: Mat<N, 1> = score.pick(y);
-    let score_exp: Mat<N, C> = score.exp();
+    let score_exp: Mat<N, C> = score.into_exp();
     let rowsum: Mat<N, 1> = score_exp.row_sums();
     let rowsum_ln: Mat<N, 1> = rowsum.ln();
-    let diff: Mat<N, 1> = &rowsum_ln - &correct;
+    let diff: Mat<N, 1> = rowsum_ln - correct;
     let value: f64 = diff.mean();
     let d_diff: Mat<N, 1> = Mat::mean_backward(d_out);
     let d_correct: Mat<N, 1> = -&d_diff;

@@ -150,10 +150,10 @@ pub fn mlp_loss_backward<
     d_out: T,
 ) -> MlpLossGrads<T, N, D, H, C> {
     let x_matmul: Mat<N, H, T> = x.matmul(w1);
-    let x_matmul_plus_row: Mat<N, H, T> = x_matmul.add_row(b1);
-    let hidden: Mat<N, H, T> = x_matmul_plus_row.relu();
+    let x_matmul_plus_row: Mat<N, H, T> = x_matmul.into_add_row(b1);
+    let hidden: Mat<N, H, T> = x_matmul_plus_row.into_relu();
     let hidden_matmul: Mat<N, C, T> = hidden.matmul(w2);
-    let scores: Mat<N, C, T> = hidden_matmul.add_row(b2);
+    let scores: Mat<N, C, T> = hidden_matmul.into_add_row(b2);
     let data_loss: T = scores.cross_entropy(y);
     let w1_sq: Mat<D, H, T> = w1.square();
     let w1_sq_sum: T = w1_sq.sum();
@@ -171,7 +171,7 @@ pub fn mlp_loss_backward<
     let mut d_w2: Mat<H, C, T> = w2.square_backward(d_w2_sq);
     let d_w1_sq: Mat<D, H, T> = Mat::full(d_w1_sq_sum);
     let mut d_w1: Mat<D, H, T> = w1.square_backward(d_w1_sq);
-    let d_scores: Mat<N, C, T> = scores.cross_entropy_backward(y, d_data_loss);
+    let d_scores: Mat<N, C, T> = scores.into_cross_entropy_backward(y, d_data_loss);
     let d_b2: Mat<1, C, T> = d_scores.col_sums();
     let d_hidden_matmul: Mat<N, C, T> = d_scores;
     let d_hidden: Mat<N, H, T> = d_hidden_matmul.matmul_t(w2);

@@ -242,7 +242,7 @@ fn backward_signature(func: &Func, d_out: &Ident) -> TokenStream {
 fn backward_fn(func: &Func, shapes: &[Shape], plan: &Plan, derivation: &str) -> TokenStream {
     let mut body = Vec::new();
     for &bi in &plan.forward {
-        body.push(forward_stmt(func, shapes, bi));
+        body.push(forward_stmt(func, shapes, plan, bi));
     }
     for (bi, steps) in &plan.steps {
         let span = func.bindings[*bi].span;
@@ -299,16 +299,37 @@ fn backward_fn(func: &Func, shapes: &[Shape], plan: &Plan, derivation: &str) -> 
     }
 }
 
-fn forward_stmt(func: &Func, shapes: &[Shape], bi: usize) -> TokenStream {
+/// One forward binding. An operand that nothing reads afterwards is consumed: passed by value
+/// to an operator (which reuses its buffer) or, as a method's receiver, given to the op's
+/// in-place variant (`into_exp`).
+fn forward_stmt(func: &Func, shapes: &[Shape], plan: &Plan, bi: usize) -> TokenStream {
     let b = &func.bindings[bi];
     let name = &func.values[b.out].name;
     let ty = mat_type(func, &shapes[b.out]);
-    let args: Vec<TokenStream> = b.args.iter().map(|a| by_ref(func, a, shapes)).collect();
+    let consumed = |i: usize| plan.consumes.get(&bi).is_some_and(|c| c[i]);
+    let args: Vec<TokenStream> = b
+        .args
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            if consumed(i) {
+                receiver(func, a)
+            } else {
+                by_ref(func, a, shapes)
+            }
+        })
+        .collect();
     let expr = match b.rule.form {
         Form::Method { .. } => {
             let recv = receiver(func, &b.args[0]);
-            let method = Ident::new(b.rule.name, b.op_span);
-            let rest = &args[1..];
+            let method = match b.rule.consuming.filter(|_| consumed(0)) {
+                Some(in_place) => Ident::new(in_place, b.op_span),
+                None => Ident::new(b.rule.name, b.op_span),
+            };
+            let rest: Vec<TokenStream> = b.args[1..]
+                .iter()
+                .map(|a| by_ref(func, a, shapes))
+                .collect();
             quote!(#recv.#method(#(#rest),*))
         }
         Form::Operator { arity } => {

@@ -12,6 +12,7 @@ use std::collections::HashSet;
 use proc_macro2::{Ident, Span};
 
 /// The set of names in use in one function, user-written and generated.
+#[derive(Clone)]
 pub struct Names {
     taken: HashSet<String>,
 }

@@ -14,6 +14,8 @@
 //! - A gradient is consumed only by the binding that produced its value, so after that binding
 //!   it is dead: its last use moves it (reusing its buffer) instead of copying it.
 
+use std::collections::{HashMap, HashSet};
+
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
@@ -67,6 +69,9 @@ pub struct Plan {
     pub d_out: Ident,
     /// The generated gradient check's locals: the backward's result and the report.
     pub check_locals: (Ident, Ident),
+    /// For each forward binding, which operands it may consume (their buffer becomes the
+    /// result's): temporaries that nothing reads afterwards, forward or backward.
+    pub consumes: HashMap<usize, Vec<bool>>,
 }
 
 /// Plans the backward pass. `shapes` must be complete (the shape stage reported no error).
@@ -100,15 +105,114 @@ pub fn plan(func: &mut Func, shapes: &[Shape]) -> Plan {
     let active: Vec<bool> = (0..n).map(|v| varied[v] && useful[v]).collect();
 
     let d_out = func.names.fresh("d_out", proc_macro2::Span::call_site());
-    let mut grads: Vec<Option<Ident>> = vec![None; n];
-    if let Some(o) = output.filter(|&o| active[o]) {
-        grads[o] = Some(d_out.clone());
-    }
-
     let forward: Vec<usize> = (0..func.bindings.len())
         .filter(|&i| useful[func.bindings[i].out])
         .collect();
 
+    // Two sweeps: the first finds, for each forward value, the binding whose backward step uses
+    // it last; the second lets that step consume it (its buffer becomes the gradient's).
+    let names_before = func.names.clone();
+    let first = sweep(func, shapes, &active, output, &d_out, &|_, _| false);
+    func.names = names_before;
+    let mut last_use: Vec<Option<usize>> = vec![None; n];
+    for (bi, steps) in first.0.iter().rev() {
+        let refs = referenced(steps);
+        for (v, value) in func.values.iter().enumerate() {
+            if refs.contains(&value.name.to_string()) && last_use[v].is_none() {
+                last_use[v] = Some(*bi);
+            }
+        }
+    }
+    let owned_temporary = |func: &Func, v: usize| {
+        matches!(func.values[v].kind, ValueKind::Binding)
+            && Some(v) != output
+            && matches!(shapes[v], Shape::Mat(..))
+    };
+    let temporaries: Vec<bool> = (0..n).map(|v| owned_temporary(func, v)).collect();
+    let may_take = |bi: usize, v: usize| last_use[v] == Some(bi) && temporaries[v];
+    let (steps, grads) = sweep(func, shapes, &active, output, &d_out, &may_take);
+
+    // The forward part: an operand that nothing later reads, forward or backward, is consumed.
+    let backward_refs: HashSet<String> = steps.iter().flat_map(|(_, s)| referenced(s)).collect();
+    let mut consumes = HashMap::new();
+    for (k, &bi) in forward.iter().enumerate() {
+        let b = &func.bindings[bi];
+        let flags: Vec<bool> = b
+            .args
+            .iter()
+            .map(|a| {
+                let Some(v) = value_of(a) else {
+                    return false;
+                };
+                let name = func.values[v].name.to_string();
+                temporaries[v]
+                    && b.args.iter().filter(|o| value_of(o) == Some(v)).count() == 1
+                    && !backward_refs.contains(&name)
+                    && !forward[k + 1..].iter().any(|&later| {
+                        func.bindings[later]
+                            .args
+                            .iter()
+                            .any(|o| value_of(o) == Some(v))
+                    })
+            })
+            .collect();
+        consumes.insert(bi, flags);
+    }
+
+    Plan {
+        forward,
+        steps,
+        grads,
+        d_out,
+        consumes,
+        check_locals: (
+            func.names.fresh("grads", proc_macro2::Span::call_site()),
+            func.names.fresh("check", proc_macro2::Span::call_site()),
+        ),
+    }
+}
+
+/// Every identifier in some steps' tokens.
+fn referenced(steps: &[Step]) -> HashSet<String> {
+    fn walk(tokens: TokenStream, out: &mut HashSet<String>) {
+        for tt in tokens {
+            match tt {
+                proc_macro2::TokenTree::Ident(i) => {
+                    out.insert(i.to_string());
+                }
+                proc_macro2::TokenTree::Group(g) => walk(g.stream(), out),
+                _ => {}
+            }
+        }
+    }
+    let mut out = HashSet::new();
+    for step in steps {
+        let tokens = match step {
+            Step::Init { expr, .. } | Step::Add { expr, .. } => expr.clone(),
+            Step::InPlace { args, .. } => args.clone(),
+        };
+        walk(tokens, &mut out);
+    }
+    out
+}
+
+type Steps = Vec<(usize, Vec<Step>)>;
+
+/// The reverse sweep: one step per contribution, bindings in reverse order. `may_take(b, v)`
+/// says whether binding `b`'s step may consume the forward value `v`.
+fn sweep(
+    func: &mut Func,
+    shapes: &[Shape],
+    active: &[bool],
+    output: Option<usize>,
+    d_out: &Ident,
+    may_take: &dyn Fn(usize, usize) -> bool,
+) -> (Steps, Vec<Option<Ident>>) {
+    let value_of = |op: &Operand| Func::value_of(op);
+    let mut grads: Vec<Option<Ident>> = vec![None; func.values.len()];
+    if let Some(o) = output.filter(|&o| active[o]) {
+        grads[o] = Some(d_out.clone());
+    }
     let mut steps = Vec::new();
     for bi in (0..func.bindings.len()).rev() {
         let b = &func.bindings[bi];
@@ -122,6 +226,12 @@ pub fn plan(func: &mut Func, shapes: &[Shape]) -> Plan {
         let scalar_grad = *out_shape == Shape::Scalar;
         let active_args: Vec<usize> = (0..b.args.len())
             .filter(|&i| value_of(&b.args[i]).is_some_and(|v| active[v]))
+            .collect();
+        // A single contribution may consume an operand whose last use it is.
+        let take: Vec<bool> = b
+            .args
+            .iter()
+            .map(|a| active_args.len() == 1 && value_of(a).is_some_and(|v| may_take(bi, v)))
             .collect();
         let arg_shapes: Vec<Shape> = b
             .args
@@ -155,6 +265,7 @@ pub fn plan(func: &mut Func, shapes: &[Shape]) -> Plan {
             g_take,
             g_text: g.to_string(),
             mat: func.mat_path.clone(),
+            take: &take,
         };
         // Fresh expressions first, then negated pass-throughs (which allocate anyway), then plain
         // ones, so that the last statement can move the incoming gradient instead of copying it.
@@ -266,17 +377,7 @@ pub fn plan(func: &mut Func, shapes: &[Shape]) -> Plan {
             *mutable = accumulated.contains(&grad.to_string());
         }
     }
-
-    Plan {
-        forward,
-        steps,
-        grads,
-        d_out,
-        check_locals: (
-            func.names.fresh("grads", proc_macro2::Span::call_site()),
-            func.names.fresh("check", proc_macro2::Span::call_site()),
-        ),
-    }
+    (steps, grads)
 }
 
 /// An operand by reference: `&h` for an owned matrix, a `&Mat` parameter as it is, a scalar or

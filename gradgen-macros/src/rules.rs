@@ -32,6 +32,9 @@ pub struct Rule {
     pub form: Form,
     /// The base name of an intermediate that holds this op's result (`score_exp`).
     pub temp: &'static str,
+    /// The runtime method that computes the same in the receiver's own buffer (`into_exp`),
+    /// used when the receiver is a temporary that is dead afterwards.
+    pub consuming: Option<&'static str>,
     /// How it is called and what it computes, for help messages.
     pub usage: &'static str,
     /// The result's shape from the operands' shapes.
@@ -90,6 +93,8 @@ pub struct Vjp<'a> {
     pub g_text: String,
     /// The user's path to `Mat`.
     pub mat: TokenStream,
+    /// Which operands this contribution may consume: it is their last use.
+    pub take: &'a [bool],
 }
 
 impl Vjp<'_> {
@@ -165,6 +170,7 @@ pub static RULES: &[Rule] = &[
         name: "+",
         form: Form::Operator { arity: 2 },
         temp: "sum",
+        consuming: None,
         usage: "`a + b` adds two matrices of the same shape, a scalar to a matrix, or two scalars",
         shape: |a| elementwise(a, "+"),
         show: "{0} + {1}",
@@ -174,6 +180,7 @@ pub static RULES: &[Rule] = &[
         name: "-",
         form: Form::Operator { arity: 2 },
         temp: "diff",
+        consuming: None,
         usage: "`a - b` subtracts two matrices of the same shape, a scalar and a matrix, or two scalars",
         shape: |a| elementwise(a, "-"),
         show: "{0} − {1}",
@@ -183,6 +190,7 @@ pub static RULES: &[Rule] = &[
         name: "*",
         form: Form::Operator { arity: 2 },
         temp: "prod",
+        consuming: None,
         usage: "`a * b` multiplies entrywise two matrices of the same shape, a matrix by a scalar, or two scalars",
         shape: |a| elementwise(a, "*"),
         show: "{0} ∘ {1}",
@@ -205,6 +213,7 @@ pub static RULES: &[Rule] = &[
         name: "/",
         form: Form::Operator { arity: 2 },
         temp: "quot",
+        consuming: None,
         usage: "`a / b` divides entrywise two matrices of the same shape, a matrix and a scalar, or two scalars",
         shape: |a| elementwise(a, "/"),
         show: "{0} / {1}",
@@ -232,6 +241,7 @@ pub static RULES: &[Rule] = &[
         name: "-",
         form: Form::Operator { arity: 1 },
         temp: "neg",
+        consuming: None,
         usage: "`-a` negates a matrix or a scalar",
         shape: |a| match &a.shapes[0] {
             Shape::Labels(..) => Err(labels_are_not_numbers(a, 0, "-")),
@@ -244,6 +254,7 @@ pub static RULES: &[Rule] = &[
         name: "matmul",
         form: Form::Method { args: 1 },
         temp: "matmul",
+        consuming: None,
         usage: "`a.matmul(&b)` is the matrix product: [R × K] · [K × C] = [R × C]",
         shape: matmul_shape,
         show: "{0} · {1}",
@@ -264,6 +275,7 @@ pub static RULES: &[Rule] = &[
         name: "matmul_t",
         form: Form::Method { args: 1 },
         temp: "matmul_t",
+        consuming: None,
         usage: "`a.matmul_t(&b)` is `a · bᵀ`: [R × K] · [C × K]ᵀ = [R × C], without copying `bᵀ`",
         shape: |a| {
             let (r, k) = mat(a, 0, "matmul_t")?;
@@ -288,6 +300,7 @@ pub static RULES: &[Rule] = &[
         name: "t_matmul",
         form: Form::Method { args: 1 },
         temp: "t_matmul",
+        consuming: None,
         usage: "`a.t_matmul(&b)` is `aᵀ · b`: [K × R]ᵀ · [K × C] = [R × C], without copying `aᵀ`",
         shape: |a| {
             let (k, r) = mat(a, 0, "t_matmul")?;
@@ -312,6 +325,7 @@ pub static RULES: &[Rule] = &[
         name: "t",
         form: Form::Method { args: 0 },
         temp: "t",
+        consuming: Some("into_t"),
         usage: "`a.t()` is the transpose: [R × C] → [C × R]",
         shape: |a| {
             let (r, c) = mat(a, 0, "t")?;
@@ -328,6 +342,7 @@ pub static RULES: &[Rule] = &[
         name: "add_row",
         form: Form::Method { args: 1 },
         temp: "plus_row",
+        consuming: Some("into_add_row"),
         usage: "`a.add_row(&b)` adds the [1 × C] row `b` to every row of the [R × C] matrix `a`",
         shape: |a| broadcast_shape(a, "add_row", Along::Rows),
         show: "{0} + {1}   ({1} broadcast over rows)",
@@ -337,6 +352,7 @@ pub static RULES: &[Rule] = &[
         name: "sub_row",
         form: Form::Method { args: 1 },
         temp: "minus_row",
+        consuming: Some("into_sub_row"),
         usage: "`a.sub_row(&b)` subtracts the [1 × C] row `b` from every row of the [R × C] matrix `a`",
         shape: |a| broadcast_shape(a, "sub_row", Along::Rows),
         show: "{0} − {1}   ({1} broadcast over rows)",
@@ -346,6 +362,7 @@ pub static RULES: &[Rule] = &[
         name: "mul_row",
         form: Form::Method { args: 1 },
         temp: "times_row",
+        consuming: Some("into_mul_row"),
         usage: "`a.mul_row(&b)` multiplies every row of the [R × C] matrix `a` entrywise by the [1 × C] row `b`",
         shape: |a| broadcast_shape(a, "mul_row", Along::Rows),
         show: "{0} ∘ {1}   ({1} broadcast over rows)",
@@ -355,6 +372,7 @@ pub static RULES: &[Rule] = &[
         name: "div_row",
         form: Form::Method { args: 1 },
         temp: "over_row",
+        consuming: Some("into_div_row"),
         usage: "`a.div_row(&b)` divides every row of the [R × C] matrix `a` entrywise by the [1 × C] row `b`",
         shape: |a| broadcast_shape(a, "div_row", Along::Rows),
         show: "{0} / {1}   ({1} broadcast over rows)",
@@ -364,6 +382,7 @@ pub static RULES: &[Rule] = &[
         name: "add_col",
         form: Form::Method { args: 1 },
         temp: "plus_col",
+        consuming: Some("into_add_col"),
         usage: "`a.add_col(&b)` adds the [R × 1] column `b` to every column of the [R × C] matrix `a`",
         shape: |a| broadcast_shape(a, "add_col", Along::Cols),
         show: "{0} + {1}   ({1} broadcast over columns)",
@@ -373,6 +392,7 @@ pub static RULES: &[Rule] = &[
         name: "sub_col",
         form: Form::Method { args: 1 },
         temp: "minus_col",
+        consuming: Some("into_sub_col"),
         usage: "`a.sub_col(&b)` subtracts the [R × 1] column `b` from every column of the [R × C] matrix `a`",
         shape: |a| broadcast_shape(a, "sub_col", Along::Cols),
         show: "{0} − {1}   ({1} broadcast over columns)",
@@ -382,6 +402,7 @@ pub static RULES: &[Rule] = &[
         name: "mul_col",
         form: Form::Method { args: 1 },
         temp: "times_col",
+        consuming: Some("into_mul_col"),
         usage: "`a.mul_col(&b)` multiplies every column of the [R × C] matrix `a` entrywise by the [R × 1] column `b`",
         shape: |a| broadcast_shape(a, "mul_col", Along::Cols),
         show: "{0} ∘ {1}   ({1} broadcast over columns)",
@@ -391,6 +412,7 @@ pub static RULES: &[Rule] = &[
         name: "div_col",
         form: Form::Method { args: 1 },
         temp: "over_col",
+        consuming: Some("into_div_col"),
         usage: "`a.div_col(&b)` divides every column of the [R × C] matrix `a` entrywise by the [R × 1] column `b`",
         shape: |a| broadcast_shape(a, "div_col", Along::Cols),
         show: "{0} / {1}   ({1} broadcast over columns)",
@@ -400,6 +422,7 @@ pub static RULES: &[Rule] = &[
         name: "exp",
         form: Form::Method { args: 0 },
         temp: "exp",
+        consuming: Some("into_exp"),
         usage: "`a.exp()` is eᵃ entrywise",
         shape: |a| mat(a, 0, "exp").map(|(r, c)| Shape::Mat(r, c)),
         show: "exp({0})",
@@ -412,6 +435,7 @@ pub static RULES: &[Rule] = &[
         name: "ln",
         form: Form::Method { args: 0 },
         temp: "ln",
+        consuming: Some("into_ln"),
         usage: "`a.ln()` is the natural logarithm entrywise",
         shape: |a| mat(a, 0, "ln").map(|(r, c)| Shape::Mat(r, c)),
         show: "ln({0})",
@@ -424,6 +448,7 @@ pub static RULES: &[Rule] = &[
         name: "sqrt",
         form: Form::Method { args: 0 },
         temp: "sqrt",
+        consuming: Some("into_sqrt"),
         usage: "`a.sqrt()` is the square root entrywise",
         shape: |a| same_mat(a, "sqrt"),
         show: "√{0}",
@@ -436,6 +461,7 @@ pub static RULES: &[Rule] = &[
         name: "powi",
         form: Form::Method { args: 1 },
         temp: "pow",
+        consuming: Some("into_powi"),
         usage: "`a.powi(n)` is aⁿ entrywise, for an integer literal `n`",
         shape: |a| {
             let shape = same_mat(a, "powi")?;
@@ -463,6 +489,7 @@ pub static RULES: &[Rule] = &[
         name: "square",
         form: Form::Method { args: 0 },
         temp: "sq",
+        consuming: Some("into_square"),
         usage: "`a.square()` is a² entrywise",
         shape: |a| same_mat(a, "square"),
         show: "{0}²",
@@ -475,6 +502,7 @@ pub static RULES: &[Rule] = &[
         name: "tanh",
         form: Form::Method { args: 0 },
         temp: "tanh",
+        consuming: Some("into_tanh"),
         usage: "`a.tanh()` is the hyperbolic tangent entrywise",
         shape: |a| same_mat(a, "tanh"),
         show: "tanh({0})",
@@ -487,6 +515,7 @@ pub static RULES: &[Rule] = &[
         name: "sigmoid",
         form: Form::Method { args: 0 },
         temp: "sigmoid",
+        consuming: Some("into_sigmoid"),
         usage: "`a.sigmoid()` is 1 / (1 + e⁻ᵃ) entrywise",
         shape: |a| same_mat(a, "sigmoid"),
         show: "σ({0})",
@@ -502,6 +531,7 @@ pub static RULES: &[Rule] = &[
         name: "relu",
         form: Form::Method { args: 0 },
         temp: "relu",
+        consuming: Some("into_relu"),
         usage: "`a.relu()` is max(a, 0) entrywise",
         shape: |a| same_mat(a, "relu"),
         show: "max({0}, 0)",
@@ -514,6 +544,7 @@ pub static RULES: &[Rule] = &[
         name: "abs",
         form: Form::Method { args: 0 },
         temp: "abs",
+        consuming: Some("into_abs"),
         usage: "`a.abs()` is |a| entrywise",
         shape: |a| same_mat(a, "abs"),
         show: "|{0}|",
@@ -526,6 +557,7 @@ pub static RULES: &[Rule] = &[
         name: "row_sums",
         form: Form::Method { args: 0 },
         temp: "row_sums",
+        consuming: None,
         usage: "`a.row_sums()` sums each row: [R × C] → [R × 1]",
         shape: |a| mat(a, 0, "row_sums").map(|(r, _)| Shape::Mat(r, Dim::Lit(1))),
         show: "Σ_cols {0}",
@@ -541,6 +573,7 @@ pub static RULES: &[Rule] = &[
         name: "col_sums",
         form: Form::Method { args: 0 },
         temp: "col_sums",
+        consuming: None,
         usage: "`a.col_sums()` sums each column: [R × C] → [1 × C]",
         shape: |a| mat(a, 0, "col_sums").map(|(_, c)| Shape::Mat(Dim::Lit(1), c)),
         show: "Σ_rows {0}",
@@ -556,6 +589,7 @@ pub static RULES: &[Rule] = &[
         name: "row_means",
         form: Form::Method { args: 0 },
         temp: "row_means",
+        consuming: None,
         usage: "`a.row_means()` is the mean of each row: [R × C] → [R × 1]",
         shape: |a| mat(a, 0, "row_means").map(|(r, _)| Shape::Mat(r, Dim::Lit(1))),
         show: "mean_cols {0}",
@@ -571,6 +605,7 @@ pub static RULES: &[Rule] = &[
         name: "col_means",
         form: Form::Method { args: 0 },
         temp: "col_means",
+        consuming: None,
         usage: "`a.col_means()` is the mean of each column: [R × C] → [1 × C]",
         shape: |a| mat(a, 0, "col_means").map(|(_, c)| Shape::Mat(Dim::Lit(1), c)),
         show: "mean_rows {0}",
@@ -586,6 +621,7 @@ pub static RULES: &[Rule] = &[
         name: "row_max",
         form: Form::Method { args: 0 },
         temp: "row_max",
+        consuming: None,
         usage: "`a.row_max()` is the largest entry of each row: [R × C] → [R × 1]",
         shape: |a| mat(a, 0, "row_max").map(|(r, _)| Shape::Mat(r, Dim::Lit(1))),
         show: "max_cols {0}",
@@ -601,6 +637,7 @@ pub static RULES: &[Rule] = &[
         name: "sum",
         form: Form::Method { args: 0 },
         temp: "sum",
+        consuming: None,
         usage: "`a.sum()` is the sum of all entries, a scalar",
         shape: |a| mat(a, 0, "sum").map(|_| Shape::Scalar),
         show: "Σ {0}",
@@ -613,6 +650,7 @@ pub static RULES: &[Rule] = &[
         name: "mean",
         form: Form::Method { args: 0 },
         temp: "mean",
+        consuming: None,
         usage: "`a.mean()` is the mean of all entries, a scalar",
         shape: |a| mat(a, 0, "mean").map(|_| Shape::Scalar),
         show: "mean({0})",
@@ -629,6 +667,7 @@ pub static RULES: &[Rule] = &[
         name: "pick",
         form: Form::Method { args: 1 },
         temp: "picked",
+        consuming: None,
         usage: "`a.pick(&y)` takes entry `a[i, y[i]]` of each row: [R × C] with `Labels<R, C>` → [R × 1]",
         shape: |a| labelled(a, "pick").map(|(r, _)| Shape::Mat(r, Dim::Lit(1))),
         show: "{0}[i, {1}ᵢ]",
@@ -645,6 +684,7 @@ pub static RULES: &[Rule] = &[
         name: "softmax_rows",
         form: Form::Method { args: 0 },
         temp: "softmax",
+        consuming: Some("into_softmax_rows"),
         usage: "`a.softmax_rows()` is the softmax of each row: [R × C] → [R × C]",
         shape: |a| same_mat(a, "softmax_rows"),
         show: "softmax_rows({0})",
@@ -660,6 +700,7 @@ pub static RULES: &[Rule] = &[
         name: "log_softmax_rows",
         form: Form::Method { args: 0 },
         temp: "log_softmax",
+        consuming: Some("into_log_softmax_rows"),
         usage: "`a.log_softmax_rows()` is the logarithm of the softmax of each row: [R × C] → [R × C]",
         shape: |a| same_mat(a, "log_softmax_rows"),
         show: "log_softmax_rows({0})",
@@ -675,17 +716,23 @@ pub static RULES: &[Rule] = &[
         name: "cross_entropy",
         form: Form::Method { args: 1 },
         temp: "cross_entropy",
+        consuming: None,
         usage: "`a.cross_entropy(&y)` is the mean over rows of −log softmax(a)[i, y[i]]: [R × C] with `Labels<R, C>` → scalar",
         shape: |a| labelled(a, "cross_entropy").map(|_| Shape::Scalar),
         show: "mean_i −log softmax({0})[i, {1}ᵢ]",
         vjp: |v, _| {
             let (a, y, g) = (&v.recvs[0], &v.args[1], &v.g);
+            let method = if v.take[0] {
+                quote!(into_cross_entropy_backward)
+            } else {
+                quote!(cross_entropy_backward)
+            };
             let r = match &v.shapes[0] {
                 Shape::Mat(r, _) => r.to_string(),
                 _ => String::new(),
             };
             expr(
-                quote!(#a.cross_entropy_backward(#y, #g)),
+                quote!(#a.#method(#y, #g)),
                 format!("{} · (softmax({}) − onehot({})) / {r}", v.g_text, v.texts[0], v.texts[1]),
             )
         },

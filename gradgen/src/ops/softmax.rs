@@ -28,19 +28,19 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// ```
     #[must_use]
     pub fn softmax_rows(&self) -> Self {
-        let mut out = self.clone();
-        for i in 0..R {
-            let m = (0..C).fold(T::neg_infinity(), |m, j| m.max(self[(i, j)]));
-            let mut total = T::zero();
-            for j in 0..C {
-                out[(i, j)] = (self[(i, j)] - m).exp();
-                total += out[(i, j)];
-            }
-            for j in 0..C {
-                out[(i, j)] /= total;
-            }
+        self.clone().into_softmax_rows()
+    }
+
+    /// [`softmax_rows`](Mat::softmax_rows) in this matrix's own buffer, without allocating.
+    #[must_use]
+    pub fn into_softmax_rows(mut self) -> Self {
+        for mut row in self.view_mut().rows_mut() {
+            let m = row.fold(T::neg_infinity(), |m, &v| m.max(v));
+            row.mapv_inplace(|v| (v - m).exp());
+            let total = row.sum();
+            row.mapv_inplace(|v| v / total);
         }
-        out
+        self
     }
 
     /// The gradient of [`softmax_rows`](Mat::softmax_rows)'s input, with `self` its output.
@@ -67,14 +67,20 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// ```
     #[must_use]
     pub fn log_softmax_rows(&self) -> Self {
-        let mut out = self.clone();
+        self.clone().into_log_softmax_rows()
+    }
+
+    /// [`log_softmax_rows`](Mat::log_softmax_rows) in this matrix's own buffer, without
+    /// allocating.
+    #[must_use]
+    pub fn into_log_softmax_rows(mut self) -> Self {
         for i in 0..R {
             let lse = self.log_sum_exp(i);
             for j in 0..C {
-                out[(i, j)] = self[(i, j)] - lse;
+                self[(i, j)] -= lse;
             }
         }
-        out
+        self
     }
 
     /// The gradient of [`log_softmax_rows`](Mat::log_softmax_rows)'s input, with `self` its
@@ -115,8 +121,15 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// `d_out · (softmax(self) − onehot(labels)) / R`.
     #[must_use]
     pub fn cross_entropy_backward(&self, labels: &Labels<R, C>, d_out: T) -> Self {
+        self.clone().into_cross_entropy_backward(labels, d_out)
+    }
+
+    /// [`cross_entropy_backward`](Mat::cross_entropy_backward) in the logits' own buffer: what
+    /// the generated code calls when the logits are not needed afterwards.
+    #[must_use]
+    pub fn into_cross_entropy_backward(self, labels: &Labels<R, C>, d_out: T) -> Self {
         let scale = d_out / T::from_usize(R);
-        let mut d = self.softmax_rows();
+        let mut d = self.into_softmax_rows();
         for i in 0..R {
             d[(i, labels[i])] -= T::one();
         }

@@ -10,6 +10,11 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
         Mat::from_array_unchecked(self.as_array().mapv(f))
     }
 
+    fn map_in_place(mut self, f: impl Fn(T) -> T) -> Self {
+        self.view_mut().mapv_inplace(f);
+        self
+    }
+
     /// `g ∘ f'`, in `g`'s buffer, where `f'` is computed from the entry of `self` at the same
     /// place.
     fn zip_into(&self, mut g: Self, f: impl Fn(T, T) -> T) -> Self {
@@ -31,6 +36,13 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
         self.map(Float::exp)
     }
 
+    /// [`exp`](Mat::exp) in this matrix's own buffer, without allocating: what the
+    /// generated code calls on a temporary that is dead afterwards.
+    #[must_use]
+    pub fn into_exp(self) -> Self {
+        self.map_in_place(Float::exp)
+    }
+
     /// Natural logarithm entrywise (`NaN` for negative entries, `-∞` for zero, as `f64::ln`).
     ///
     /// Gradient of `out = ln(a)`: `d_a = d_out / a`.
@@ -42,6 +54,13 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     #[must_use]
     pub fn ln(&self) -> Self {
         self.map(Float::ln)
+    }
+
+    /// [`ln`](Mat::ln) in this matrix's own buffer, without allocating: what the
+    /// generated code calls on a temporary that is dead afterwards.
+    #[must_use]
+    pub fn into_ln(self) -> Self {
+        self.map_in_place(Float::ln)
     }
 
     /// Square root entrywise.
@@ -56,6 +75,13 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     #[must_use]
     pub fn sqrt(&self) -> Self {
         self.map(Float::sqrt)
+    }
+
+    /// [`sqrt`](Mat::sqrt) in this matrix's own buffer, without allocating: what the
+    /// generated code calls on a temporary that is dead afterwards.
+    #[must_use]
+    pub fn into_sqrt(self) -> Self {
+        self.map_in_place(Float::sqrt)
     }
 
     /// The gradient of [`sqrt`](Mat::sqrt)'s input, with `self` its output: `d_out / (2·self)`.
@@ -78,6 +104,13 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
         self.map(|v| v.powi(n))
     }
 
+    /// [`powi`](Mat::powi) in this matrix's own buffer, without allocating: what the
+    /// generated code calls on a temporary that is dead afterwards.
+    #[must_use]
+    pub fn into_powi(self, n: i32) -> Self {
+        self.map_in_place(|v| v.powi(n))
+    }
+
     /// The gradient of [`powi`](Mat::powi)'s input `self`: `d_out ∘ n·selfⁿ⁻¹`.
     #[must_use]
     pub fn powi_backward(&self, n: i32, d_out: Self) -> Self {
@@ -96,6 +129,13 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     #[must_use]
     pub fn square(&self) -> Self {
         self.map(|v| v * v)
+    }
+
+    /// [`square`](Mat::square) in this matrix's own buffer, without allocating: what the
+    /// generated code calls on a temporary that is dead afterwards.
+    #[must_use]
+    pub fn into_square(self) -> Self {
+        self.map_in_place(|v| v * v)
     }
 
     /// The gradient of [`square`](Mat::square)'s input `self`: `2·d_out ∘ self`.
@@ -119,6 +159,13 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
         self.map(Float::tanh)
     }
 
+    /// [`tanh`](Mat::tanh) in this matrix's own buffer, without allocating: what the
+    /// generated code calls on a temporary that is dead afterwards.
+    #[must_use]
+    pub fn into_tanh(self) -> Self {
+        self.map_in_place(Float::tanh)
+    }
+
     /// The gradient of [`tanh`](Mat::tanh)'s input, with `self` its output: `d_out ∘ (1 − self²)`.
     #[must_use]
     pub fn tanh_backward(&self, d_out: Self) -> Self {
@@ -138,14 +185,14 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// ```
     #[must_use]
     pub fn sigmoid(&self) -> Self {
-        self.map(|v| {
-            if v >= T::zero() {
-                T::one() / (T::one() + (-v).exp())
-            } else {
-                let e = v.exp();
-                e / (T::one() + e)
-            }
-        })
+        self.map(sigmoid)
+    }
+
+    /// [`sigmoid`](Mat::sigmoid) in this matrix's own buffer, without allocating: what the
+    /// generated code calls on a temporary that is dead afterwards.
+    #[must_use]
+    pub fn into_sigmoid(self) -> Self {
+        self.map_in_place(sigmoid)
     }
 
     /// The gradient of [`sigmoid`](Mat::sigmoid)'s input, with `self` its output:
@@ -169,7 +216,14 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// ```
     #[must_use]
     pub fn relu(&self) -> Self {
-        self.map(|v| if v > T::zero() { v } else { T::zero() })
+        self.map(relu)
+    }
+
+    /// [`relu`](Mat::relu) in this matrix's own buffer, without allocating: what the
+    /// generated code calls on a temporary that is dead afterwards.
+    #[must_use]
+    pub fn into_relu(self) -> Self {
+        self.map_in_place(relu)
     }
 
     /// The gradient of [`relu`](Mat::relu)'s input, with `self` its output: `d_out` where
@@ -195,6 +249,13 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
         self.map(Float::abs)
     }
 
+    /// [`abs`](Mat::abs) in this matrix's own buffer, without allocating: what the
+    /// generated code calls on a temporary that is dead afterwards.
+    #[must_use]
+    pub fn into_abs(self) -> Self {
+        self.map_in_place(Float::abs)
+    }
+
     /// The gradient of [`abs`](Mat::abs)'s input `self`: `d_out ∘ sign(self)`, 0 where
     /// `self = 0`.
     #[must_use]
@@ -208,5 +269,46 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
                 T::zero()
             }
         })
+    }
+}
+
+/// The logistic function, without overflow for large `|v|`.
+fn sigmoid<T: Scalar>(v: T) -> T {
+    if v >= T::zero() {
+        T::one() / (T::one() + (-v).exp())
+    } else {
+        let e = v.exp();
+        e / (T::one() + e)
+    }
+}
+
+fn relu<T: Scalar>(v: T) -> T {
+    if v > T::zero() {
+        v
+    } else {
+        T::zero()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Mat;
+
+    #[test]
+    fn in_place_variants_equal_the_allocating_ones() {
+        let a = Mat::from_rows([[-1.5, -0.2, 0.0, 0.3, 2.0], [0.7, -3.0, 1.1, 0.05, -0.6]]);
+        let p = a.abs() + 0.1;
+        assert_eq!(a.clone().into_exp(), a.exp());
+        assert_eq!(p.clone().into_ln(), p.ln());
+        assert_eq!(p.clone().into_sqrt(), p.sqrt());
+        assert_eq!(a.clone().into_powi(3), a.powi(3));
+        assert_eq!(a.clone().into_square(), a.square());
+        assert_eq!(a.clone().into_tanh(), a.tanh());
+        assert_eq!(a.clone().into_sigmoid(), a.sigmoid());
+        assert_eq!(a.clone().into_relu(), a.relu());
+        assert_eq!(a.clone().into_abs(), a.abs());
+        assert_eq!(a.clone().into_softmax_rows(), a.softmax_rows());
+        assert_eq!(a.clone().into_log_softmax_rows(), a.log_softmax_rows());
+        assert_eq!(a.clone().into_t(), a.t());
     }
 }
