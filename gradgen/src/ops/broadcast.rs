@@ -4,7 +4,7 @@
 use crate::{Mat, Scalar};
 
 macro_rules! broadcast_ops {
-    ($(($row:ident, $into_row:ident, $col:ident, $into_col:ident, $sym:tt, $what:literal, $grad_row:literal, $grad_col:literal)),*) => {
+    ($(($row:ident, $into_row:ident, $col:ident, $into_col:ident, $sym:tt, $assign:tt, $what:literal, $grad_row:literal, $grad_col:literal)),*) => {
         impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
             $(
                 #[doc = concat!("`a ", stringify!($sym), " b` for every row of `a`, with `b` a [1 × C] row: [R × C] → [R × C] (", $what, ").")]
@@ -26,14 +26,14 @@ macro_rules! broadcast_ops {
                 #[doc = concat!("[`", stringify!($row), "`](Mat::", stringify!($row), ") in this matrix's own buffer, without allocating.")]
                 #[must_use]
                 pub fn $into_row(mut self, row: &Mat<1, C, T>) -> Self {
-                    self.view_mut().zip_mut_with(&row.view(), |a, &b| *a = *a $sym b);
+                    self.view_mut().zip_mut_with(&row.view(), |a, &b| *a $assign b);
                     self
                 }
 
                 #[doc = concat!("[`", stringify!($col), "`](Mat::", stringify!($col), ") in this matrix's own buffer, without allocating.")]
                 #[must_use]
                 pub fn $into_col(mut self, col: &Mat<R, 1, T>) -> Self {
-                    self.view_mut().zip_mut_with(&col.view(), |a, &b| *a = *a $sym b);
+                    self.view_mut().zip_mut_with(&col.view(), |a, &b| *a $assign b);
                     self
                 }
             )*
@@ -42,16 +42,16 @@ macro_rules! broadcast_ops {
 }
 
 broadcast_ops!(
-    (add_row, into_add_row, add_col, into_add_col, +, "a bias",
+    (add_row, into_add_row, add_col, into_add_col, +, +=, "a bias",
      "`d_a = d_out`, `d_b = d_out.col_sums()`",
      "`d_a = d_out`, `d_b = d_out.row_sums()`"),
-    (sub_row, into_sub_row, sub_col, into_sub_col, -, "centring",
+    (sub_row, into_sub_row, sub_col, into_sub_col, -, -=, "centring",
      "`d_a = d_out`, `d_b = −d_out.col_sums()`",
      "`d_a = d_out`, `d_b = −d_out.row_sums()`"),
-    (mul_row, into_mul_row, mul_col, into_mul_col, *, "a scale per column",
+    (mul_row, into_mul_row, mul_col, into_mul_col, *, *=, "a scale per column",
      "`d_a = d_out.mul_row(b)`, `d_b = (d_out ∘ a).col_sums()`",
      "`d_a = d_out.mul_col(b)`, `d_b = (d_out ∘ a).row_sums()`"),
-    (div_row, into_div_row, div_col, into_div_col, /, "a normalisation per column",
+    (div_row, into_div_row, div_col, into_div_col, /, /=, "a normalisation per column",
      "`d_a = d_out.div_row(b)`, `d_b = −(d_out ∘ out).div_row(b).col_sums()`",
      "`d_a = d_out.div_col(b)`, `d_b = −(d_out ∘ out).div_col(b).row_sums()`")
 );
