@@ -28,10 +28,10 @@
 ///   d_out_2 = d_prod ∘ g                                             [N × D]   operator *
 ///   d_beta = Σ_rows d_out_2   (broadcast → sum)                      [1 × D]   add_row
 ///   d_xhat_times_row = d_out_2                                       [N × D]   add_row
-///   d_xhat = d_xhat_times_row ∘ gamma                                [N × D]   mul_row
 ///   d_gamma = Σ_rows (d_xhat_times_row ∘ xhat)   (broadcast → sum)   [1 × D]   mul_row
-///   d_xc = d_xhat ∘ inv_std                                          [N × D]   mul_row; contribution 1 of 2 to d_xc
+///   d_xhat = d_xhat_times_row ∘ gamma                                [N × D]   mul_row
 ///   d_inv_std = Σ_rows (d_xhat ∘ xc)   (broadcast → sum)             [1 × D]   mul_row
+///   d_xc = d_xhat ∘ inv_std                                          [N × D]   mul_row; contribution 1 of 2 to d_xc
 ///   d_sum_2_sqrt = d_inv_std ∘ -1·sum_2_sqrt^(-1−1)                  [1 × D]   powi
 ///   d_sum_2 = d_sum_2_sqrt / (2·sum_2_sqrt)   (reuses sqrt)          [1 × D]   sqrt
 ///   d_var = d_sum_2                                                  [1 × D]   operator +
@@ -58,7 +58,7 @@ pub struct BatchnormLossGrads<T: Scalar, const N: usize, const D: usize> {
 }
 impl<T: Scalar, const N: usize, const D: usize> BatchnormLossGrads<T, N, D> {
     /// The derivation of [`batchnorm_loss_backward`], as its documentation shows it: the forward bindings with their shapes, then every gradient contribution in reverse order.
-    pub const DERIVATION: &'static str = "Forward: one operation per binding                                 shape\n  mu = mean_rows x                                                 [1 × D]\n  xc = x − mu   (mu broadcast over rows)                           [N × D]\n  xc_sq = xc²                                                      [N × D]\n  var = mean_rows xc_sq                                            [1 × D]\n  sum_2 = var + eps                                                [1 × D]\n  sum_2_sqrt = √sum_2                                              [1 × D]\n  inv_std = sum_2_sqrt^-1                                          [1 × D]\n  xhat = xc ∘ inv_std   (inv_std broadcast over rows)              [N × D]\n  xhat_times_row = xhat ∘ gamma   (gamma broadcast over rows)      [N × D]\n  out = xhat_times_row + beta   (beta broadcast over rows)         [N × D]\n  prod = out ∘ g                                                   [N × D]\n  value = Σ prod                                                   scalar\n\nBackward, in reverse: each gradient has its value's shape\n  d_out: the gradient flowing into value (given)                   scalar    seed\n  d_prod = d_out in every entry                                    [N × D]   sum\n  d_out_2 = d_prod ∘ g                                             [N × D]   operator *\n  d_beta = Σ_rows d_out_2   (broadcast → sum)                      [1 × D]   add_row\n  d_xhat_times_row = d_out_2                                       [N × D]   add_row\n  d_xhat = d_xhat_times_row ∘ gamma                                [N × D]   mul_row\n  d_gamma = Σ_rows (d_xhat_times_row ∘ xhat)   (broadcast → sum)   [1 × D]   mul_row\n  d_xc = d_xhat ∘ inv_std                                          [N × D]   mul_row; contribution 1 of 2 to d_xc\n  d_inv_std = Σ_rows (d_xhat ∘ xc)   (broadcast → sum)             [1 × D]   mul_row\n  d_sum_2_sqrt = d_inv_std ∘ -1·sum_2_sqrt^(-1−1)                  [1 × D]   powi\n  d_sum_2 = d_sum_2_sqrt / (2·sum_2_sqrt)   (reuses sqrt)          [1 × D]   sqrt\n  d_var = d_sum_2                                                  [1 × D]   operator +\n  d_xc_sq = d_var / N repeated over the rows                       [N × D]   col_means\n  d_xc += 2·d_xc_sq ∘ xc                                                     square; contribution 2 of 2 to d_xc\n  d_mu = −Σ_rows d_xc   (broadcast → sum)                          [1 × D]   sub_row\n  d_x = d_xc                                                       [N × D]   sub_row; contribution 1 of 2 to d_x\n  d_x += d_mu / N repeated over the rows                                     col_means; contribution 2 of 2 to d_x\n\nValues used more than once receive one contribution per use, added up:\n  xc receives 2 contributions (d_xc), from `xhat = xc ∘ inv_std   (inv_std broadcast over rows)` and from `xc_sq = xc²`\n  x receives 2 contributions (d_x), from `xc = x − mu   (mu broadcast over rows)` and from `mu = mean_rows x`\n";
+    pub const DERIVATION: &'static str = "Forward: one operation per binding                                 shape\n  mu = mean_rows x                                                 [1 × D]\n  xc = x − mu   (mu broadcast over rows)                           [N × D]\n  xc_sq = xc²                                                      [N × D]\n  var = mean_rows xc_sq                                            [1 × D]\n  sum_2 = var + eps                                                [1 × D]\n  sum_2_sqrt = √sum_2                                              [1 × D]\n  inv_std = sum_2_sqrt^-1                                          [1 × D]\n  xhat = xc ∘ inv_std   (inv_std broadcast over rows)              [N × D]\n  xhat_times_row = xhat ∘ gamma   (gamma broadcast over rows)      [N × D]\n  out = xhat_times_row + beta   (beta broadcast over rows)         [N × D]\n  prod = out ∘ g                                                   [N × D]\n  value = Σ prod                                                   scalar\n\nBackward, in reverse: each gradient has its value's shape\n  d_out: the gradient flowing into value (given)                   scalar    seed\n  d_prod = d_out in every entry                                    [N × D]   sum\n  d_out_2 = d_prod ∘ g                                             [N × D]   operator *\n  d_beta = Σ_rows d_out_2   (broadcast → sum)                      [1 × D]   add_row\n  d_xhat_times_row = d_out_2                                       [N × D]   add_row\n  d_gamma = Σ_rows (d_xhat_times_row ∘ xhat)   (broadcast → sum)   [1 × D]   mul_row\n  d_xhat = d_xhat_times_row ∘ gamma                                [N × D]   mul_row\n  d_inv_std = Σ_rows (d_xhat ∘ xc)   (broadcast → sum)             [1 × D]   mul_row\n  d_xc = d_xhat ∘ inv_std                                          [N × D]   mul_row; contribution 1 of 2 to d_xc\n  d_sum_2_sqrt = d_inv_std ∘ -1·sum_2_sqrt^(-1−1)                  [1 × D]   powi\n  d_sum_2 = d_sum_2_sqrt / (2·sum_2_sqrt)   (reuses sqrt)          [1 × D]   sqrt\n  d_var = d_sum_2                                                  [1 × D]   operator +\n  d_xc_sq = d_var / N repeated over the rows                       [N × D]   col_means\n  d_xc += 2·d_xc_sq ∘ xc                                                     square; contribution 2 of 2 to d_xc\n  d_mu = −Σ_rows d_xc   (broadcast → sum)                          [1 × D]   sub_row\n  d_x = d_xc                                                       [N × D]   sub_row; contribution 1 of 2 to d_x\n  d_x += d_mu / N repeated over the rows                                     col_means; contribution 2 of 2 to d_x\n\nValues used more than once receive one contribution per use, added up:\n  xc receives 2 contributions (d_xc), from `xhat = xc ∘ inv_std   (inv_std broadcast over rows)` and from `xc_sq = xc²`\n  x receives 2 contributions (d_x), from `xc = x − mu   (mu broadcast over rows)` and from `mu = mean_rows x`\n";
 }
 /// Backward pass of [`batchnorm_loss`], generated by `#[differentiable]`.
 ///
@@ -87,10 +87,10 @@ impl<T: Scalar, const N: usize, const D: usize> BatchnormLossGrads<T, N, D> {
 ///   d_out_2 = d_prod ∘ g                                             [N × D]   operator *
 ///   d_beta = Σ_rows d_out_2   (broadcast → sum)                      [1 × D]   add_row
 ///   d_xhat_times_row = d_out_2                                       [N × D]   add_row
-///   d_xhat = d_xhat_times_row ∘ gamma                                [N × D]   mul_row
 ///   d_gamma = Σ_rows (d_xhat_times_row ∘ xhat)   (broadcast → sum)   [1 × D]   mul_row
-///   d_xc = d_xhat ∘ inv_std                                          [N × D]   mul_row; contribution 1 of 2 to d_xc
+///   d_xhat = d_xhat_times_row ∘ gamma                                [N × D]   mul_row
 ///   d_inv_std = Σ_rows (d_xhat ∘ xc)   (broadcast → sum)             [1 × D]   mul_row
+///   d_xc = d_xhat ∘ inv_std                                          [N × D]   mul_row; contribution 1 of 2 to d_xc
 ///   d_sum_2_sqrt = d_inv_std ∘ -1·sum_2_sqrt^(-1−1)                  [1 × D]   powi
 ///   d_sum_2 = d_sum_2_sqrt / (2·sum_2_sqrt)   (reuses sqrt)          [1 × D]   sqrt
 ///   d_var = d_sum_2                                                  [1 × D]   operator +
@@ -137,10 +137,10 @@ pub fn batchnorm_loss_backward<T: Scalar, const N: usize, const D: usize>(
     let d_out_2: Mat<N, D, T> = d_prod * g;
     let d_beta: Mat<1, D, T> = d_out_2.col_sums();
     let d_xhat_times_row: Mat<N, D, T> = d_out_2;
-    let d_xhat: Mat<N, D, T> = d_xhat_times_row.mul_row(gamma);
-    let d_gamma: Mat<1, D, T> = (&d_xhat_times_row * &xhat).col_sums();
-    let mut d_xc: Mat<N, D, T> = d_xhat.mul_row(&inv_std);
-    let d_inv_std: Mat<1, D, T> = (&d_xhat * &xc).col_sums();
+    let d_gamma: Mat<1, D, T> = d_xhat_times_row.col_dots(&xhat);
+    let d_xhat: Mat<N, D, T> = d_xhat_times_row.into_mul_row(gamma);
+    let d_inv_std: Mat<1, D, T> = d_xhat.col_dots(&xc);
+    let mut d_xc: Mat<N, D, T> = d_xhat.into_mul_row(&inv_std);
     let d_sum_2_sqrt: Mat<1, D, T> = sum_2_sqrt.powi_backward(-1, d_inv_std);
     let d_sum_2: Mat<1, D, T> = sum_2_sqrt.sqrt_backward(d_sum_2_sqrt);
     let d_var: Mat<1, D, T> = d_sum_2;
@@ -148,7 +148,7 @@ pub fn batchnorm_loss_backward<T: Scalar, const N: usize, const D: usize>(
     d_xc += xc.square_backward(d_xc_sq);
     let d_mu: Mat<1, D, T> = -d_xc.col_sums();
     let mut d_x: Mat<N, D, T> = d_xc;
-    d_x += d_mu.spread_rows::<N>();
+    d_x.add_spread_rows(&d_mu);
     BatchnormLossGrads {
         value,
         x: d_x,

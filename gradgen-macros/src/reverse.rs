@@ -172,6 +172,13 @@ pub fn plan(func: &mut Func, shapes: &[Shape]) -> Plan {
     }
 }
 
+fn fresh_tokens(c: &Contrib) -> String {
+    match c {
+        Contrib::Expr { fresh, .. } => fresh.to_string(),
+        Contrib::Pass { .. } => String::new(),
+    }
+}
+
 /// Every identifier in some steps' tokens.
 fn referenced(steps: &[Step]) -> HashSet<String> {
     fn walk(tokens: TokenStream, out: &mut HashSet<String>) {
@@ -263,6 +270,7 @@ fn sweep(
             g: g_ref.clone(),
             g_recv: quote!(#g),
             g_take,
+            g_owned: active_args.len() == 1 && !scalar_grad,
             g_text: g.to_string(),
             mat: func.mat_path.clone(),
             take: &take,
@@ -273,6 +281,26 @@ fn sweep(
             .iter()
             .map(|&i| (i, (b.rule.vjp)(&vjp, i)))
             .collect();
+        // When every contribution is a new value, the first operand's is computed last, from
+        // the incoming gradient by value: its buffer becomes that operand's gradient.
+        let all_fresh = contribs
+            .iter()
+            .all(|(_, c)| matches!(c, Contrib::Expr { .. }));
+        if contribs.len() >= 2 && all_fresh && !scalar_grad {
+            let consumer = contribs[0].0;
+            let owned = Vjp {
+                g_take: quote!(#g),
+                g_owned: true,
+                ..vjp
+            };
+            let taking = (b.rule.vjp)(&owned, consumer);
+            // Only when the rule does use the gradient's buffer: the order stays as written
+            // otherwise.
+            if fresh_tokens(&taking) != fresh_tokens(&contribs[0].1) {
+                contribs.remove(0);
+                contribs.push((consumer, taking));
+            }
+        }
         contribs.sort_by_key(|(_, c)| match c {
             Contrib::Expr { .. } => 0,
             Contrib::Pass { negate: true } => 1,

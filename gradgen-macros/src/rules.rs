@@ -87,9 +87,11 @@ pub struct Vjp<'a> {
     pub g: TokenStream,
     /// The incoming gradient as a method receiver (`d_h`).
     pub g_recv: TokenStream,
-    /// The incoming gradient by value when this contribution is its only use (its buffer is
+    /// The incoming gradient by value when this contribution is its last use (its buffer is
     /// reused), by reference otherwise.
     pub g_take: TokenStream,
+    /// Whether `g_take` is the gradient by value.
+    pub g_owned: bool,
     pub g_text: String,
     /// The user's path to `Mat`.
     pub mat: TokenStream,
@@ -160,6 +162,16 @@ fn expr(fresh: TokenStream, text: String) -> Contrib {
     Contrib::Expr {
         fresh,
         in_place: None,
+        text,
+    }
+}
+
+/// A contribution that broadcasts the incoming gradient: built whole when it starts a gradient,
+/// added in place (`method(args)`) when the gradient exists already.
+fn broadcast(fresh: TokenStream, (method, args): (&str, TokenStream), text: String) -> Contrib {
+    Contrib::Expr {
+        fresh,
+        in_place: Some((Ident::new(method, Span::call_site()), args)),
         text,
     }
 }
@@ -563,8 +575,9 @@ pub static RULES: &[Rule] = &[
         show: "Σ_cols {0}",
         vjp: |v, _| {
             let (g, c) = (&v.g_recv, v.dim(0, 1));
-            expr(
+            broadcast(
                 quote!(#g.broadcast_cols::<#c>()),
+                ("add_col_assign", v.g.clone()),
                 format!("{} repeated over the columns   (sum → broadcast)", v.g_text),
             )
         },
@@ -579,8 +592,9 @@ pub static RULES: &[Rule] = &[
         show: "Σ_rows {0}",
         vjp: |v, _| {
             let (g, r) = (&v.g_recv, v.dim(0, 0));
-            expr(
+            broadcast(
                 quote!(#g.broadcast_rows::<#r>()),
+                ("add_row_assign", v.g.clone()),
                 format!("{} repeated over the rows   (sum → broadcast)", v.g_text),
             )
         },
@@ -595,8 +609,9 @@ pub static RULES: &[Rule] = &[
         show: "mean_cols {0}",
         vjp: |v, _| {
             let (g, c) = (&v.g_recv, v.dim(0, 1));
-            expr(
+            broadcast(
                 quote!(#g.spread_cols::<#c>()),
+                ("add_spread_cols", v.g.clone()),
                 format!("{} / {c} repeated over the columns", v.g_text),
             )
         },
@@ -611,8 +626,9 @@ pub static RULES: &[Rule] = &[
         show: "mean_rows {0}",
         vjp: |v, _| {
             let (g, r) = (&v.g_recv, v.dim(0, 0));
-            expr(
+            broadcast(
                 quote!(#g.spread_rows::<#r>()),
+                ("add_spread_rows", v.g.clone()),
                 format!("{} / {r} repeated over the rows", v.g_text),
             )
         },
@@ -1063,11 +1079,16 @@ fn broadcast_add(v: &Vjp, i: usize, negate: bool, along: Along) -> Contrib {
 }
 
 fn broadcast_mul(v: &Vjp, i: usize, along: Along) -> Contrib {
-    let (g, g_recv) = (&v.g, &v.g_recv);
-    let (sum, sum_text) = undo(along);
-    let op = match along {
-        Along::Rows => quote!(mul_row),
-        Along::Cols => quote!(mul_col),
+    let g_recv = &v.g_recv;
+    let (sum_text, dots) = match along {
+        Along::Rows => ("Σ_rows", quote!(col_dots)),
+        Along::Cols => ("Σ_cols", quote!(row_dots)),
+    };
+    let op = match (along, v.g_owned) {
+        (Along::Rows, false) => quote!(mul_row),
+        (Along::Rows, true) => quote!(into_mul_row),
+        (Along::Cols, false) => quote!(mul_col),
+        (Along::Cols, true) => quote!(into_mul_col),
     };
     if i == 0 {
         let b = &v.args[1];
@@ -1078,7 +1099,7 @@ fn broadcast_mul(v: &Vjp, i: usize, along: Along) -> Contrib {
     }
     let a = &v.args[0];
     expr(
-        quote!((#g * #a).#sum()),
+        quote!(#g_recv.#dots(#a)),
         format!(
             "{sum_text} ({} ∘ {})   (broadcast → sum)",
             v.g_text, v.texts[0]
@@ -1087,11 +1108,16 @@ fn broadcast_mul(v: &Vjp, i: usize, along: Along) -> Contrib {
 }
 
 fn broadcast_div(v: &Vjp, i: usize, along: Along) -> Contrib {
-    let (g, g_recv, out, b) = (&v.g, &v.g_recv, &v.out, &v.args[1]);
-    let (sum, sum_text) = undo(along);
-    let op = match along {
-        Along::Rows => quote!(div_row),
-        Along::Cols => quote!(div_col),
+    let (g_recv, out, b) = (&v.g_recv, &v.out, &v.args[1]);
+    let (sum_text, dots) = match along {
+        Along::Rows => ("Σ_rows", quote!(col_dots)),
+        Along::Cols => ("Σ_cols", quote!(row_dots)),
+    };
+    let op = match (along, v.g_owned) {
+        (Along::Rows, false) => quote!(div_row),
+        (Along::Rows, true) => quote!(into_div_row),
+        (Along::Cols, false) => quote!(div_col),
+        (Along::Cols, true) => quote!(into_div_col),
     };
     if i == 0 {
         return expr(
@@ -1100,9 +1126,9 @@ fn broadcast_div(v: &Vjp, i: usize, along: Along) -> Contrib {
         );
     }
     expr(
-        quote!(-(#g * #out).#op(#b).#sum()),
+        quote!(-(#g_recv.#dots(#out) / #b)),
         format!(
-            "−{sum_text} ({} ∘ {} / {})   (reuses the quotient)",
+            "−{sum_text} ({} ∘ {}) / {}   (reuses the quotient)",
             v.g_text, v.out_text, v.texts[1]
         ),
     )

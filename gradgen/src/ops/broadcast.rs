@@ -153,3 +153,57 @@ mod tests {
         );
     }
 }
+
+impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
+    /// Adds `row` to every row, in place: the backward of [`col_sums`](Mat::col_sums) added
+    /// into an existing gradient without building the broadcast.
+    pub fn add_row_assign(&mut self, row: &Mat<1, C, T>) {
+        self.view_mut().zip_mut_with(&row.view(), |a, &b| *a += b);
+    }
+
+    /// Adds `col` to every column, in place: the backward of [`row_sums`](Mat::row_sums) added
+    /// into an existing gradient.
+    pub fn add_col_assign(&mut self, col: &Mat<R, 1, T>) {
+        self.view_mut().zip_mut_with(&col.view(), |a, &b| *a += b);
+    }
+
+    /// Adds `row / R` to every row, in place: the backward of [`col_means`](Mat::col_means)
+    /// added into an existing gradient.
+    pub fn add_spread_rows(&mut self, row: &Mat<1, C, T>) {
+        let n = T::from_usize(R);
+        self.view_mut()
+            .zip_mut_with(&row.view(), |a, &b| *a += b / n);
+    }
+
+    /// Adds `col / C` to every column, in place: the backward of [`row_means`](Mat::row_means)
+    /// added into an existing gradient.
+    pub fn add_spread_cols(&mut self, col: &Mat<R, 1, T>) {
+        let n = T::from_usize(C);
+        self.view_mut()
+            .zip_mut_with(&col.view(), |a, &b| *a += b / n);
+    }
+}
+
+#[cfg(test)]
+mod assign_tests {
+    use crate::Mat;
+
+    #[test]
+    fn in_place_accumulation_equals_adding_the_broadcast() {
+        let a = Mat::from_rows([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+        let row = Mat::from_rows([[3.0, 6.0, 9.0]]);
+        let col = Mat::from_rows([[3.0], [6.0]]);
+        let mut m = a.clone();
+        m.add_row_assign(&row);
+        assert_eq!(m, &a + &row.broadcast_rows::<2>());
+        let mut m = a.clone();
+        m.add_col_assign(&col);
+        assert_eq!(m, &a + &col.broadcast_cols::<3>());
+        let mut m = a.clone();
+        m.add_spread_rows(&row);
+        assert_eq!(m, &a + &row.spread_rows::<2>());
+        let mut m = a.clone();
+        m.add_spread_cols(&col);
+        assert_eq!(m, &a + &col.spread_cols::<3>());
+    }
+}

@@ -165,3 +165,49 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
         d
     }
 }
+
+impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
+    /// The dot product of each column with the same column of `other`:
+    /// `(self ∘ other).col_sums()` without the intermediate matrix. The backward of a row
+    /// broadcast multiplied in ([`mul_row`](Mat::mul_row)).
+    ///
+    /// ```
+    /// use gradgen::Mat;
+    /// let a = Mat::from_rows([[1.0, 2.0], [3.0, 4.0]]);
+    /// let b = Mat::from_rows([[5.0, 6.0], [7.0, 8.0]]);
+    /// assert_eq!(a.col_dots(&b), (&a * &b).col_sums());
+    /// ```
+    #[must_use]
+    pub fn col_dots(&self, other: &Self) -> Mat<1, C, T> {
+        let mut out = Mat::<1, C, T>::zeros();
+        for (a, b) in self
+            .as_array()
+            .rows()
+            .into_iter()
+            .zip(other.as_array().rows())
+        {
+            for j in 0..C {
+                out[(0, j)] += a[j] * b[j];
+            }
+        }
+        out
+    }
+
+    /// The dot product of each row with the same row of `other`: `(self ∘ other).row_sums()`
+    /// without the intermediate matrix. The backward of a column broadcast multiplied in
+    /// ([`mul_col`](Mat::mul_col)).
+    ///
+    /// ```
+    /// use gradgen::Mat;
+    /// let a = Mat::from_rows([[1.0, 2.0], [3.0, 4.0]]);
+    /// let b = Mat::from_rows([[5.0, 6.0], [7.0, 8.0]]);
+    /// assert_eq!(a.row_dots(&b), (&a * &b).row_sums());
+    /// ```
+    #[must_use]
+    pub fn row_dots(&self, other: &Self) -> Mat<R, 1, T> {
+        Mat::from_fn(|i, _| {
+            let (a, b) = (self.as_array().row(i), other.as_array().row(i));
+            a.dot(&b)
+        })
+    }
+}

@@ -1,0 +1,179 @@
+//! `cargo bench -p gradgen-bench --bench backward`: for each workload, the generated backward
+//! (forward value included) against a careful hand-written ndarray forward + backward of the
+//! same math, and, for the matmul-bound workloads, against the matrix products alone. Prints
+//! the medians and the ratios at the end.
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+
+use criterion::Criterion;
+use gradgen::prelude::*;
+use gradgen_bench::workloads::{
+    batchnorm_hand, batchnorm_loss_backward, labels, mlp_hand, mlp_loss_backward, random,
+    softmax_hand, softmax_loss_backward,
+};
+
+fn softmax<const N: usize, const D: usize, const C: usize>(c: &mut Criterion, group: &str) {
+    let x: Mat<N, D, f32> = random(1, 1.0);
+    let w: Mat<D, C, f32> = random(2, 0.1);
+    let b: Mat<1, C, f32> = random(3, 0.1);
+    let y: Labels<N, C> = labels();
+    let (xa, wa, ba) = (x.as_array(), w.as_array(), b.as_array());
+    let ys = y.as_slice();
+    let mut g = c.benchmark_group(group);
+    g.bench_function("generated", |bch| {
+        bch.iter(|| softmax_loss_backward(black_box(&x), &w, &b, &y, 1.0));
+    });
+    g.bench_function("hand_written", |bch| {
+        bch.iter(|| softmax_hand(black_box(xa), wa, ba, ys));
+    });
+    // The products alone: X·W forward, Xᵀ·dS backward (dS stands in for the real gradient).
+    g.bench_function("matmul_floor", |bch| {
+        bch.iter(|| {
+            let s = black_box(xa).dot(wa);
+            let dw = xa.t().dot(&s);
+            (s, dw)
+        });
+    });
+    g.finish();
+}
+
+fn mlp<const N: usize, const D: usize, const H: usize, const C: usize>(
+    c: &mut Criterion,
+    group: &str,
+) {
+    let x: Mat<N, D, f32> = random(4, 1.0);
+    let w1: Mat<D, H, f32> = random(5, 0.05);
+    let b1: Mat<1, H, f32> = random(6, 0.1);
+    let w2: Mat<H, C, f32> = random(7, 0.1);
+    let b2: Mat<1, C, f32> = random(8, 0.1);
+    let y: Labels<N, C> = labels();
+    let (xa, w1a, b1a, w2a, b2a) = (
+        x.as_array(),
+        w1.as_array(),
+        b1.as_array(),
+        w2.as_array(),
+        b2.as_array(),
+    );
+    let ys = y.as_slice();
+    let mut g = c.benchmark_group(group);
+    g.bench_function("generated", |bch| {
+        bch.iter(|| mlp_loss_backward(black_box(&x), &w1, &b1, &w2, &b2, &y, 1.0));
+    });
+    g.bench_function("hand_written", |bch| {
+        bch.iter(|| mlp_hand(black_box(xa), w1a, b1a, w2a, b2a, ys));
+    });
+    // The five products: X·W1, H·W2 forward; Hᵀ·dS, dS·W2ᵀ, Xᵀ·dH backward.
+    g.bench_function("matmul_floor", |bch| {
+        bch.iter(|| {
+            let h = black_box(xa).dot(w1a);
+            let s = h.dot(w2a);
+            let dw2 = h.t().dot(&s);
+            let dh = s.dot(&w2a.t());
+            let dw1 = xa.t().dot(&dh);
+            (dw1, dw2)
+        });
+    });
+    g.finish();
+}
+
+fn batchnorm<const N: usize, const D: usize>(c: &mut Criterion, group: &str) {
+    let x: Mat<N, D, f32> = random(9, 2.0);
+    let gamma: Mat<1, D, f32> = random(10, 1.0);
+    let beta: Mat<1, D, f32> = random(11, 1.0);
+    let gr: Mat<N, D, f32> = random(12, 1.0);
+    let (xa, ga, ba, gra) = (
+        x.as_array(),
+        gamma.as_array(),
+        beta.as_array(),
+        gr.as_array(),
+    );
+    let mut g = c.benchmark_group(group);
+    g.bench_function("generated", |bch| {
+        bch.iter(|| batchnorm_loss_backward(black_box(&x), &gamma, &beta, &gr, 1e-5, 1.0));
+    });
+    g.bench_function("hand_written", |bch| {
+        bch.iter(|| batchnorm_hand(black_box(xa), ga, ba, gra, 1e-5));
+    });
+    g.finish();
+}
+
+const WORKLOADS: [(&str, &str); 4] = [
+    ("softmax_small", "softmax loss, N=64 D=32 C=10"),
+    ("softmax_large", "softmax loss, N=4096 D=784 C=10"),
+    ("mlp", "two-layer ReLU net, N=256 D=784 H=256 C=10"),
+    ("batchnorm", "batch norm, N=1024 D=512, loss Σ out∘G"),
+];
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    softmax::<64, 32, 10>(&mut c, WORKLOADS[0].0);
+    softmax::<4096, 784, 10>(&mut c, WORKLOADS[1].0);
+    mlp::<256, 784, 256, 10>(&mut c, WORKLOADS[2].0);
+    batchnorm::<1024, 512>(&mut c, WORKLOADS[3].0);
+    c.final_summary();
+    report();
+}
+
+/// The medians criterion saved, as a table with the ratios.
+fn report() {
+    let Some(dir) = criterion_dir() else {
+        println!("(no criterion results found: run without --test to measure)");
+        return;
+    };
+    println!("\nmedians (f32, this machine)");
+    println!(
+        "{:<46} {:>12} {:>12} {:>12} {:>10} {:>10}",
+        "workload", "generated", "hand", "matmuls", "gen/hand", "gen/floor"
+    );
+    for (id, title) in WORKLOADS {
+        let median = |f: &str| read_median(&dir.join(id).join(f).join("new/estimates.json"));
+        let (gen, hand, floor) = (
+            median("generated"),
+            median("hand_written"),
+            median("matmul_floor"),
+        );
+        let show = |t: Option<f64>| t.map_or_else(|| "-".to_owned(), format_ns);
+        let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => format!("{:.3}", a / b),
+            _ => "-".to_owned(),
+        };
+        println!(
+            "{:<46} {:>12} {:>12} {:>12} {:>10} {:>10}",
+            title,
+            show(gen),
+            show(hand),
+            show(floor),
+            ratio(gen, hand),
+            ratio(gen, floor)
+        );
+    }
+}
+
+fn criterion_dir() -> Option<PathBuf> {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let candidates = [
+        std::env::var_os("CARGO_TARGET_DIR").map(|t| PathBuf::from(t).join("criterion")),
+        Some(manifest.join("../target/criterion")),
+        Some(manifest.join("target/criterion")),
+    ];
+    candidates.into_iter().flatten().find(|d| d.is_dir())
+}
+
+/// The median's point estimate (ns) in criterion's `estimates.json`.
+fn read_median(path: &Path) -> Option<f64> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let median = &text[text.find("\"median\"")?..];
+    let start = median.find("\"point_estimate\":")? + "\"point_estimate\":".len();
+    let rest = &median[start..];
+    let end = rest.find([',', '}'])?;
+    rest[..end].trim().parse().ok()
+}
+
+fn format_ns(ns: f64) -> String {
+    if ns >= 1e6 {
+        format!("{:.2} ms", ns / 1e6)
+    } else {
+        format!("{:.1} µs", ns / 1e3)
+    }
+}

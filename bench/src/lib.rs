@@ -1,0 +1,8 @@
+//! The benchmark workloads: each as a `#[differentiable]` function (whose generated backward is
+//! measured) and as a careful hand-written ndarray forward + backward of the same math, plus the
+//! matrix products alone, the floor for the large workloads. All in f32.
+//!
+//! `cargo bench -p gradgen-bench --bench backward` times them; `tests/allocations.rs` at the
+//! root counts their allocations.
+
+pub mod workloads;

@@ -1,0 +1,185 @@
+//! Workloads shared by the benchmark and the allocation test (which includes this file).
+
+use gradgen::ndarray::{Array2, Axis};
+use gradgen::prelude::*;
+
+// ---- softmax loss: N × D inputs, C classes; differentiated with respect to w and b ----
+
+/// The softmax (cross-entropy) loss of a linear classifier.
+#[differentiable(wrt(w, b))]
+pub fn softmax_loss<const N: usize, const D: usize, const C: usize>(
+    x: &Mat<N, D, f32>,
+    w: &Mat<D, C, f32>,
+    b: &Mat<1, C, f32>,
+    y: &Labels<N, C>,
+) -> f32 {
+    x.matmul(w).add_row(b).cross_entropy(y)
+}
+
+/// Hand-written: one buffer holds the scores, then the probabilities, then their gradient.
+pub fn softmax_hand(
+    x: &Array2<f32>,
+    w: &Array2<f32>,
+    b: &Array2<f32>,
+    y: &[usize],
+) -> (f32, Array2<f32>, Array2<f32>) {
+    let n = x.nrows() as f32;
+    let mut s = x.dot(w);
+    s += b;
+    let loss = softmax_cross_entropy_in_place(&mut s, y, n);
+    let dw = x.t().dot(&s);
+    let db = s.sum_axis(Axis(0)).insert_axis(Axis(0));
+    (loss, dw, db)
+}
+
+/// Turns scores into the gradient of the mean cross-entropy, `(softmax − onehot) / n`, in
+/// place, and returns the loss. Subtracts each row's maximum first.
+fn softmax_cross_entropy_in_place(s: &mut Array2<f32>, y: &[usize], n: f32) -> f32 {
+    let mut loss = 0.0;
+    for (mut row, &label) in s.rows_mut().into_iter().zip(y) {
+        let m = row.fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+        let correct = row[label];
+        row.mapv_inplace(|v| (v - m).exp());
+        let z = row.sum();
+        loss += m + z.ln() - correct;
+        row.mapv_inplace(|v| v / (z * n));
+        row[label] -= 1.0 / n;
+    }
+    loss / n
+}
+
+// ---- two-layer ReLU net with a softmax loss; differentiated with respect to the weights ----
+
+/// A ReLU layer of H units, then a linear layer to C classes and the softmax loss.
+#[differentiable(wrt(w1, b1, w2, b2))]
+pub fn mlp_loss<const N: usize, const D: usize, const H: usize, const C: usize>(
+    x: &Mat<N, D, f32>,
+    w1: &Mat<D, H, f32>,
+    b1: &Mat<1, H, f32>,
+    w2: &Mat<H, C, f32>,
+    b2: &Mat<1, C, f32>,
+    y: &Labels<N, C>,
+) -> f32 {
+    let hidden = x.matmul(w1).add_row(b1).relu();
+    hidden.matmul(w2).add_row(b2).cross_entropy(y)
+}
+
+/// The four gradients of the two-layer net: w1, b1, w2, b2.
+pub type MlpGrads = (Array2<f32>, Array2<f32>, Array2<f32>, Array2<f32>);
+
+/// Hand-written two-layer net: forward, then backward with `dH` masked in place.
+pub fn mlp_hand(
+    x: &Array2<f32>,
+    w1: &Array2<f32>,
+    b1: &Array2<f32>,
+    w2: &Array2<f32>,
+    b2: &Array2<f32>,
+    y: &[usize],
+) -> (f32, MlpGrads) {
+    let n = x.nrows() as f32;
+    let mut h = x.dot(w1);
+    h += b1;
+    h.mapv_inplace(|v| v.max(0.0));
+    let mut s = h.dot(w2);
+    s += b2;
+    let loss = softmax_cross_entropy_in_place(&mut s, y, n);
+    let dw2 = h.t().dot(&s);
+    let db2 = s.sum_axis(Axis(0)).insert_axis(Axis(0));
+    let mut dh = s.dot(&w2.t());
+    dh.zip_mut_with(&h, |d, &hv| {
+        if hv <= 0.0 {
+            *d = 0.0;
+        }
+    });
+    let dw1 = x.t().dot(&dh);
+    let db1 = dh.sum_axis(Axis(0)).insert_axis(Axis(0));
+    (loss, (dw1, db1, dw2, db2))
+}
+
+// ---- batch norm, training mode, with the loss Σ out ∘ G ----
+
+/// Batch norm written as let-bindings, as in the `batchnorm` example.
+#[differentiable(wrt(x, gamma, beta))]
+pub fn batchnorm_loss<const N: usize, const D: usize>(
+    x: &Mat<N, D, f32>,
+    gamma: &Mat<1, D, f32>,
+    beta: &Mat<1, D, f32>,
+    g: &Mat<N, D, f32>,
+    eps: f32,
+) -> f32 {
+    let mu = x.col_means();
+    let xc = x.sub_row(&mu);
+    let var = xc.square().col_means();
+    let inv_std = (var + eps).sqrt().powi(-1);
+    let xhat = xc.mul_row(&inv_std);
+    let out = xhat.mul_row(gamma).add_row(beta);
+    (out * g).sum()
+}
+
+/// The three gradients of batch norm: x, gamma, beta.
+pub type BatchnormGrads = (Array2<f32>, Array2<f32>, Array2<f32>);
+
+/// Hand-written batch norm with the closed-form backward:
+/// `dx = inv_std / N · (N·dx̂ − Σ dx̂ − x̂ ∘ Σ dx̂∘x̂)`, `dx̂ = G ∘ γ`.
+pub fn batchnorm_hand(
+    x: &Array2<f32>,
+    gamma: &Array2<f32>,
+    beta: &Array2<f32>,
+    g: &Array2<f32>,
+    eps: f32,
+) -> (f32, BatchnormGrads) {
+    let n = x.nrows() as f32;
+    let mean = x.sum_axis(Axis(0)) / n;
+    let mut xhat = x - &mean;
+    let mut inv_std = xhat.map_axis(Axis(0), |c| c.dot(&c) / n);
+    inv_std.mapv_inplace(|v| 1.0 / (v + eps).sqrt());
+    xhat *= &inv_std;
+    let mut loss = 0.0;
+    let mut dgamma = Array2::zeros((1, x.ncols()));
+    let mut dbeta = Array2::zeros((1, x.ncols()));
+    let mut dx = g * gamma;
+    let mut sum_dxhat = vec![0.0f32; x.ncols()];
+    let mut sum_dxhat_xhat = vec![0.0f32; x.ncols()];
+    for ((row, grow), drow) in xhat.rows().into_iter().zip(g.rows()).zip(dx.rows()) {
+        for j in 0..row.len() {
+            loss += (row[j] * gamma[(0, j)] + beta[(0, j)]) * grow[j];
+            dgamma[(0, j)] += grow[j] * row[j];
+            dbeta[(0, j)] += grow[j];
+            sum_dxhat[j] += drow[j];
+            sum_dxhat_xhat[j] += drow[j] * row[j];
+        }
+    }
+    for (mut drow, row) in dx.rows_mut().into_iter().zip(xhat.rows()) {
+        for j in 0..row.len() {
+            drow[j] = inv_std[j] / n * (n * drow[j] - sum_dxhat[j] - row[j] * sum_dxhat_xhat[j]);
+        }
+    }
+    (loss, (dx, dgamma, dbeta))
+}
+
+// ---- inputs ----
+
+/// A deterministic pseudo-random value in [-1, 1) from a seed and a position.
+#[must_use]
+pub fn noise(seed: u64, i: usize, j: usize) -> f32 {
+    let mut z = seed ^ ((i as u64) << 32 | j as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    ((z >> 40) as f32 / (1u64 << 23) as f32) - 1.0
+}
+
+/// A random matrix with entries in [-scale, scale).
+#[must_use]
+pub fn random<const R: usize, const C: usize>(seed: u64, scale: f32) -> Mat<R, C, f32> {
+    Mat::from_fn(|i, j| scale * noise(seed, i, j))
+}
+
+/// Labels cycling through the classes.
+///
+/// # Panics
+/// Never: every label is below `C`.
+#[must_use]
+pub fn labels<const N: usize, const C: usize>() -> Labels<N, C> {
+    Labels::new((0..N).map(|i| (i * 7 + 3) % C).collect()).expect("labels below C")
+}
