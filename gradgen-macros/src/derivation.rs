@@ -78,6 +78,12 @@ pub fn text(func: &Func, shapes: &[Shape], plan: &Plan) -> String {
                 Form::Operator { arity: 1 } => format!("unary {}", b.rule.name),
                 Form::Operator { .. } => format!("operator {}", b.rule.name),
             };
+            if let Step::Init {
+                with_forward: true, ..
+            } = step
+            {
+                note.push_str(", computed with the value");
+            }
             if n > 1 {
                 let _ = write!(note, "; contribution {k} of {n} to {grad}");
                 let from = format!(

@@ -319,6 +319,32 @@ fn forward_stmt(func: &Func, shapes: &[Shape], plan: &Plan, bi: usize) -> TokenS
             }
         })
         .collect();
+    if let (Some((fused, grad)), Some((borrowing, consuming))) =
+        (&plan.with_value, b.rule.with_backward)
+    {
+        if *fused == bi {
+            let recv = receiver(func, &b.args[0]);
+            let method = Ident::new(if consumed(0) { consuming } else { borrowing }, b.op_span);
+            let rest: Vec<TokenStream> = b.args[1..]
+                .iter()
+                .map(|a| by_ref(func, a, shapes))
+                .collect();
+            let d_out = &plan.d_out;
+            let grad_shape = func
+                .bindings
+                .get(bi)
+                .and_then(|b| Func::value_of(&b.args[0]))
+                .map_or(Shape::Scalar, |v| shapes[v].clone());
+            let grad_ty = mat_type(func, &grad_shape);
+            let mutable = plan.steps.iter().flat_map(|(_, s)| s).any(|s| {
+                matches!(s, Step::Init { grad: g, mutable: true, with_forward: true, .. } if g == grad)
+            });
+            let m = if mutable { quote!(mut) } else { quote!() };
+            return quote_spanned! {b.span=>
+                let (#name, #m #grad): (#ty, #grad_ty) = #recv.#method(#(#rest,)* #d_out);
+            };
+        }
+    }
     let expr = match b.rule.form {
         Form::Method { .. } => {
             let recv = receiver(func, &b.args[0]);
@@ -359,6 +385,10 @@ fn operator_tokens(symbol: &str, span: Span) -> TokenStream {
 
 fn step_stmt(func: &Func, step: &Step, span: Span) -> TokenStream {
     match step {
+        // Declared by the forward binding that computes it with the value.
+        Step::Init {
+            with_forward: true, ..
+        } => quote!(),
         Step::Init {
             grad,
             shape,

@@ -194,4 +194,19 @@ mod tests {
         );
         assert!(wrt.contains("t_matmul"), "{wrt}");
     }
+
+    #[test]
+    fn a_final_cross_entropy_is_computed_with_its_gradient() {
+        let text = backward_of(
+            "fn loss<const N: usize, const D: usize, const C: usize>(x: &Mat<N, D>, w: &Mat<D, C>, y: &Labels<N, C>) -> f64 {
+                x.matmul(w).cross_entropy(y)
+            }",
+        );
+        // One pass for the value and the gradient, in the product's buffer; no separate step.
+        assert!(
+            text.contains("let (value , d_x_matmul) : (f64 , Mat < N , C >) = x_matmul . into_cross_entropy_and_backward (y , d_out)"),
+            "{text}"
+        );
+        assert!(!text.contains("cross_entropy_backward (y"), "{text}");
+    }
 }

@@ -24,13 +24,15 @@ use crate::rules::{Contrib, Vjp};
 
 /// One statement of the backward part.
 pub enum Step {
-    /// `let [mut] d_v: Shape = expr;`
+    /// `let [mut] d_v: Shape = expr;`, or, `with_forward`, computed together with the
+    /// function's value by the forward binding (the statement is that binding's).
     Init {
         grad: Ident,
         shape: Shape,
         mutable: bool,
         expr: TokenStream,
         doc: String,
+        with_forward: bool,
     },
     /// `d_v += expr;` or `d_v -= expr;`
     Add {
@@ -72,6 +74,9 @@ pub struct Plan {
     /// For each forward binding, which operands it may consume (their buffer becomes the
     /// result's): temporaries that nothing reads afterwards, forward or backward.
     pub consumes: HashMap<usize, Vec<bool>>,
+    /// The output binding, when it computes the function's value together with its receiver's
+    /// gradient (`cross_entropy_and_backward`), and that gradient.
+    pub with_value: Option<(usize, Ident)>,
 }
 
 /// Plans the backward pass. `shapes` must be complete (the shape stage reported no error).
@@ -109,10 +114,31 @@ pub fn plan(func: &mut Func, shapes: &[Shape]) -> Plan {
         .filter(|&i| useful[func.bindings[i].out])
         .collect();
 
+    // The value and its receiver's gradient in one pass, when the op can and the receiver is
+    // the value's only active operand.
+    let with_value = output.and_then(|o| {
+        let bi = func.bindings.iter().position(|b| b.out == o)?;
+        let b = &func.bindings[bi];
+        let receiver_only = b
+            .args
+            .iter()
+            .enumerate()
+            .all(|(i, a)| value_of(a).is_some_and(|v| active[v]) == (i == 0));
+        (b.rule.with_backward.is_some() && active[o] && receiver_only).then_some(bi)
+    });
+
     // Two sweeps: the first finds, for each forward value, the binding whose backward step uses
     // it last; the second lets that step consume it (its buffer becomes the gradient's).
     let names_before = func.names.clone();
-    let first = sweep(func, shapes, &active, output, &d_out, &|_, _| false);
+    let first = sweep(
+        func,
+        shapes,
+        &active,
+        output,
+        &d_out,
+        with_value,
+        &|_, _| false,
+    );
     func.names = names_before;
     let mut last_use: Vec<Option<usize>> = vec![None; n];
     for (bi, steps) in first.0.iter().rev() {
@@ -130,7 +156,11 @@ pub fn plan(func: &mut Func, shapes: &[Shape]) -> Plan {
     };
     let temporaries: Vec<bool> = (0..n).map(|v| owned_temporary(func, v)).collect();
     let may_take = |bi: usize, v: usize| last_use[v] == Some(bi) && temporaries[v];
-    let (steps, grads) = sweep(func, shapes, &active, output, &d_out, &may_take);
+    let (steps, grads) = sweep(func, shapes, &active, output, &d_out, with_value, &may_take);
+    let with_value = with_value.and_then(|bi| {
+        let v = value_of(&func.bindings[bi].args[0])?;
+        Some((bi, grads[v].clone()?))
+    });
 
     // The forward part: an operand that nothing later reads, forward or backward, is consumed.
     let backward_refs: HashSet<String> = steps.iter().flat_map(|(_, s)| referenced(s)).collect();
@@ -165,6 +195,7 @@ pub fn plan(func: &mut Func, shapes: &[Shape]) -> Plan {
         grads,
         d_out,
         consumes,
+        with_value,
         check_locals: (
             func.names.fresh("grads", proc_macro2::Span::call_site()),
             func.names.fresh("check", proc_macro2::Span::call_site()),
@@ -195,6 +226,9 @@ fn referenced(steps: &[Step]) -> HashSet<String> {
     let mut out = HashSet::new();
     for step in steps {
         let tokens = match step {
+            Step::Init {
+                with_forward: true, ..
+            } => continue,
             Step::Init { expr, .. } | Step::Add { expr, .. } => expr.clone(),
             Step::InPlace { args, .. } => args.clone(),
         };
@@ -213,6 +247,7 @@ fn sweep(
     active: &[bool],
     output: Option<usize>,
     d_out: &Ident,
+    with_value: Option<usize>,
     may_take: &dyn Fn(usize, usize) -> bool,
 ) -> (Steps, Vec<Option<Ident>>) {
     let value_of = |op: &Operand| Func::value_of(op);
@@ -346,6 +381,7 @@ fn sweep(
                             mutable: false,
                             expr,
                             doc,
+                            with_forward: false,
                         });
                     } else {
                         local.push(Step::Add {
@@ -369,6 +405,7 @@ fn sweep(
                             mutable: false,
                             expr: fresh,
                             doc,
+                            with_forward: Some(bi) == with_value,
                         });
                     } else if let Some((method, args)) = in_place {
                         local.push(Step::InPlace {

@@ -137,3 +137,45 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
         d
     }
 }
+
+impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
+    /// [`cross_entropy`](Mat::cross_entropy) and its
+    /// [backward](Mat::cross_entropy_backward) together, exponentiating once: what the
+    /// generated code calls when the cross-entropy is the function's value.
+    ///
+    /// ```
+    /// use gradgen::{Labels, Mat};
+    /// let a: Mat<2, 3> = Mat::from_rows([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0]]);
+    /// let y = Labels::new(vec![1, 0])?;
+    /// let (value, d) = a.cross_entropy_and_backward(&y, 2.0);
+    /// assert!((value - a.cross_entropy(&y)).abs() < 1e-15);
+    /// let separate = a.cross_entropy_backward(&y, 2.0);
+    /// assert!(d.to_vec().iter().zip(separate.to_vec()).all(|(p, q)| (p - q).abs() < 1e-15));
+    /// # Ok::<(), gradgen::Error>(())
+    /// ```
+    #[must_use]
+    pub fn cross_entropy_and_backward(&self, labels: &Labels<R, C>, d_out: T) -> (T, Self) {
+        self.clone().into_cross_entropy_and_backward(labels, d_out)
+    }
+
+    /// [`cross_entropy_and_backward`](Mat::cross_entropy_and_backward) in the logits' own
+    /// buffer.
+    #[must_use]
+    pub fn into_cross_entropy_and_backward(mut self, labels: &Labels<R, C>, d_out: T) -> (T, Self) {
+        let n = T::from_usize(R);
+        let scale = d_out / n;
+        let mut total = T::zero();
+        for (i, mut row) in self.view_mut().rows_mut().into_iter().enumerate() {
+            let label = labels[i];
+            let m = row.fold(T::neg_infinity(), |m, &v| m.max(v));
+            let correct = row[label];
+            row.mapv_inplace(|v| (v - m).exp());
+            let z = row.sum();
+            total += m + z.ln() - correct;
+            let factor = scale / z;
+            row.mapv_inplace(|p| p * factor);
+            row[label] -= scale;
+        }
+        (total / n, self)
+    }
+}
