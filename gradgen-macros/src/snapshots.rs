@@ -135,3 +135,37 @@ fn the_readme_shows_the_current_generated_code() {
         );
     }
 }
+
+/// Compile cost: how long the macro takes per differentiable function of the examples. Printed
+/// (`cargo test -p gradgen-macros expansion_time -- --nocapture`), not asserted: wall-clock
+/// time depends on the machine. BENCHMARKS.md records it.
+#[test]
+fn expansion_time_is_reported() {
+    const ROUNDS: u32 = 50;
+    let dir = examples_dir();
+    for name in ["softmax_classifier", "two_layer_net", "batchnorm"] {
+        let source = std::fs::read_to_string(dir.join(format!("{name}.rs"))).expect("example");
+        let file = syn::parse_file(&source).expect("example parses");
+        for item in file.items {
+            let syn::Item::Fn(mut func) = item else {
+                continue;
+            };
+            let Some(pos) = func.attrs.iter().position(|a| a.path().is_ident("differentiable")) else {
+                continue;
+            };
+            let args = match func.attrs.remove(pos).meta {
+                syn::Meta::List(list) => list.tokens,
+                _ => proc_macro2::TokenStream::new(),
+            };
+            let tokens = func.to_token_stream();
+            let out = crate::expand(args.clone(), tokens.clone());
+            assert!(!out.to_string().contains("compile_error"), "{name}: {out}");
+            let start = std::time::Instant::now();
+            for _ in 0..ROUNDS {
+                drop(crate::expand(args.clone(), tokens.clone()));
+            }
+            let per = start.elapsed() / ROUNDS;
+            println!("expansion of {name}::{}: {per:?}", func.sig.ident);
+        }
+    }
+}
