@@ -150,7 +150,11 @@ fn expansion_time_is_reported() {
             let syn::Item::Fn(mut func) = item else {
                 continue;
             };
-            let Some(pos) = func.attrs.iter().position(|a| a.path().is_ident("differentiable")) else {
+            let Some(pos) = func
+                .attrs
+                .iter()
+                .position(|a| a.path().is_ident("differentiable"))
+            else {
                 continue;
             };
             let args = match func.attrs.remove(pos).meta {
