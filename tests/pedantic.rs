@@ -54,6 +54,29 @@ pub fn letters<const N: usize, const M: usize>(a: &Mat<N, M>, b: &Mat<1, M>, c: 
     f * f + e.abs().sum() + a.t().relu().sum()
 }
 
+/// A layer: its value is a matrix, and its backward borrows the upstream gradient.
+#[differentiable]
+#[must_use]
+pub fn layer<const N: usize, const D: usize, const H: usize>(
+    x: &Mat<N, D>,
+    w: &Mat<D, H>,
+    b: &Mat<1, H>,
+) -> Mat<N, H> {
+    let pre = x.matmul(w).add_row(b);
+    let t = pre.t();
+    (t.t() + &pre).sigmoid()
+}
+
+#[test]
+fn pedantic_layer() {
+    let x = Mat::from_rows([[0.1, 0.2], [0.3, -0.4], [0.5, 0.6]]);
+    let w = Mat::from_rows([[1.0, -1.0, 0.5, 0.25], [0.5, 2.0, -0.5, 1.0]]);
+    let b = Mat::from_rows([[0.1, 0.0, -0.1, 0.2]]);
+    let up = Mat::<3, 4>::full(1.0);
+    assert_eq!(layer_backward(&x, &w, &b, &up).value, layer(&x, &w, &b));
+    assert!(layer_gradcheck(&x, &w, &b).passes(1e-6));
+}
+
 #[test]
 #[allow(clippy::many_single_char_names)]
 fn pedantic_crate_uses_the_generated_items() {

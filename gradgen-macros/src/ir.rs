@@ -125,8 +125,12 @@ pub struct Func {
     pub mat_path: TokenStream,
     /// The element type when the user wrote one (`Mat<N, D, f32>`); `None` for the default f64.
     pub elem: Option<syn::Type>,
-    /// The declared scalar return type (`f64`).
+    /// The declared return type (`f64`, `Mat<N, H>`).
     pub ret_ty: syn::Type,
+    /// What the function returns: a scalar, or a matrix of this shape.
+    pub ret_shape: Shape,
+    /// The element type (`f64` when the matrices do not name one).
+    pub scalar_ty: syn::Type,
     pub names: crate::naming::Names,
 }
 
@@ -189,4 +193,16 @@ impl quote::ToTokens for Literal {
             lit.to_tokens(tokens);
         }
     }
+}
+
+/// Reads a type as the user wrote it, for messages: `&Mat<1, 3>` rather than `& Mat < 1 , 3 >`.
+pub fn type_text(ty: &syn::Type) -> String {
+    quote::ToTokens::to_token_stream(ty)
+        .to_string()
+        .replace(" < ", "<")
+        .replace("< ", "<")
+        .replace(" >", ">")
+        .replace(" ,", ",")
+        .replace("& ", "&")
+        .replace(" :: ", "::")
 }

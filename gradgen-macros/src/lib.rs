@@ -30,10 +30,15 @@ mod snapshots;
 /// On a function whose parameters are `&Mat<R, C>` matrices (differentiated by default),
 /// `&Labels<N, C>` labels and scalars (constants), whose dimensions are const generic parameters
 /// or integer literals, and whose body is a sequence of `let` bindings of the supported
-/// operations ending with a scalar, the attribute keeps the function unchanged and adds:
+/// operations ending with a scalar (a loss) or a matrix (a layer), the attribute keeps the
+/// function unchanged and adds:
 ///
 /// - `<name>_backward(<the same parameters>, d_out)`, with the same generics, visibility and
-///   where-clauses, returning the gradient struct; its documentation lays out the derivation;
+///   where-clauses, returning the gradient struct; its documentation lays out the derivation.
+///   `d_out` is the gradient flowing into the value: a scalar, or `&Mat<R, C>` for a matrix
+///   value (the backward is then the vector-Jacobian product);
+/// - `<name>_gradcheck(<the same parameters>)`, which checks the generated gradients against
+///   finite differences;
 /// - `<Name>Grads` (the function's name in CamelCase), with the forward `value` and one public
 ///   field per differentiable input, named like the input and shaped like it.
 ///

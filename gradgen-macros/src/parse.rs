@@ -19,6 +19,7 @@ use syn::spanned::Spanned;
 use syn::{Expr, FnArg, GenericArgument, GenericParam, Pat, PathArguments, ReturnType, Stmt, Type};
 
 use crate::errors::{Errors, Place};
+use crate::ir::type_text;
 use crate::ir::{
     Binding, Declared, Dim, Func, Literal, Operand, Param, ParamKind, Shape, Value, ValueKind,
 };
@@ -159,7 +160,7 @@ pub fn parse(args: &Args, item: syn::ItemFn, errors: &mut Errors) -> Result<Func
         ReturnType::Default => {
             errors.push(
                 item.sig.ident.span(),
-                format!("`{}` must return the scalar it computes (the loss)\nhelp: add a return type: `-> f64`", item.sig.ident),
+                format!("`{}` must return what it computes: a scalar (a loss) or a matrix (a layer)\nhelp: add a return type: `-> f64`", item.sig.ident),
             );
             None
         }
@@ -177,10 +178,11 @@ pub fn parse(args: &Args, item: syn::ItemFn, errors: &mut Errors) -> Result<Func
         }
         return Err(rejected);
     };
-    let Some(ret_ty) = ret_ty else {
+    let Some((ret_ty, ret_shape, ret_elem)) = ret_ty else {
         return Err(rejected);
     };
-    check_return_elem(&ret_ty, elem.as_ref(), errors);
+    check_return_elem(&ret_ty, ret_elem.as_ref(), elem.as_ref(), errors);
+    let scalar_ty: Type = elem.clone().unwrap_or_else(|| syn::parse_quote!(f64));
     if !(before && errors.is_empty()) {
         return Err(rejected);
     }
@@ -215,6 +217,8 @@ pub fn parse(args: &Args, item: syn::ItemFn, errors: &mut Errors) -> Result<Func
         mat_path,
         elem,
         ret_ty,
+        ret_shape,
+        scalar_ty,
         names,
     })
 }
@@ -283,13 +287,20 @@ fn apply_wrt(wrt: &[syn::Ident], params: &mut [Param], errors: &mut Errors) {
     }
 }
 
-fn check_return_elem(ret: &Type, elem: Option<&Type>, errors: &mut Errors) {
-    let found = ret.to_token_stream().to_string();
-    let expected = elem.map_or_else(|| "f64".to_owned(), |t| t.to_token_stream().to_string());
+/// The returned scalar, or the returned matrix's elements, must be of the parameters' type.
+fn check_return_elem(
+    ret: &Type,
+    ret_elem: Option<&Type>,
+    elem: Option<&Type>,
+    errors: &mut Errors,
+) {
+    let show =
+        |t: Option<&Type>| t.map_or_else(|| "f64".to_owned(), |t| t.to_token_stream().to_string());
+    let (found, expected) = (show(ret_elem), show(elem));
     if found != expected {
         errors.push(
-            ret.span(),
-            format!("the function returns `{found}`, but its matrices hold `{expected}`\nhelp: return `{expected}`"),
+            ret.to_token_stream(),
+            format!("the function returns `{found}` values, but its matrices hold `{expected}`\nhelp: return `{expected}` (or a `Mat` of `{expected}`)"),
         );
     }
 }
@@ -378,21 +389,18 @@ impl TypeReader<'_> {
         }
     }
 
-    /// The declared return type: a scalar.
-    fn ret(&self, ty: &Type, errors: &mut Errors) -> Option<Type> {
+    /// The declared return type: a scalar (its type) or a matrix (its shape and element type).
+    fn ret(&self, ty: &Type, errors: &mut Errors) -> Option<(Type, Shape, Option<Type>)> {
         match self.named(ty, errors)? {
-            Named::Scalar => Some(ty.clone()),
-            Named::Mat(..) => {
-                errors.push(
-                    ty.to_token_stream(),
-                    "a differentiable function returns a scalar (the loss); matrix outputs are not supported yet\nhelp: reduce the result to a scalar, e.g. with `.sum()` or `.mean()`",
-                );
-                None
+            Named::Scalar => Some((ty.clone(), Shape::Scalar, Some(ty.clone()))),
+            Named::Mat(r, c, elem, _) => {
+                let elem = elem.map(|t| *t).or_else(|| Some(syn::parse_quote!(f64)));
+                Some((ty.clone(), Shape::Mat(r, c), elem))
             }
             Named::Labels(..) | Named::Other => {
                 errors.push(
                     ty.to_token_stream(),
-                    format!("gradgen differentiates functions that return a scalar (`f64` or `f32`), not `{}`", type_text(ty)),
+                    format!("gradgen differentiates functions that return a scalar (`f64`, `f32`) or a matrix (`Mat<R, C>`), not `{}`", type_text(ty)),
                 );
                 None
             }
@@ -931,18 +939,6 @@ fn strip_groups(expr: &Expr) -> &Expr {
         Expr::Paren(p) => strip_groups(&p.expr),
         other => other,
     }
-}
-
-/// Reads a type as the user wrote it, for messages: `&Mat<1, 3>` rather than `& Mat < 1 , 3 >`.
-fn type_text(ty: &Type) -> String {
-    ty.to_token_stream()
-        .to_string()
-        .replace(" < ", "<")
-        .replace("< ", "<")
-        .replace(" >", ">")
-        .replace(" ,", ",")
-        .replace("& ", "&")
-        .replace(" :: ", "::")
 }
 
 /// Renders the supported subset of expressions as the user would write them.

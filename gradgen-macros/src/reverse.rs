@@ -69,8 +69,9 @@ pub struct Plan {
     pub grads: Vec<Option<Ident>>,
     /// The backward function's seed parameter.
     pub d_out: Ident,
-    /// The generated gradient check's locals: the backward's result and the report.
-    pub check_locals: (Ident, Ident),
+    /// The generated gradient check's locals: the backward's result, the report, and the
+    /// upstream gradient of a matrix value.
+    pub check_locals: (Ident, Ident, Ident),
     /// For each forward binding, which operands it may consume (their buffer becomes the
     /// result's): temporaries that nothing reads afterwards, forward or backward.
     pub consumes: HashMap<usize, Vec<bool>>,
@@ -199,6 +200,7 @@ pub fn plan(func: &mut Func, shapes: &[Shape]) -> Plan {
         check_locals: (
             func.names.fresh("grads", proc_macro2::Span::call_site()),
             func.names.fresh("check", proc_macro2::Span::call_site()),
+            func.names.fresh("upstream", proc_macro2::Span::call_site()),
         ),
     }
 }
@@ -287,8 +289,17 @@ fn sweep(
         let recvs: Vec<TokenStream> = b.args.iter().map(|a| receiver(func, a)).collect();
         let texts: Vec<String> = b.args.iter().map(|a| derivation_name(func, a)).collect();
         let out_name = &func.values[b.out].name;
-        let g_ref = if scalar_grad { quote!(#g) } else { quote!(&#g) };
-        let g_take = if active_args.len() == 1 || scalar_grad {
+        // The seed of a function with a matrix value is borrowed (`d_out: &Mat<…>`): used as
+        // a reference, and copied where a rule needs the gradient by value.
+        let borrowed = Some(b.out) == output && !scalar_grad;
+        let g_ref = if scalar_grad || borrowed {
+            quote!(#g)
+        } else {
+            quote!(&#g)
+        };
+        let g_take = if borrowed {
+            quote!(#g.clone())
+        } else if active_args.len() == 1 || scalar_grad {
             quote!(#g)
         } else {
             g_ref.clone()
@@ -305,7 +316,7 @@ fn sweep(
             g: g_ref.clone(),
             g_recv: quote!(#g),
             g_take,
-            g_owned: active_args.len() == 1 && !scalar_grad,
+            g_owned: active_args.len() == 1 && !scalar_grad && !borrowed,
             g_text: g.to_string(),
             mat: func.mat_path.clone(),
             take: &take,
@@ -321,7 +332,7 @@ fn sweep(
         let all_fresh = contribs
             .iter()
             .all(|(_, c)| matches!(c, Contrib::Expr { .. }));
-        if contribs.len() >= 2 && all_fresh && !scalar_grad {
+        if contribs.len() >= 2 && all_fresh && !scalar_grad && !borrowed {
             let consumer = contribs[0].0;
             let owned = Vjp {
                 g_take: quote!(#g),
@@ -365,15 +376,12 @@ fn sweep(
                     let sign = if negate { "−" } else { "" };
                     let doc = format!("{target} {op} {sign}{g}");
                     if first {
-                        let moved = if scalar_grad || last {
-                            quote!(#g)
-                        } else {
-                            quote!(#g.clone())
-                        };
-                        let expr = match (negate, scalar_grad || last) {
-                            (false, _) => moved,
+                        let movable = (scalar_grad || last) && !borrowed;
+                        let expr = match (negate, movable) {
+                            (false, true) => quote!(#g),
+                            (false, false) => quote!(#g.clone()),
                             (true, true) => quote!(-#g),
-                            (true, false) => quote!(-&#g),
+                            (true, false) => quote!(-#g_ref),
                         };
                         local.push(Step::Init {
                             grad: target,

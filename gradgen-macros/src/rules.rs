@@ -357,9 +357,11 @@ pub static RULES: &[Rule] = &[
         },
         show: "{0}ᵀ",
         vjp: |v, _| {
-            // The gradient's only use (one operand): transpose its buffer in place, no copy.
+            // The gradient's only use (one operand): transpose its buffer in place, no copy
+            // (a borrowed gradient, the seed of a matrix value, is copied).
             let g = &v.g_recv;
-            expr(quote!(#g.into_t()), format!("{}ᵀ", v.g_text))
+            let t = if v.g_owned { quote!(into_t) } else { quote!(t) };
+            expr(quote!(#g.#t()), format!("{}ᵀ", v.g_text))
         },
     },
     Rule {

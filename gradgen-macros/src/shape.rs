@@ -77,10 +77,11 @@ pub fn infer(func: &Func, errors: &mut Errors) -> Vec<Option<Shape>> {
     }
 
     if let Some((out, tokens)) = &func.output {
-        match operand_shape(out, &shapes) {
-            Some(Shape::Scalar) | None => {}
-            Some(found) => {
-                let ret = quote::ToTokens::to_token_stream(&func.ret_ty).to_string();
+        let ret = crate::ir::type_text(&func.ret_ty);
+        match (operand_shape(out, &shapes), &func.ret_shape) {
+            (None, _) => {}
+            (Some(found), expected) if found == *expected => {}
+            (Some(found), Shape::Scalar) => {
                 let help = match &found {
                     Shape::Mat(..) => {
                         "\nhelp: reduce it to a scalar, e.g. with `.sum()` or `.mean()`"
@@ -94,6 +95,13 @@ pub fn infer(func: &Func, errors: &mut Errors) -> Vec<Option<Shape>> {
                     ),
                 );
             }
+            (Some(found), expected) => errors.push(
+                tokens.clone(),
+                format!(
+                    "mismatched return shape: the function returns `{ret}`, {expected}, but this value is {}",
+                    if found == Shape::Scalar { "a scalar".to_owned() } else { found.to_string() }
+                ),
+            ),
         }
     }
     shapes

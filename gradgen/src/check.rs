@@ -156,6 +156,19 @@ pub fn gradient<const R: usize, const C: usize, T: Scalar>(
     compare(analytic, &numeric, noise)
 }
 
+/// A fixed upstream gradient for checking a function whose value is a matrix: entries between
+/// −1.5 and 1.5, different from each other in every row and column, so that a gradient with
+/// rows or columns mixed up cannot pass. A generated `<name>_gradcheck` checks the gradient of
+/// `⟨upstream, value⟩`.
+#[must_use]
+pub fn upstream<const R: usize, const C: usize, T: Scalar>() -> Mat<R, C, T> {
+    Mat::from_fn(|i, j| {
+        let k = (i * 7 + j * 3 + 1) % 11;
+        let sign = if (i + j) % 2 == 0 { 1.0 } else { -1.0 };
+        T::from_f64(sign * (0.5 + 0.1 * k as f64))
+    })
+}
+
 /// The result of a generated `<name>_gradcheck`: for each differentiable input, the worst
 /// disagreement between the generated gradient and central finite differences.
 ///

@@ -2,8 +2,8 @@
 //!
 //! Backward passes generated at compile time from plain Rust forward functions.
 //!
-//! Put `#[differentiable]` on a function that computes a scalar from matrices through a sequence
-//! of `let` bindings. The macro infers the shape of every intermediate from the function's const
+//! Put `#[differentiable]` on a function that computes a scalar (a loss) or a matrix (a layer)
+//! from matrices through a sequence of `let` bindings. The macro infers the shape of every intermediate from the function's const
 //! generics, applies the chain rule one binding at a time in reverse, adds up the contributions of
 //! values used more than once, and emits a companion `<name>_backward` function that returns the
 //! forward value and the gradient of every differentiable input.
@@ -43,6 +43,8 @@
 //! Next to the function, the macro generates:
 //! - `<name>_backward(<the same parameters>, d_out)`, whose documentation lays out the
 //!   derivation (the forward bindings with their shapes, then every gradient contribution);
+//!   for a matrix value, `d_out: &Mat<R, C>` is the upstream gradient and the result is the
+//!   vector-Jacobian product;
 //! - `<Name>Grads`, the forward `value` and one field per differentiable input, with the
 //!   derivation as the constant `<Name>Grads::DERIVATION`;
 //! - `<name>_gradcheck(<the same parameters>)`, which checks the generated gradients against
