@@ -51,7 +51,9 @@ pub fn fallback(item: &syn::ItemFn, func: Option<&Func>) -> TokenStream {
         return forward;
     };
     let grads = grads_struct(func, "");
-    let signature = backward_signature(func, &Ident::new("d_out", Span::call_site()));
+    // The same seed name as a successful expansion would choose (no clash with a parameter).
+    let d_out = func.names.clone().fresh("d_out", Span::call_site());
+    let signature = backward_signature(func, &d_out);
     let check = gradcheck_fn(func, None);
     let cfgs = cfg_attrs(func);
     quote! {
@@ -138,11 +140,7 @@ fn mat_type(func: &Func, shape: &Shape) -> TokenStream {
 }
 
 fn value_field(func: &Func) -> Ident {
-    let mut name = String::from("value");
-    while func.params.iter().any(|p| p.name == name.as_str()) {
-        name.insert_str(0, "forward_");
-    }
-    Ident::new(&name, Span::call_site())
+    Names::value_field(func.params.iter().map(|p| &p.name))
 }
 
 fn grads_type(func: &Func) -> TokenStream {

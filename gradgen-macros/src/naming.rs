@@ -72,6 +72,16 @@ impl Names {
         derived(name, "_backward")
     }
 
+    /// The gradient struct's field for the forward value: `value`, or `forward_value` when a
+    /// parameter (whose gradient field bears its name) is called `value`.
+    pub fn value_field<'a>(params: impl Iterator<Item = &'a Ident> + Clone) -> Ident {
+        let mut name = String::from("value");
+        while params.clone().any(|p| *p == name.as_str()) {
+            name.insert_str(0, "forward_");
+        }
+        Ident::new(&name, Span::call_site())
+    }
+
     /// The gradient check's name: `<name>_gradcheck`, the documented public API.
     pub fn gradcheck_fn(name: &Ident) -> Ident {
         derived(name, "_gradcheck")
