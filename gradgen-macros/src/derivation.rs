@@ -71,12 +71,15 @@ pub fn text(func: &Func, shapes: &[Shape], plan: &Plan) -> String {
             };
             let (formula, shape) = match step {
                 Step::Init { doc, shape, .. } => (doc.clone(), shape_text(shape)),
-                Step::Add { doc, .. } | Step::InPlace { doc, .. } => (doc.clone(), String::new()),
+                Step::Add { doc, .. } | Step::InPlace { doc, .. } | Step::Let { doc, .. } => {
+                    (doc.clone(), String::new())
+                }
             };
             let mut note = match b.rule.form {
                 Form::Method { .. } => b.rule.name.to_owned(),
                 Form::Operator { arity: 1 } => format!("unary {}", b.rule.name),
                 Form::Operator { .. } => format!("operator {}", b.rule.name),
+                Form::Call => format!("{}'s backward", callee_name(b)),
             };
             if let Step::Init {
                 with_forward: true, ..
@@ -153,7 +156,13 @@ fn pad_to(line: &mut String, width: usize) {
 /// `x · w`: the binding's operation in the user's names, from the rule's template.
 fn forward_formula(func: &Func, bi: usize) -> String {
     let b = &func.bindings[bi];
-    let mut text = b.rule.show.to_owned();
+    let mut text = match b.rule.form {
+        Form::Call => {
+            let args: Vec<String> = (0..b.args.len()).map(|i| format!("{{{i}}}")).collect();
+            format!("{}({})", callee_name(b), args.join(", "))
+        }
+        _ => b.rule.show.to_owned(),
+    };
     for (i, a) in b.args.iter().enumerate() {
         let name = match a {
             Operand::Value(v) => func.values[*v].name.to_string(),
@@ -169,4 +178,13 @@ fn shape_text(shape: &Shape) -> String {
         Shape::Scalar => "scalar".to_owned(),
         other => other.to_string(),
     }
+}
+
+/// The called function's path, as written (`layers::linear`).
+fn callee_name(b: &crate::ir::Binding) -> String {
+    b.call.as_ref().map_or_else(String::new, |(path, _)| {
+        quote::ToTokens::to_token_stream(path)
+            .to_string()
+            .replace(' ', "")
+    })
 }

@@ -200,6 +200,27 @@ fn grads_struct(func: &Func, derivation: &str) -> TokenStream {
          bindings with their shapes, then every gradient contribution in reverse order."
     );
     let const_doc = doc_lines(&const_doc);
+    // Parameter order, `()` for what is not differentiated: how a calling function's backward
+    // takes each argument's gradient, without knowing the names.
+    let (input_tys, input_values): (Vec<TokenStream>, Vec<TokenStream>) = func
+        .params
+        .iter()
+        .map(|p| match (&p.kind, p.differentiable) {
+            (ParamKind::Mat(r, c), true) => {
+                let field = &p.name;
+                (
+                    mat_type(func, &Shape::Mat(r.clone(), c.clone())),
+                    quote!(self.#field),
+                )
+            }
+            _ => (quote!(()), quote!(())),
+        })
+        .unzip();
+    let inputs_doc = doc_lines(&format!(
+        "The gradients in the order of `{fn_name}`'s parameters, `()` for a parameter that is \
+         not differentiated: what the backward of a differentiable function that calls \
+         `{fn_name}` takes apart."
+    ));
     quote! {
         #(#cfgs)*
         #(#doc)*
@@ -214,6 +235,13 @@ fn grads_struct(func: &Func, derivation: &str) -> TokenStream {
         impl #impl_generics #name #ty_generics #where_clause {
             #(#const_doc)*
             pub const DERIVATION: &'static str = #derivation;
+
+            #(#inputs_doc)*
+            #[must_use]
+            #[allow(clippy::unused_self)]
+            pub fn into_inputs(self) -> (#(#input_tys,)*) {
+                (#(#input_values,)*)
+            }
         }
     }
 }
@@ -348,8 +376,13 @@ fn forward_stmt(func: &Func, shapes: &[Shape], plan: &Plan, bi: usize) -> TokenS
             };
         }
     }
-    let expr = match b.rule.form {
-        Form::Method { .. } => {
+    let expr = match (&b.rule.form, &b.call) {
+        (Form::Call, Some((path, _))) => {
+            let args: Vec<TokenStream> = b.args.iter().map(|a| by_ref(func, a, shapes)).collect();
+            quote_spanned!(b.op_span=> #path(#(#args),*))
+        }
+        (Form::Call, None) => quote!(::core::unreachable!()),
+        (Form::Method { .. }, _) => {
             let recv = receiver(func, &b.args[0]);
             let method = match b.rule.consuming.filter(|_| consumed(0)) {
                 Some(in_place) => Ident::new(in_place, b.op_span),
@@ -361,9 +394,9 @@ fn forward_stmt(func: &Func, shapes: &[Shape], plan: &Plan, bi: usize) -> TokenS
                 .collect();
             quote!(#recv.#method(#(#rest),*))
         }
-        Form::Operator { arity } => {
+        (Form::Operator { arity }, _) => {
             let op = operator_tokens(b.rule.name, b.op_span);
-            if arity == 1 {
+            if *arity == 1 {
                 let a = &args[0];
                 quote!(#op #a)
             } else {
@@ -415,6 +448,7 @@ fn step_stmt(func: &Func, step: &Step, span: Span) -> TokenStream {
         Step::InPlace {
             grad, method, args, ..
         } => quote_spanned! {span=> #grad.#method(#args); },
+        Step::Let { name, expr, .. } => quote_spanned! {span=> let #name = #expr; },
     }
 }
 

@@ -102,6 +102,8 @@ pub struct Binding {
     pub op_span: Span,
     /// Each argument's expression, for errors.
     pub arg_tokens: Vec<TokenStream>,
+    /// For a call to another differentiable function: its path and the declared result shape.
+    pub call: Option<(syn::Path, Shape)>,
 }
 
 /// `let h: Mat<N, C> = …`: a type the user declared, which the shape stage checks.

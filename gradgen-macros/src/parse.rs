@@ -195,6 +195,8 @@ pub fn parse(args: &Args, item: syn::ItemFn, errors: &mut Errors) -> Result<Func
         scope,
         seen: HashSet::new(),
         mutable: HashSet::new(),
+        call_shape: None,
+        ret_shape: ret_shape.clone(),
         names,
         errors,
     };
@@ -559,6 +561,11 @@ struct Lower<'a, 'e> {
     seen: HashSet<String>,
     /// Names declared `let mut`: reported once there, not again where they are assigned.
     mutable: HashSet<String>,
+    /// The declared shape of the expression being lowered at the top of a `let` or as the
+    /// final value: what a call there returns.
+    call_shape: Option<Shape>,
+    /// The declared return shape.
+    ret_shape: Shape,
     names: Names,
     errors: &'e mut Errors,
 }
@@ -575,6 +582,7 @@ impl Lower<'_, '_> {
             match stmt {
                 Stmt::Local(local) => self.local(local),
                 Stmt::Expr(expr, None) if last => {
+                    self.call_shape = Some(self.ret_shape.clone());
                     let target = self.names.fresh("value", expr.span());
                     if let Ok(op) = self.top(expr, target) {
                         output = Some((op, expr.to_token_stream()));
@@ -678,7 +686,9 @@ impl Lower<'_, '_> {
         });
         let first = self.seen.insert(name.clone());
         let target = self.names.binding(&pi.ident, first);
+        self.call_shape = declared.as_ref().map(|(shape, _)| shape.clone());
         let result = self.top(&init.expr, target.clone());
+        self.call_shape = None;
         match result {
             Ok(operand) => {
                 // Messages call the value by its name from here on, as the user's code does.
@@ -711,7 +721,9 @@ impl Lower<'_, '_> {
     /// Lowers the whole right-hand side of a `let` (or the final expression): its operation's
     /// result is named `target`.
     fn top(&mut self, expr: &Expr, target: syn::Ident) -> Result<Operand, Reported> {
-        self.expr(expr, Some(target))
+        let operand = self.expr(expr, Some(target));
+        self.call_shape = None;
+        operand
     }
 
     fn expr(&mut self, expr: &Expr, target: Option<syn::Ident>) -> Result<Operand, Reported> {
@@ -746,6 +758,7 @@ impl Lower<'_, '_> {
             Expr::Binary(bin) => self.binary(bin, target),
             Expr::Unary(un) => self.unary(un, target),
             Expr::Call(call) if self.calls_poisoned(call) => Err(Reported),
+            Expr::Call(call) => self.call(call, target),
             other => {
                 let msg = unsupported_expr(other).unwrap_or_else(|| {
                     format!(
@@ -917,8 +930,58 @@ impl Lower<'_, '_> {
             span,
             op_span,
             arg_tokens: exprs.iter().map(|e| e.to_token_stream()).collect(),
+            call: None,
         });
         Operand::Value(value)
+    }
+
+    /// `f(a, b)` as the whole right-hand side of a `let` whose type is declared (or as the
+    /// final expression, whose type is the return type): a call to another differentiable
+    /// function, differentiated through its companion `f_backward`.
+    fn call(
+        &mut self,
+        call: &syn::ExprCall,
+        target: Option<syn::Ident>,
+    ) -> Result<Operand, Reported> {
+        let Expr::Path(path) = strip_groups(&call.func) else {
+            self.errors.push(
+                call.func.to_token_stream(),
+                "gradgen can only call a function by its name or path",
+            );
+            return Err(Reported);
+        };
+        let callee = path.path.clone();
+        let name = callee
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
+        let (Some(target), Some(shape)) = (target, self.call_shape.take()) else {
+            self.errors.push(
+                call.func.to_token_stream(),
+                format!("the shape of `{name}(…)` is unknown here\nhelp: bind the call's result with its type: `let h: Mat<R, C> = {name}(…);`"),
+            );
+            return Err(Reported);
+        };
+        let exprs: Vec<&Expr> = call.args.iter().collect();
+        let args = self.operands(&exprs)?;
+        let value = self.values.len();
+        let shown: Vec<String> = exprs.iter().map(|e| show(e)).collect();
+        self.values.push(Value {
+            name: target,
+            text: format!("`{name}({})`", shown.join(", ")),
+            kind: ValueKind::Binding,
+        });
+        self.bindings.push(Binding {
+            out: value,
+            rule: &rules::CALL,
+            args,
+            span: call.span(),
+            op_span: call.func.span(),
+            arg_tokens: exprs.iter().map(|e| e.to_token_stream()).collect(),
+            call: Some((callee, shape)),
+        });
+        Ok(Operand::Value(value))
     }
 }
 
@@ -929,6 +992,7 @@ fn rebuild(exprs: &[&Expr], rule: &rules::Rule) -> String {
         Form::Method { .. } => format!("{}.{}({})", parts[0], rule.name, parts[1..].join(", ")),
         Form::Operator { arity: 2 } => format!("{} {} {}", parts[0], rule.name, parts[1]),
         Form::Operator { .. } => format!("{}{}", rule.name, parts[0]),
+        Form::Call => format!("{}({})", rule.name, parts.join(", ")),
     }
 }
 

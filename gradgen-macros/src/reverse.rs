@@ -17,7 +17,7 @@
 use std::collections::{HashMap, HashSet};
 
 use proc_macro2::{Ident, TokenStream};
-use quote::quote;
+use quote::{quote, quote_spanned};
 
 use crate::ir::{Func, Operand, Shape, ValueKind};
 use crate::rules::{Contrib, Vjp};
@@ -48,13 +48,20 @@ pub enum Step {
         args: TokenStream,
         doc: String,
     },
+    /// `let name = expr;`: the gradients a called function's backward returns, one per argument.
+    Let {
+        name: Ident,
+        expr: TokenStream,
+        doc: String,
+    },
 }
 
 impl Step {
-    /// The gradient this step initialises or adds to.
+    /// The gradient this step initialises or adds to (the local it declares, for a `Let`).
     pub fn grad(&self) -> &Ident {
         match self {
             Step::Init { grad, .. } | Step::Add { grad, .. } | Step::InPlace { grad, .. } => grad,
+            Step::Let { name, .. } => name,
         }
     }
 }
@@ -231,7 +238,9 @@ fn referenced(steps: &[Step]) -> HashSet<String> {
             Step::Init {
                 with_forward: true, ..
             } => continue,
-            Step::Init { expr, .. } | Step::Add { expr, .. } => expr.clone(),
+            Step::Init { expr, .. } | Step::Add { expr, .. } | Step::Let { expr, .. } => {
+                expr.clone()
+            }
             Step::InPlace { args, .. } => args.clone(),
         };
         walk(tokens, &mut out);
@@ -304,6 +313,34 @@ fn sweep(
         } else {
             g_ref.clone()
         };
+        // A call: the callee's backward gives every argument's gradient at once; the rule then
+        // takes each from that tuple.
+        let mut local = Vec::new();
+        let mut g_take = g_take;
+        if let Some((path, _)) = &b.call {
+            let parts = func.names.fresh(&format!("{out_name}_grads"), b.op_span);
+            let mut backward = path.clone();
+            if let Some(last) = backward.segments.last_mut() {
+                last.ident = crate::naming::Names::backward_fn(&last.ident);
+            }
+            let seed = if scalar_grad || borrowed {
+                quote!(#g)
+            } else {
+                quote!(&#g)
+            };
+            let doc = format!(
+                "{parts} = the gradients from {}'s backward, given {g}",
+                quote::ToTokens::to_token_stream(path)
+                    .to_string()
+                    .replace(' ', "")
+            );
+            local.push(Step::Let {
+                name: parts.clone(),
+                expr: quote_spanned!(b.op_span=> #backward(#(#args,)* #seed).into_inputs()),
+                doc,
+            });
+            g_take = quote!(#parts);
+        }
         let vjp = Vjp {
             shapes: &arg_shapes,
             args: &args,
@@ -332,7 +369,7 @@ fn sweep(
         let all_fresh = contribs
             .iter()
             .all(|(_, c)| matches!(c, Contrib::Expr { .. }));
-        if contribs.len() >= 2 && all_fresh && !scalar_grad && !borrowed {
+        if contribs.len() >= 2 && all_fresh && !scalar_grad && !borrowed && b.call.is_none() {
             let consumer = contribs[0].0;
             let owned = Vjp {
                 g_take: quote!(#g),
@@ -353,7 +390,6 @@ fn sweep(
             Contrib::Pass { negate: false } => 2,
         });
 
-        let mut local = Vec::new();
         let count = contribs.len();
         for (k, (i, contrib)) in contribs.into_iter().enumerate() {
             let last = k + 1 == count;
@@ -442,7 +478,7 @@ fn sweep(
         .flat_map(|(_, s)| s.iter())
         .filter_map(|s| match s {
             Step::Add { grad, .. } | Step::InPlace { grad, .. } => Some(grad.to_string()),
-            Step::Init { .. } => None,
+            Step::Init { .. } | Step::Let { .. } => None,
         })
         .collect();
     for step in steps.iter_mut().flat_map(|(_, s)| s.iter_mut()) {

@@ -23,6 +23,8 @@ pub enum Form {
     Method { args: usize },
     /// An operator with this many operands (`a + b`, `-a`).
     Operator { arity: usize },
+    /// A call to another differentiable function ([`CALL`]).
+    Call,
 }
 
 /// One differentiable operation.
@@ -828,6 +830,33 @@ pub fn fold_transposes(func: &mut Func) {
     }
 }
 
+/// A call to another `#[differentiable]` function, `f(a, b)`: its derivative is the callee's
+/// companion, `f_backward(a, b, g).into_inputs()`, one gradient per argument in order. The
+/// result's shape is the type the caller declares (`let h: Mat<N, H> = f(…)`); the arguments'
+/// types are checked by rustc against the callee's signature.
+pub static CALL: Rule = Rule {
+    name: "call",
+    form: Form::Call,
+    temp: "call",
+    consuming: None,
+    with_backward: None,
+    usage: "`let h: Mat<R, C> = layer(&x, &w);` calls another `#[differentiable]` function",
+    shape: |_| {
+        Err(Mismatch {
+            at: At::Op,
+            message: "a call's shape is the type declared for its result".to_owned(),
+        })
+    },
+    show: "{callee}(…)",
+    vjp: |v, i| {
+        let (parts, index) = (&v.g_take, syn::Index::from(i));
+        expr(
+            quote!(#parts.#index),
+            format!("from the callee's backward, argument {}", i + 1),
+        )
+    },
+};
+
 /// The rule for a method name.
 pub fn lookup_method(name: &str) -> Option<&'static Rule> {
     RULES
@@ -1229,6 +1258,7 @@ mod tests {
             let found = match rule.form {
                 Form::Method { .. } => lookup_method(rule.name),
                 Form::Operator { arity } => lookup_operator(rule.name, arity),
+                Form::Call => panic!("calls are not in the table: {}", rule.name),
             };
             assert!(
                 found.is_some_and(|f| std::ptr::eq(f, rule)),
