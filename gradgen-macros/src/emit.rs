@@ -14,6 +14,7 @@
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
 
 use crate::derivation;
 use crate::ir::{Func, Operand, ParamKind, Shape};
@@ -27,11 +28,70 @@ pub fn emit(func: &Func, shapes: &[Shape], plan: &Plan) -> TokenStream {
     let derivation = derivation::text(func, shapes, plan);
     let grads = grads_struct(func, &derivation);
     let backward = backward_fn(func, shapes, plan, &derivation);
-    let check = gradcheck_fn(func, Some(plan));
+    let check = gradcheck_fn(func, Some(&plan.check_locals));
     quote! {
         #item
         #grads
         #backward
+        #check
+    }
+}
+
+/// The items for `#[differentiable(custom_backward = path)]`: the function unchanged, the
+/// gradient struct, a `<name>_backward` that calls the hand-written backward (so rustc checks
+/// that it takes the same parameters and `d_out` and returns the gradient struct), and the
+/// gradient check, which tests the hand-written derivative against finite differences.
+pub fn custom(func: &Func, custom: &syn::Path) -> TokenStream {
+    let item = &func.item;
+    let fn_name = &func.item.sig.ident;
+    let custom_text = custom.to_token_stream().to_string().replace(' ', "");
+    if custom
+        .segments
+        .last()
+        .is_some_and(|s| s.ident == Names::backward_fn(fn_name))
+    {
+        let e = syn::Error::new_spanned(
+            custom,
+            format!("`{custom_text}` is the name of the generated companion\nhelp: give the hand-written backward another name, e.g. `{fn_name}_vjp`"),
+        )
+        .to_compile_error();
+        let items = fallback(item, Some(func));
+        return quote!(#e #items);
+    }
+    let derivation = format!(
+        "The backward of `{fn_name}` is written by hand: `{custom_text}`, named by \
+         `#[differentiable(custom_backward = {custom_text})]`.\n"
+    );
+    let grads = grads_struct(func, &derivation);
+    let mut names = func.names.clone();
+    let d_out = names.fresh("d_out", Span::call_site());
+    let signature = backward_signature(func, &d_out);
+    let params = func.params.iter().map(|p| &p.name);
+    let cfgs = cfg_attrs(func);
+    let lints = lint_attrs(func);
+    let doc = doc_lines(&format!(
+        "Backward pass of [`{fn_name}`]: the hand-written `{custom_text}`, which \
+         `#[differentiable(custom_backward = {custom_text})]` names. Differentiable functions \
+         that call `{fn_name}` use it."
+    ));
+    let call = quote_spanned!(custom.span()=> #custom(#(#params,)* #d_out));
+    let locals = (
+        names.fresh("grads", Span::call_site()),
+        names.fresh("check", Span::call_site()),
+        names.fresh("upstream", Span::call_site()),
+    );
+    let check = gradcheck_fn(func, Some(&locals));
+    quote! {
+        #item
+        #grads
+        #(#cfgs)*
+        #(#doc)*
+        #[must_use]
+        #[allow(clippy::too_many_arguments, clippy::needless_pass_by_value)]
+        #(#lints)*
+        #signature {
+            #call
+        }
         #check
     }
 }
@@ -477,9 +537,9 @@ fn backward_doc(func: &Func, plan: &Plan, derivation: &str) -> String {
 }
 
 /// `<name>_gradcheck`: the generated gradients of every differentiable input against central
-/// finite differences of the forward function, at the given point. `plan` is `None` for the
-/// fallback, whose body never runs.
-fn gradcheck_fn(func: &Func, plan: Option<&Plan>) -> TokenStream {
+/// finite differences of the forward function, at the given point, with these local names.
+/// `locals` is `None` for the fallback, whose body never runs.
+fn gradcheck_fn(func: &Func, locals: Option<&(Ident, Ident, Ident)>) -> TokenStream {
     let sig = &func.item.sig;
     let vis = &func.item.vis;
     let fn_name = &sig.ident;
@@ -505,10 +565,9 @@ fn gradcheck_fn(func: &Func, plan: Option<&Plan>) -> TokenStream {
         );
     }
     let doc = doc_lines(&doc);
-    let body = match plan {
+    let body = match locals {
         None => quote!(#UNREACHABLE),
-        Some(plan) => {
-            let (grads, check, upstream) = &plan.check_locals;
+        Some((grads, check, upstream)) => {
             let value = value_field(func);
             // An argument as the forward or backward function takes it, `perturbed` standing
             // for the input that the closure varies.

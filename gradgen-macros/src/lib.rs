@@ -43,7 +43,12 @@ mod snapshots;
 ///   field per differentiable input, named like the input and shaped like it.
 ///
 /// `#[differentiable(wrt(w, b))]` differentiates only the named inputs; the others are constants
-/// that get no field and cost no work.
+/// that get no field and cost no work. `#[differentiable(custom_backward = my_vjp)]` uses the
+/// hand-written `my_vjp(<the same parameters>, d_out) -> <Name>Grads` as the backward instead of
+/// differentiating the body (which may then be any Rust).
+///
+/// A differentiable function may call another one: `let h: Mat<N, H> = layer(x, &w);` (the
+/// result's type must be declared); its backward calls `layer_backward`.
 ///
 /// ```ignore
 /// #[differentiable(wrt(w))]
@@ -66,7 +71,10 @@ fn expand(attr: TokenStream2, item: TokenStream2) -> TokenStream2 {
     let mut errors = errors::Errors::default();
     let args = syn::parse2::<parse::Args>(attr).unwrap_or_else(|e| {
         errors.add(e);
-        parse::Args { wrt: None }
+        parse::Args {
+            wrt: None,
+            custom_backward: None,
+        }
     });
     let item: syn::ItemFn = match syn::parse2(item.clone()) {
         Ok(f) => f,
@@ -96,6 +104,15 @@ fn expand(attr: TokenStream2, item: TokenStream2) -> TokenStream2 {
             return quote!(#e #items);
         }
     };
+    if let Some(custom) = &args.custom_backward {
+        return if errors.is_empty() {
+            emit::custom(&func, custom)
+        } else {
+            let e = errors.to_compile_errors();
+            let items = emit::fallback(&item, Some(&func));
+            quote!(#e #items)
+        };
+    }
     let shapes = shape::infer(&func, &mut errors);
     let complete: Option<Vec<ir::Shape>> = shapes.into_iter().collect();
     match complete {

@@ -30,32 +30,48 @@ use crate::rules::{self, Form};
 pub struct Args {
     /// The inputs to differentiate, when named.
     pub wrt: Option<Vec<syn::Ident>>,
+    /// `custom_backward = path`: a hand-written backward; the body is not differentiated.
+    pub custom_backward: Option<syn::Path>,
 }
 
 impl syn::parse::Parse for Args {
     fn parse(input: syn::parse::ParseStream) -> syn::Result<Self> {
         let mut wrt = None;
+        let mut custom_backward = None;
         while !input.is_empty() {
             let key: syn::Ident = input.parse()?;
-            if key != "wrt" {
+            if key == "wrt" {
+                if wrt.is_some() {
+                    return Err(syn::Error::new(key.span(), "`wrt` is given twice"));
+                }
+                let content;
+                syn::parenthesized!(content in input);
+                let names = content
+                    .parse_terminated(<syn::Ident as syn::parse::Parse>::parse, syn::Token![,])?;
+                wrt = Some(names.into_iter().collect());
+            } else if key == "custom_backward" {
+                if custom_backward.is_some() {
+                    return Err(syn::Error::new(
+                        key.span(),
+                        "`custom_backward` is given twice",
+                    ));
+                }
+                input.parse::<syn::Token![=]>()?;
+                custom_backward = Some(input.parse::<syn::Path>()?);
+            } else {
                 return Err(syn::Error::new(
                     key.span(),
-                    format!("unknown argument `{key}`\nhelp: the one argument is `wrt(…)`, the inputs to differentiate"),
+                    format!("unknown argument `{key}`\nhelp: the arguments are `wrt(…)`, the inputs to differentiate, and `custom_backward = path`, a hand-written backward"),
                 ));
             }
-            if wrt.is_some() {
-                return Err(syn::Error::new(key.span(), "`wrt` is given twice"));
-            }
-            let content;
-            syn::parenthesized!(content in input);
-            let names = content
-                .parse_terminated(<syn::Ident as syn::parse::Parse>::parse, syn::Token![,])?;
-            wrt = Some(names.into_iter().collect());
             if !input.is_empty() {
                 input.parse::<syn::Token![,]>()?;
             }
         }
-        Ok(Args { wrt })
+        Ok(Args {
+            wrt,
+            custom_backward,
+        })
     }
 }
 
@@ -200,7 +216,12 @@ pub fn parse(args: &Args, item: syn::ItemFn, errors: &mut Errors) -> Result<Func
         names,
         errors,
     };
-    let output = lower.body(&item.block);
+    // A hand-written backward takes the place of the body's derivative: the body is any Rust.
+    let output = if args.custom_backward.is_some() {
+        None
+    } else {
+        lower.body(&item.block)
+    };
     let Lower {
         values,
         bindings,
