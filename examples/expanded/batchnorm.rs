@@ -169,6 +169,8 @@ pub fn batchnorm_loss_backward<T: Scalar, const N: usize, const D: usize>(
 #[allow(
     unused_variables,
     clippy::too_many_arguments,
+    clippy::similar_names,
+    clippy::many_single_char_names,
     clippy::used_underscore_binding,
     clippy::needless_pass_by_value
 )]

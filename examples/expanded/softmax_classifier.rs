@@ -139,6 +139,8 @@ pub fn softmax_loss_backward<const N: usize, const D: usize, const C: usize>(
 #[allow(
     unused_variables,
     clippy::too_many_arguments,
+    clippy::similar_names,
+    clippy::many_single_char_names,
     clippy::used_underscore_binding,
     clippy::needless_pass_by_value
 )]

@@ -203,6 +203,8 @@ pub fn mlp_loss_backward<
 #[allow(
     unused_variables,
     clippy::too_many_arguments,
+    clippy::similar_names,
+    clippy::many_single_char_names,
     clippy::used_underscore_binding,
     clippy::needless_pass_by_value
 )]

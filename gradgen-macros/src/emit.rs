@@ -67,13 +67,14 @@ pub fn custom(func: &Func, custom: &syn::Path) -> TokenStream {
     let d_out = names.fresh("d_out", Span::call_site());
     let signature = backward_signature(func, &d_out);
     let params = func.params.iter().map(|p| &p.name);
-    let cfgs = cfg_attrs(func);
-    let lints = lint_attrs(func);
-    let doc = doc_lines(&format!(
-        "Backward pass of [`{fn_name}`]: the hand-written `{custom_text}`, which \
-         `#[differentiable(custom_backward = {custom_text})]` names. Differentiable functions \
-         that call `{fn_name}` use it."
-    ));
+    let header = generated_fn_header(
+        func,
+        &format!(
+            "Backward pass of [`{fn_name}`]: the hand-written `{custom_text}`, which \
+             `#[differentiable(custom_backward = {custom_text})]` names. Differentiable \
+             functions that call `{fn_name}` use it."
+        ),
+    );
     let call = quote_spanned!(custom.span()=> #custom(#(#params,)* #d_out));
     let locals = (
         names.fresh("grads", Span::call_site()),
@@ -84,11 +85,7 @@ pub fn custom(func: &Func, custom: &syn::Path) -> TokenStream {
     quote! {
         #item
         #grads
-        #(#cfgs)*
-        #(#doc)*
-        #[must_use]
-        #[allow(clippy::too_many_arguments, clippy::needless_pass_by_value)]
-        #(#lints)*
+        #header
         #signature {
             #call
         }
@@ -173,6 +170,30 @@ fn lint_attrs(func: &Func) -> Vec<TokenStream> {
             })
         })
         .collect()
+}
+
+/// The attributes of a generated function: the user's `cfg` and lint attributes, its docs, and
+/// the lints that only repeat what the user's own signature and names trigger (reported on the
+/// user's function, once): an unused parameter, a long argument list (one longer here), short or
+/// similar names, a used underscore-prefixed parameter, matrices taken by value.
+fn generated_fn_header(func: &Func, doc: &str) -> TokenStream {
+    let cfgs = cfg_attrs(func);
+    let lints = lint_attrs(func);
+    let doc = doc_lines(doc);
+    quote! {
+        #(#cfgs)*
+        #(#doc)*
+        #[must_use]
+        #[allow(
+            unused_variables,
+            clippy::too_many_arguments,
+            clippy::similar_names,
+            clippy::many_single_char_names,
+            clippy::used_underscore_binding,
+            clippy::needless_pass_by_value
+        )]
+        #(#lints)*
+    }
 }
 
 /// `cfg` attributes of the user's function apply to the generated items too.
@@ -364,25 +385,9 @@ fn backward_fn(func: &Func, shapes: &[Shape], plan: &Plan, derivation: &str) -> 
         }
     });
     let signature = backward_signature(func, &plan.d_out);
-    let doc = doc_lines(&backward_doc(func, plan, derivation));
-    let cfgs = cfg_attrs(func);
-    let lints = lint_attrs(func);
+    let header = generated_fn_header(func, &backward_doc(func, plan, derivation));
     quote! {
-        #(#cfgs)*
-        #(#doc)*
-        #[must_use]
-        // What the forward function's own signature and names trigger is reported there, once:
-        // an unused parameter, a long argument list (one longer here), short or similar names,
-        // an underscore-prefixed parameter that is used.
-        #[allow(
-            unused_variables,
-            clippy::too_many_arguments,
-            clippy::similar_names,
-            clippy::many_single_char_names,
-            clippy::used_underscore_binding,
-            clippy::needless_pass_by_value
-        )]
-        #(#lints)*
+        #header
         #signature {
             #(#body)*
             #grads_name { #value_init, #(#fields),* }
@@ -549,7 +554,6 @@ fn gradcheck_fn(func: &Func, locals: Option<&(Ident, Ident, Ident)>) -> TokenStr
     let where_clause = &generics.where_clause;
     let inputs = &sig.inputs;
     let scalar = &func.scalar_ty;
-    let cfgs = cfg_attrs(func);
     let matrix_value = !matches!(func.ret_shape, Shape::Scalar);
     let mut doc = format!(
         "Checks the gradients of [`{backward}`] against central finite differences of \
@@ -564,7 +568,6 @@ fn gradcheck_fn(func: &Func, locals: Option<&(Ident, Ident, Ident)>) -> TokenStr
              reported value.",
         );
     }
-    let doc = doc_lines(&doc);
     let body = match locals {
         None => quote!(#UNREACHABLE),
         Some((grads, check, upstream)) => {
@@ -630,18 +633,9 @@ fn gradcheck_fn(func: &Func, locals: Option<&(Ident, Ident, Ident)>) -> TokenStr
             }
         }
     };
-    let lints = lint_attrs(func);
+    let header = generated_fn_header(func, &doc);
     quote! {
-        #(#cfgs)*
-        #(#doc)*
-        #[must_use]
-        #[allow(
-            unused_variables,
-            clippy::too_many_arguments,
-            clippy::used_underscore_binding,
-            clippy::needless_pass_by_value
-        )]
-        #(#lints)*
+        #header
         #vis fn #name #generics (#inputs) -> ::gradgen::check::GradCheck #where_clause {
             #body
         }

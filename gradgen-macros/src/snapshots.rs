@@ -12,24 +12,8 @@ const REFRESH: &str = "GRADGEN_EXPANDED=overwrite cargo test -p gradgen-macros e
 /// The generated items of every `#[differentiable]` function in `source`, pretty-printed; `None`
 /// when it has none.
 fn expand_file(source: &str, origin: &str) -> Option<String> {
-    let file = syn::parse_file(source).unwrap_or_else(|e| panic!("{origin}: {e}"));
     let mut generated = Vec::new();
-    for item in file.items {
-        let syn::Item::Fn(mut func) = item else {
-            continue;
-        };
-        let Some(pos) = func
-            .attrs
-            .iter()
-            .position(|a| a.path().is_ident("differentiable"))
-        else {
-            continue;
-        };
-        let attr = func.attrs.remove(pos);
-        let args = match attr.meta {
-            syn::Meta::List(list) => list.tokens,
-            _ => proc_macro2::TokenStream::new(),
-        };
+    for (args, func) in differentiable_fns(source, origin) {
         let name = func.sig.ident.clone();
         let out = crate::expand(args, func.to_token_stream());
         let out: syn::File = syn::parse2(out).unwrap_or_else(|e| panic!("{origin}: {e}"));
@@ -54,6 +38,29 @@ fn expand_file(source: &str, origin: &str) -> Option<String> {
          //     {REFRESH}\n\
          // and read the diff.\n\n{body}"
     ))
+}
+
+/// The `#[differentiable]` functions of a source file, each with its attribute's arguments and
+/// without the attribute, as the compiler hands them to the macro.
+fn differentiable_fns(source: &str, origin: &str) -> Vec<(proc_macro2::TokenStream, syn::ItemFn)> {
+    let file = syn::parse_file(source).unwrap_or_else(|e| panic!("{origin}: {e}"));
+    file.items
+        .into_iter()
+        .filter_map(|item| {
+            let syn::Item::Fn(mut func) = item else {
+                return None;
+            };
+            let pos = func
+                .attrs
+                .iter()
+                .position(|a| a.path().is_ident("differentiable"))?;
+            let args = match func.attrs.remove(pos).meta {
+                syn::Meta::List(list) => list.tokens,
+                _ => proc_macro2::TokenStream::new(),
+            };
+            Some((args, func))
+        })
+        .collect()
 }
 
 fn examples_dir() -> PathBuf {
@@ -145,22 +152,7 @@ fn expansion_time_is_reported() {
     let dir = examples_dir();
     for name in ["softmax_classifier", "two_layer_net", "batchnorm"] {
         let source = std::fs::read_to_string(dir.join(format!("{name}.rs"))).expect("example");
-        let file = syn::parse_file(&source).expect("example parses");
-        for item in file.items {
-            let syn::Item::Fn(mut func) = item else {
-                continue;
-            };
-            let Some(pos) = func
-                .attrs
-                .iter()
-                .position(|a| a.path().is_ident("differentiable"))
-            else {
-                continue;
-            };
-            let args = match func.attrs.remove(pos).meta {
-                syn::Meta::List(list) => list.tokens,
-                _ => proc_macro2::TokenStream::new(),
-            };
+        for (args, func) in differentiable_fns(&source, name) {
             let tokens = func.to_token_stream();
             let out = crate::expand(args.clone(), tokens.clone());
             assert!(!out.to_string().contains("compile_error"), "{name}: {out}");
