@@ -365,7 +365,11 @@ fn backward_fn(func: &Func, shapes: &[Shape], plan: &Plan, derivation: &str) -> 
     let grads_name = Names::grads_struct(&func.item.sig.ident);
     let value = value_field(func);
     let value_init = match &func.output {
-        Some((Operand::Value(v), _)) if func.values[*v].name == value => quote!(#value),
+        // Shorthand with the local's own identifier, which carries its hygiene context.
+        Some((Operand::Value(v), _)) if func.values[*v].name == value => {
+            let local = &func.values[*v].name;
+            quote!(#local)
+        }
         Some((Operand::Value(v), _)) => {
             let name = &func.values[*v].name;
             quote!(#value: #name)

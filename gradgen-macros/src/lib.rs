@@ -17,6 +17,7 @@ mod errors;
 #[cfg(test)]
 mod fuzz;
 mod ir;
+mod model;
 mod naming;
 mod parse;
 mod reverse;
@@ -66,8 +67,27 @@ pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand(attr.into(), item.into()).into()
 }
 
+/// Marks a struct as a model: its `Mat` fields are weights. Generates `<Model>Grads` (one
+/// gradient per weight) and `step(&mut self, &grads, rate)`, and lets `#[differentiable]` on an
+/// `impl` block of the struct differentiate methods that read `self.<weight>`: each marked
+/// method `m` gets `m_backward(&self, <the same parameters>, d_out) -> (value, <Model>Grads)`.
+#[proc_macro_attribute]
+pub fn model(_attr: TokenStream, item: TokenStream) -> TokenStream {
+    model::model(item.into()).into()
+}
+
+/// The second half of a model's `impl`: not for direct use.
+#[doc(hidden)]
+#[proc_macro]
+pub fn model_impl(input: TokenStream) -> TokenStream {
+    model::model_impl(input.into()).into()
+}
+
 /// The whole pipeline on `proc_macro2` tokens.
 fn expand(attr: TokenStream2, item: TokenStream2) -> TokenStream2 {
+    if let Ok(imp) = syn::parse2::<syn::ItemImpl>(item.clone()) {
+        return model::impl_block(&imp);
+    }
     let mut errors = errors::Errors::default();
     let args = syn::parse2::<parse::Args>(attr).unwrap_or_else(|e| {
         errors.add(e);

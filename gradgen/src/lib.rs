@@ -67,7 +67,7 @@ mod ops;
 mod scalar;
 
 pub use error::Error;
-pub use gradgen_macros::differentiable;
+pub use gradgen_macros::{differentiable, model};
 pub use labels::Labels;
 pub use mat::Mat;
 /// The ndarray version gradgen builds on, for [`Mat::from_array`] and [`Mat::into_array`].
@@ -76,9 +76,11 @@ pub use scalar::Scalar;
 
 /// Everything a model file needs: `use gradgen::prelude::*;`.
 pub mod prelude {
-    pub use crate::{differentiable, Labels, Mat, Scalar};
+    pub use crate::{differentiable, model, Labels, Mat, Scalar};
 }
 
 /// Paths the generated code names absolutely. Not part of the public API.
 #[doc(hidden)]
-pub mod __private {}
+pub mod __private {
+    pub use gradgen_macros::model_impl;
+}
