@@ -9,6 +9,7 @@
 //! classifier cannot separate the spiral's arms (about 50% accuracy); the hidden layer can.
 
 use gradgen::prelude::*;
+use gradgen_suite::data::{spiral, Rng};
 
 /// Mean cross-entropy of a ReLU network with one hidden layer, plus `reg · (‖W1‖² + ‖W2‖²)`.
 ///
@@ -37,49 +38,6 @@ pub const HIDDEN: usize = 100;
 const EPOCHS: usize = 10_000;
 const LEARNING_RATE: f64 = 1.0;
 const REG: f64 = 1e-3;
-
-/// SplitMix64, for a data set and initial weights that are the same on every machine.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in (0, 1).
-    fn uniform(&mut self) -> f64 {
-        ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-
-    /// Standard normal (Box–Muller).
-    pub fn normal(&mut self) -> f64 {
-        let (u, v) = (self.uniform(), self.uniform());
-        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
-    }
-}
-
-/// Three spiral arms of `PER_CLASS` points each, with a little angular noise.
-pub fn spiral(rng: &mut Rng) -> Result<(Mat<N, 2>, Labels<N, CLASSES>), gradgen::Error> {
-    let mut points = Vec::with_capacity(2 * N);
-    let mut labels = Vec::with_capacity(N);
-    for class in 0..CLASSES {
-        for i in 0..PER_CLASS {
-            let r = i as f64 / (PER_CLASS - 1) as f64;
-            let t = 4.0 * (class as f64 + r) + 0.2 * rng.normal();
-            points.extend([r * t.sin(), r * t.cos()]);
-            labels.push(class);
-        }
-    }
-    Ok((Mat::from_vec(points)?, Labels::new(labels)?))
-}
 
 /// The fraction of points whose highest score is at their label.
 pub fn accuracy(
@@ -130,7 +88,7 @@ pub fn gradient_check(
 
 pub fn train() -> Result<Outcome, gradgen::Error> {
     let mut rng = Rng::new(7);
-    let (x, y) = spiral(&mut rng)?;
+    let (x, y) = spiral::<N, CLASSES>(&mut rng)?;
     let mut w1 = Mat::<2, HIDDEN>::from_fn(|_, _| 0.01 * rng.normal());
     let mut b1 = Mat::<1, HIDDEN>::zeros();
     let mut w2 = Mat::<HIDDEN, CLASSES>::from_fn(|_, _| 0.01 * rng.normal());

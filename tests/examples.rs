@@ -60,3 +60,20 @@ fn batchnorm_example_agrees_with_the_closed_form() {
         assert!(diff < 1e-9, "d{input}: {diff:e}");
     }
 }
+
+#[allow(dead_code)]
+#[path = "../examples/mlp_model.rs"]
+mod mlp_model;
+
+#[test]
+fn a_model_struct_trains_like_the_free_function() {
+    let model = mlp_model::train().expect("the generated data is well-formed");
+    let free = two_layer_net::train().expect("the generated data is well-formed");
+    assert!(
+        model.train_accuracy >= 0.95,
+        "train accuracy {}",
+        model.train_accuracy
+    );
+    // Same data, same initial weights, same math: the same training run.
+    assert!((model.train_accuracy - free.train_accuracy).abs() < 1e-12);
+}

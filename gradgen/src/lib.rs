@@ -50,6 +50,10 @@
 //! - `<name>_gradcheck(<the same parameters>)`, which checks the generated gradients against
 //!   central finite differences and returns a [`check::GradCheck`] report.
 //!
+//! A differentiable function can call another one (declare the call's result type), name a
+//! hand-written backward (`#[differentiable(custom_backward = path)]`), and be a method of a
+//! model struct marked [`macro@model`] whose `Mat` fields are its weights.
+//!
 //! The operations a differentiable function can use, with their gradients, are the methods and
 //! operators of [`Mat`]; the README's op table lists them.
 //!
