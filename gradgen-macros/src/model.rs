@@ -177,7 +177,17 @@ pub fn model_impl(input: TokenStream) -> TokenStream {
         else {
             continue;
         };
-        method.attrs.remove(pos);
+        let marker = method.attrs.remove(pos);
+        if !matches!(marker.meta, syn::Meta::Path(_)) {
+            errors.extend(
+                syn::Error::new_spanned(
+                    &marker.meta,
+                    "a model's methods take no `#[differentiable(…)]` arguments: the weights are what is differentiated",
+                )
+                .to_compile_error(),
+            );
+            continue;
+        }
         match method_backward(&model, &grads, &weights, &item.generics, method) {
             Ok((free, backward)) => {
                 free_items.push(free);
