@@ -61,6 +61,7 @@ const REG: f64 = 1e-3;
 
 /// What training reports.
 pub struct Outcome {
+    pub check: gradgen::check::GradCheck,
     pub progress: Vec<String>,
     pub train_accuracy: f64,
 }
@@ -74,6 +75,19 @@ pub fn train() -> Result<Outcome, gradgen::Error> {
         w2: Mat::from_fn(|_, _| 0.01 * rng.normal()),
         b2: Mat::zeros(),
     };
+    // The generated gradients against finite differences, before training: on every tenth
+    // point and at unit-scale weights, where no finite-difference step crosses a ReLU kink (at
+    // the small initial weights many would).
+    const M: usize = N / 10;
+    let xs = Mat::<M, 2>::from_fn(|i, j| x[(10 * i, j)]);
+    let ys = Labels::<M, CLASSES>::new((0..M).map(|i| y[10 * i]).collect())?;
+    let probe = Mlp::<2, HIDDEN, CLASSES> {
+        w1: Mat::from_fn(|_, _| rng.normal()),
+        b1: Mat::from_fn(|_, _| rng.normal()),
+        w2: Mat::from_fn(|_, _| rng.normal()),
+        b2: Mat::from_fn(|_, _| rng.normal()),
+    };
+    let check = probe.loss_gradcheck(&xs, &ys, REG);
     let mut progress = Vec::new();
     for epoch in 0..=EPOCHS {
         let (loss, grads) = model.loss_backward(&x, &y, REG, 1.0);
@@ -88,6 +102,7 @@ pub fn train() -> Result<Outcome, gradgen::Error> {
         }
     }
     Ok(Outcome {
+        check,
         progress,
         train_accuracy: model.accuracy(&x, &y),
     })
@@ -96,6 +111,7 @@ pub fn train() -> Result<Outcome, gradgen::Error> {
 fn main() -> Result<(), gradgen::Error> {
     println!("two-layer ReLU net as a model struct, on a {CLASSES}-arm spiral of {N} points");
     let outcome = train()?;
+    println!("{}", outcome.check);
     for line in &outcome.progress {
         println!("{line}");
     }

@@ -74,6 +74,8 @@ fn a_model_struct_trains_like_the_free_function() {
         "train accuracy {}",
         model.train_accuracy
     );
+    assert!(model.check.passes(1e-6), "{}", model.check);
+    assert_eq!(model.check.inputs.len(), 4, "w1, b1, w2, b2");
     // Same data, same initial weights, same math: the same training run.
     assert!((model.train_accuracy - free.train_accuracy).abs() < 1e-12);
 }

@@ -110,6 +110,12 @@ fn a_method_gets_the_gradients_of_the_weights_it_reads() {
         &grads.b2,
     );
     assert!(r.passes(1e-6), "{r}");
+    // The generated check, weight by weight, under the method's names.
+    let check = m.loss_gradcheck(&x, &y);
+    assert!(check.passes(1e-6), "{check}");
+    assert_eq!(check.function, "Mlp::loss");
+    let names: Vec<&str> = check.inputs.iter().map(|(n, _)| *n).collect();
+    assert_eq!(names, ["w1", "b1", "w2", "b2"]);
 }
 
 #[test]
