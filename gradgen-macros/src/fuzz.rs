@@ -339,11 +339,48 @@ fn the_macro_never_panics() {
             &random_tokens(&mut rng, 2),
         ));
     }
+    // Models: structs, impl blocks, and the callback's input, with random and mutated parts.
+    let model_seed =
+        "pub struct r#Net<const D: usize> { pub w: Mat<D, 3>, pub r#type: Mat<1, 3>, name: u8 }";
+    let impl_seed = "impl<const D: usize> Net<D> { #[differentiable] fn r#loss<const N: usize>(&self, x: &Mat<N, D>) -> f64 { x.matmul(&self.w).add_row(&self.r#type).sum() } fn other(&self) {} }";
+    for _ in 0..500 {
+        let mut tokens = flatten(&model_seed.parse::<TokenStream>().expect("model tokens"));
+        let at = rng.below(tokens.len());
+        tokens[at] = random_tokens(&mut rng, 1);
+        count(run_with(crate::model::model, &tokens.join(" ")));
+        let mut tokens = flatten(&impl_seed.parse::<TokenStream>().expect("impl tokens"));
+        let at = rng.below(tokens.len());
+        tokens[at] = random_tokens(&mut rng, 1);
+        let item = tokens.join(" ");
+        count(run("", &item));
+        let callback = format!("[Net] [NetGrads] [w: Mat<D, 3>, r#type: Mat<1, 3>,] {item}");
+        count(run_with(crate::model::model_impl, &callback));
+        count(run_with(
+            crate::model::model_impl,
+            &random_tokens(&mut rng, 2),
+        ));
+    }
+    count(run_with(crate::model::model, model_seed));
+    count(run_with(
+        crate::model::model_impl,
+        &format!("[Net] [NetGrads] [w: Mat<D, 3>, r#type: Mat<1, 3>,] {impl_seed}"),
+    ));
     println!("the macro produced code or an error, without panicking, on {tried} inputs");
     assert!(
         tried > 5000,
         "only {tried} inputs were well-formed token streams"
     );
+}
+
+/// Like [`run`], for the model macros, which take one token stream.
+fn run_with(f: fn(TokenStream) -> TokenStream, text: &str) -> bool {
+    let Ok(tokens) = text.parse::<TokenStream>() else {
+        return false;
+    };
+    match catch_unwind(AssertUnwindSafe(|| f(tokens))) {
+        Ok(_) => true,
+        Err(_) => panic!("a model macro panicked on:\n{text}"),
+    }
 }
 
 /// A token stream as a list of token texts, with groups kept whole only where they are leaves.

@@ -17,6 +17,7 @@
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};
+use syn::ext::IdentExt;
 use syn::visit_mut::VisitMut;
 
 /// `#[model]` on a struct.
@@ -48,8 +49,8 @@ pub fn model(item: TokenStream) -> TokenStream {
         .collect();
     let name = &strukt.ident;
     let vis = &strukt.vis;
-    let grads = format_ident!("{}Grads", name);
-    let callback = format_ident!("__gradgen_model_{}", name);
+    let grads = format_ident!("{}Grads", name.unraw());
+    let callback = format_ident!("__gradgen_model_{}", name.unraw());
     let generics = &strukt.generics;
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
     let elem = weights
@@ -107,7 +108,11 @@ pub fn impl_block(item: &syn::ItemImpl) -> TokenStream {
     let Some(last) = self_ty.path.segments.last() else {
         return quote!(#item);
     };
-    let callback = format_ident!("__gradgen_model_{}", last.ident, span = last.ident.span());
+    let callback = format_ident!(
+        "__gradgen_model_{}",
+        last.ident.unraw(),
+        span = last.ident.span()
+    );
     quote!(#callback! { #item })
 }
 
@@ -230,10 +235,10 @@ fn method_backward(
             "a `#[differentiable]` method takes `&self`",
         ));
     }
-    let free_name = format_ident!("__gradgen_{}_{}", model, sig.ident);
+    let free_name = format_ident!("__gradgen_{}_{}", model.unraw(), sig.ident.unraw());
     // One hygiene context for the parameter and its uses: the weights' names arrive through the
     // callback `macro_rules!`, whose context differs from the method body's.
-    let param = |w: &Ident| format_ident!("self_{}", w, span = Span::call_site());
+    let param = |w: &Ident| format_ident!("self_{}", w.unraw(), span = Span::call_site());
     // The free function's generics: the impl's, then the method's.
     let mut generics = impl_generics.clone();
     generics.params.extend(sig.generics.params.iter().cloned());
@@ -358,7 +363,7 @@ impl VisitMut for SelfFields {
                 (&*field.base, &field.member)
             {
                 if base.path.is_ident("self") {
-                    let name = format_ident!("self_{}", member, span = Span::call_site());
+                    let name = format_ident!("self_{}", member.unraw(), span = Span::call_site());
                     *expr = syn::parse_quote!(#name);
                     return;
                 }
