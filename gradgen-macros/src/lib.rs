@@ -2,10 +2,12 @@
 //! `gradgen`, which documents it and re-exports it.
 //!
 //! The macro is a pipeline of pure stages, one per file, each a function of the previous one's
-//! output: [`parse`] (to A-normal form), [`shape`] (symbolic dimension analysis), [`rules`]
-//! (the derivative table), [`reverse`] (activity analysis and the reverse sweep), [`emit`].
-//! [`naming`] owns every generated identifier. Errors from every stage are collected and
-//! reported together; the macro never panics.
+//! output: `parse` (to A-normal form), `shape` (symbolic dimension analysis), `rules`
+//! (the derivative table), `reverse` (activity analysis and the reverse sweep), `emit`.
+//! `naming` owns every generated identifier, `derivation` writes the derivation that `emit`
+//! puts in the docs, and `model` adapts structs with weights and their methods to the same
+//! pipeline. Errors from every stage are collected and reported together; the macro never
+//! panics.
 
 use proc_macro::TokenStream;
 use proc_macro2::TokenStream as TokenStream2;
