@@ -135,7 +135,7 @@ pub fn compare<const R: usize, const C: usize, T: Scalar>(
 
 /// Checks `analytic` against the central-difference gradient of `f` at `x`, with the type's
 /// default step `h` ([`Scalar::FD_STEP`]). The rounding noise allowed for is
-/// `100 · ε · max|f| / h`, with `ε` the type's machine epsilon and `max|f|` over the evaluations.
+/// `10 · ε · max|f| / h`, with `ε` the type's machine epsilon and `max|f|` over the evaluations.
 pub fn gradient<const R: usize, const C: usize, T: Scalar>(
     mut f: impl FnMut(&Mat<R, C, T>) -> T,
     x: &Mat<R, C, T>,
@@ -152,7 +152,7 @@ pub fn gradient<const R: usize, const C: usize, T: Scalar>(
         T::FD_STEP,
     );
     let epsilon = Scalar::to_f64(T::epsilon());
-    let noise = 100.0 * epsilon * largest_value / Scalar::to_f64(T::FD_STEP);
+    let noise = 10.0 * epsilon * largest_value / Scalar::to_f64(T::FD_STEP);
     compare(analytic, &numeric, noise)
 }
 
