@@ -50,7 +50,9 @@ pub fn model(item: TokenStream) -> TokenStream {
     let name = &strukt.ident;
     let vis = &strukt.vis;
     let grads = format_ident!("{}Grads", name.unraw());
-    let callback = format_ident!("__gradgen_model_{}", name.unraw());
+    // Named to read well in the one error where it is missing: an `impl` of a struct without
+    // `#[model]` says "cannot find macro `Plain_needs_gradgen_model`".
+    let callback = format_ident!("{}_needs_gradgen_model", name.unraw());
     let generics = &strukt.generics;
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
     let elem = weights
@@ -109,7 +111,7 @@ pub fn impl_block(item: &syn::ItemImpl) -> TokenStream {
         return quote!(#item);
     };
     let callback = format_ident!(
-        "__gradgen_model_{}",
+        "{}_needs_gradgen_model",
         last.ident.unraw(),
         span = last.ident.span()
     );
