@@ -44,11 +44,4 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
             self[(i, class)] += values[(i, 0)];
         }
     }
-
-    /// Subtracts `values[i]` from entry `(i, labels[i])`, in place: the backward of `−a.pick(y)`.
-    pub fn scatter_sub(&mut self, labels: &Labels<R, C>, values: &Mat<R, 1, T>) {
-        for (i, class) in labels.iter().enumerate() {
-            self[(i, class)] -= values[(i, 0)];
-        }
-    }
 }
