@@ -612,3 +612,118 @@ fn scalars_on_either_side_of_a_matrix() {
         TOL
     );
 }
+
+// ---- the fused reductions, called directly and folded from the two-step form ----
+
+#[differentiable(wrt(a, b))]
+fn inner_op(a: &Mat<3, 5>, b: &Mat<3, 5>) -> f64 {
+    a.inner(b)
+}
+
+#[differentiable(wrt(a))]
+fn inner_with_itself(a: &Mat<3, 5>) -> f64 {
+    a.inner(a)
+}
+
+/// `e` feeds two inner products: the second contribution is added in place (`add_scaled`).
+#[differentiable(wrt(a))]
+fn inner_twice(a: &Mat<3, 5>, b: &Mat<3, 5>, r: &Mat<3, 5>) -> f64 {
+    let e = a.exp();
+    e.inner(b) + (e * r).sum()
+}
+
+/// The product is used twice, so it is not folded: `*` and `sum` are differentiated as such.
+#[differentiable(wrt(a, b))]
+fn product_kept(a: &Mat<3, 5>, b: &Mat<3, 5>) -> f64 {
+    let p = a * b;
+    p.sum() + p.mean()
+}
+
+#[differentiable(wrt(a))]
+fn sum_squares_op(a: &Mat<3, 5>) -> f64 {
+    a.sum_squares() + 0.5 * a.mean_squares()
+}
+
+#[differentiable(wrt(a))]
+fn row_squares_op(a: &Mat<3, 5>, r: &Mat<3, 1>) -> f64 {
+    (a.row_sum_squares() * r).sum() + (a.row_mean_squares() * r).mean()
+}
+
+#[differentiable(wrt(a))]
+fn col_squares_op(a: &Mat<3, 5>, r: &Mat<1, 5>) -> f64 {
+    (a.col_sum_squares() * r).sum() + (a.col_mean_squares() * r).mean()
+}
+
+/// Written as a square and then a reduction; folded into the fused ops.
+#[differentiable(wrt(p))]
+fn mse(p: &Mat<4, 3>, y: &Mat<4, 3>) -> f64 {
+    (p - y).square().mean()
+}
+
+#[differentiable(wrt(a))]
+fn variances(a: &Mat<3, 5>, rr: &Mat<1, 5>, rc: &Mat<3, 1>) -> f64 {
+    let xc = a.sub_row(&a.col_means());
+    let var = xc.square().col_means();
+    let sq = a.square();
+    let per_row = sq.row_sums();
+    (var * rr).sum() + (per_row * rc).sum() + a.square().sum()
+}
+
+#[test]
+fn fused_reductions() {
+    let mut rng = Rng::new(36);
+    let (a, b, r): (Mat<3, 5>, Mat<3, 5>, Mat<3, 5>) =
+        (rng.mat(-1.0, 1.0), rng.mat(-1.0, 1.0), rng.mat(-1.0, 1.0));
+    let (rc, rr): (Mat<3, 1>, Mat<1, 5>) = (rng.mat(-1.0, 1.0), rng.mat(-1.0, 1.0));
+    let (a, b, r, rc, rr) = (&a, &b, &r, &rc, &rr);
+    assert_gradients!(inner_op(a, b), inner_op_backward(a, b, 1.0), wrt [a, b], TOL);
+    assert_gradients!(
+        inner_with_itself(a),
+        inner_with_itself_backward(a, 1.0),
+        wrt[a],
+        TOL
+    );
+    assert_gradients!(
+        inner_twice(a, b, r),
+        inner_twice_backward(a, b, r, 1.0),
+        wrt[a],
+        TOL
+    );
+    assert_gradients!(product_kept(a, b), product_kept_backward(a, b, 1.0), wrt [a, b], TOL);
+    assert_gradients!(
+        sum_squares_op(a),
+        sum_squares_op_backward(a, 1.0),
+        wrt[a],
+        TOL
+    );
+    assert_gradients!(
+        row_squares_op(a, rc),
+        row_squares_op_backward(a, rc, 1.0),
+        wrt[a],
+        TOL
+    );
+    assert_gradients!(
+        col_squares_op(a, rr),
+        col_squares_op_backward(a, rr, 1.0),
+        wrt[a],
+        TOL
+    );
+    assert_gradients!(
+        variances(a, rr, rc),
+        variances_backward(a, rr, rc, 1.0),
+        wrt[a],
+        TOL
+    );
+    let (p, y): (Mat<4, 3>, Mat<4, 3>) = (rng.mat(-1.0, 1.0), rng.mat(-1.0, 1.0));
+    let (p, y) = (&p, &y);
+    assert_gradients!(mse(p, y), mse_backward(p, y, 1.0), wrt[p], TOL);
+    // Against the hand-derived gradient of a mean squared error, 2·(p − y)/12, with a seed
+    // other than 1: a wrong factor would be off by far more than rounding.
+    let grads = mse_backward(p, y, 3.0);
+    let expected = (p - y) * (3.0 * 2.0 / 12.0);
+    for (got, want) in grads.p.as_array().iter().zip(expected.as_array()) {
+        assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+    }
+    let value = mse(p, y);
+    assert!((grads.value - value).abs() < 1e-15);
+}

@@ -11,21 +11,18 @@
 /// Forward: one operation per binding                                 shape
 ///   mu = mean_rows x                                                 [1 × D]
 ///   xc = x − mu   (mu broadcast over rows)                           [N × D]
-///   xc_sq = xc²                                                      [N × D]
-///   var = mean_rows xc_sq                                            [1 × D]
+///   var = mean_rows xc²                                              [1 × D]
 ///   sum_2 = var + eps                                                [1 × D]
 ///   sum_2_sqrt = √sum_2                                              [1 × D]
 ///   inv_std = sum_2_sqrt^-1                                          [1 × D]
 ///   xhat = xc ∘ inv_std   (inv_std broadcast over rows)              [N × D]
 ///   xhat_times_row = xhat ∘ gamma   (gamma broadcast over rows)      [N × D]
 ///   out = xhat_times_row + beta   (beta broadcast over rows)         [N × D]
-///   prod = out ∘ g                                                   [N × D]
-///   value = Σ prod                                                   scalar
+///   value = Σ out ∘ g                                                scalar
 ///
 /// Backward, in reverse: each gradient has its value's shape
 ///   d_out: the gradient flowing into value (given)                   scalar    seed
-///   d_prod = d_out in every entry                                    [N × D]   sum
-///   d_out_2 = d_prod ∘ g                                             [N × D]   operator *
+///   d_out_2 = d_out · g                                              [N × D]   inner
 ///   d_beta = Σ_rows d_out_2   (broadcast → sum)                      [1 × D]   add_row
 ///   d_xhat_times_row = d_out_2                                       [N × D]   add_row
 ///   d_gamma = Σ_rows (d_xhat_times_row ∘ xhat)   (broadcast → sum)   [1 × D]   mul_row
@@ -35,14 +32,13 @@
 ///   d_sum_2_sqrt = d_inv_std ∘ -1·sum_2_sqrt^(-1−1)                  [1 × D]   powi
 ///   d_sum_2 = d_sum_2_sqrt / (2·sum_2_sqrt)   (reuses sqrt)          [1 × D]   sqrt
 ///   d_var = d_sum_2                                                  [1 × D]   operator +
-///   d_xc_sq = d_var / N repeated over the rows                       [N × D]   col_means
-///   d_xc += 2·d_xc_sq ∘ xc                                                     square; contribution 2 of 2 to d_xc
+///   d_xc += 2·d_var / N ∘ xc   (d_var repeated over the rows)                  col_mean_squares; contribution 2 of 2 to d_xc
 ///   d_mu = −Σ_rows d_xc   (broadcast → sum)                          [1 × D]   sub_row
 ///   d_x = d_xc                                                       [N × D]   sub_row; contribution 1 of 2 to d_x
 ///   d_x += d_mu / N repeated over the rows                                     col_means; contribution 2 of 2 to d_x
 ///
 /// Values used more than once receive one contribution per use, added up:
-///   xc receives 2 contributions (d_xc), from `xhat = xc ∘ inv_std   (inv_std broadcast over rows)` and from `xc_sq = xc²`
+///   xc receives 2 contributions (d_xc), from `xhat = xc ∘ inv_std   (inv_std broadcast over rows)` and from `var = mean_rows xc²`
 ///   x receives 2 contributions (d_x), from `xc = x − mu   (mu broadcast over rows)` and from `mu = mean_rows x`
 /// ```
 #[derive(Clone, Debug)]
@@ -58,7 +54,7 @@ pub struct BatchnormLossGrads<T: Scalar, const N: usize, const D: usize> {
 }
 impl<T: Scalar, const N: usize, const D: usize> BatchnormLossGrads<T, N, D> {
     /// The derivation of [`batchnorm_loss_backward`], as its documentation shows it: the forward bindings with their shapes, then every gradient contribution in reverse order.
-    pub const DERIVATION: &'static str = "Forward: one operation per binding                                 shape\n  mu = mean_rows x                                                 [1 × D]\n  xc = x − mu   (mu broadcast over rows)                           [N × D]\n  xc_sq = xc²                                                      [N × D]\n  var = mean_rows xc_sq                                            [1 × D]\n  sum_2 = var + eps                                                [1 × D]\n  sum_2_sqrt = √sum_2                                              [1 × D]\n  inv_std = sum_2_sqrt^-1                                          [1 × D]\n  xhat = xc ∘ inv_std   (inv_std broadcast over rows)              [N × D]\n  xhat_times_row = xhat ∘ gamma   (gamma broadcast over rows)      [N × D]\n  out = xhat_times_row + beta   (beta broadcast over rows)         [N × D]\n  prod = out ∘ g                                                   [N × D]\n  value = Σ prod                                                   scalar\n\nBackward, in reverse: each gradient has its value's shape\n  d_out: the gradient flowing into value (given)                   scalar    seed\n  d_prod = d_out in every entry                                    [N × D]   sum\n  d_out_2 = d_prod ∘ g                                             [N × D]   operator *\n  d_beta = Σ_rows d_out_2   (broadcast → sum)                      [1 × D]   add_row\n  d_xhat_times_row = d_out_2                                       [N × D]   add_row\n  d_gamma = Σ_rows (d_xhat_times_row ∘ xhat)   (broadcast → sum)   [1 × D]   mul_row\n  d_xhat = d_xhat_times_row ∘ gamma                                [N × D]   mul_row\n  d_inv_std = Σ_rows (d_xhat ∘ xc)   (broadcast → sum)             [1 × D]   mul_row\n  d_xc = d_xhat ∘ inv_std                                          [N × D]   mul_row; contribution 1 of 2 to d_xc\n  d_sum_2_sqrt = d_inv_std ∘ -1·sum_2_sqrt^(-1−1)                  [1 × D]   powi\n  d_sum_2 = d_sum_2_sqrt / (2·sum_2_sqrt)   (reuses sqrt)          [1 × D]   sqrt\n  d_var = d_sum_2                                                  [1 × D]   operator +\n  d_xc_sq = d_var / N repeated over the rows                       [N × D]   col_means\n  d_xc += 2·d_xc_sq ∘ xc                                                     square; contribution 2 of 2 to d_xc\n  d_mu = −Σ_rows d_xc   (broadcast → sum)                          [1 × D]   sub_row\n  d_x = d_xc                                                       [N × D]   sub_row; contribution 1 of 2 to d_x\n  d_x += d_mu / N repeated over the rows                                     col_means; contribution 2 of 2 to d_x\n\nValues used more than once receive one contribution per use, added up:\n  xc receives 2 contributions (d_xc), from `xhat = xc ∘ inv_std   (inv_std broadcast over rows)` and from `xc_sq = xc²`\n  x receives 2 contributions (d_x), from `xc = x − mu   (mu broadcast over rows)` and from `mu = mean_rows x`\n";
+    pub const DERIVATION: &'static str = "Forward: one operation per binding                                 shape\n  mu = mean_rows x                                                 [1 × D]\n  xc = x − mu   (mu broadcast over rows)                           [N × D]\n  var = mean_rows xc²                                              [1 × D]\n  sum_2 = var + eps                                                [1 × D]\n  sum_2_sqrt = √sum_2                                              [1 × D]\n  inv_std = sum_2_sqrt^-1                                          [1 × D]\n  xhat = xc ∘ inv_std   (inv_std broadcast over rows)              [N × D]\n  xhat_times_row = xhat ∘ gamma   (gamma broadcast over rows)      [N × D]\n  out = xhat_times_row + beta   (beta broadcast over rows)         [N × D]\n  value = Σ out ∘ g                                                scalar\n\nBackward, in reverse: each gradient has its value's shape\n  d_out: the gradient flowing into value (given)                   scalar    seed\n  d_out_2 = d_out · g                                              [N × D]   inner\n  d_beta = Σ_rows d_out_2   (broadcast → sum)                      [1 × D]   add_row\n  d_xhat_times_row = d_out_2                                       [N × D]   add_row\n  d_gamma = Σ_rows (d_xhat_times_row ∘ xhat)   (broadcast → sum)   [1 × D]   mul_row\n  d_xhat = d_xhat_times_row ∘ gamma                                [N × D]   mul_row\n  d_inv_std = Σ_rows (d_xhat ∘ xc)   (broadcast → sum)             [1 × D]   mul_row\n  d_xc = d_xhat ∘ inv_std                                          [N × D]   mul_row; contribution 1 of 2 to d_xc\n  d_sum_2_sqrt = d_inv_std ∘ -1·sum_2_sqrt^(-1−1)                  [1 × D]   powi\n  d_sum_2 = d_sum_2_sqrt / (2·sum_2_sqrt)   (reuses sqrt)          [1 × D]   sqrt\n  d_var = d_sum_2                                                  [1 × D]   operator +\n  d_xc += 2·d_var / N ∘ xc   (d_var repeated over the rows)                  col_mean_squares; contribution 2 of 2 to d_xc\n  d_mu = −Σ_rows d_xc   (broadcast → sum)                          [1 × D]   sub_row\n  d_x = d_xc                                                       [N × D]   sub_row; contribution 1 of 2 to d_x\n  d_x += d_mu / N repeated over the rows                                     col_means; contribution 2 of 2 to d_x\n\nValues used more than once receive one contribution per use, added up:\n  xc receives 2 contributions (d_xc), from `xhat = xc ∘ inv_std   (inv_std broadcast over rows)` and from `var = mean_rows xc²`\n  x receives 2 contributions (d_x), from `xc = x − mu   (mu broadcast over rows)` and from `mu = mean_rows x`\n";
     /// The gradients in the order of `batchnorm_loss`'s parameters, `()` for a parameter that is not differentiated: what the backward of a differentiable function that calls `batchnorm_loss` takes apart.
     #[must_use]
     #[allow(clippy::unused_self)]
@@ -76,21 +72,18 @@ impl<T: Scalar, const N: usize, const D: usize> BatchnormLossGrads<T, N, D> {
 /// Forward: one operation per binding                                 shape
 ///   mu = mean_rows x                                                 [1 × D]
 ///   xc = x − mu   (mu broadcast over rows)                           [N × D]
-///   xc_sq = xc²                                                      [N × D]
-///   var = mean_rows xc_sq                                            [1 × D]
+///   var = mean_rows xc²                                              [1 × D]
 ///   sum_2 = var + eps                                                [1 × D]
 ///   sum_2_sqrt = √sum_2                                              [1 × D]
 ///   inv_std = sum_2_sqrt^-1                                          [1 × D]
 ///   xhat = xc ∘ inv_std   (inv_std broadcast over rows)              [N × D]
 ///   xhat_times_row = xhat ∘ gamma   (gamma broadcast over rows)      [N × D]
 ///   out = xhat_times_row + beta   (beta broadcast over rows)         [N × D]
-///   prod = out ∘ g                                                   [N × D]
-///   value = Σ prod                                                   scalar
+///   value = Σ out ∘ g                                                scalar
 ///
 /// Backward, in reverse: each gradient has its value's shape
 ///   d_out: the gradient flowing into value (given)                   scalar    seed
-///   d_prod = d_out in every entry                                    [N × D]   sum
-///   d_out_2 = d_prod ∘ g                                             [N × D]   operator *
+///   d_out_2 = d_out · g                                              [N × D]   inner
 ///   d_beta = Σ_rows d_out_2   (broadcast → sum)                      [1 × D]   add_row
 ///   d_xhat_times_row = d_out_2                                       [N × D]   add_row
 ///   d_gamma = Σ_rows (d_xhat_times_row ∘ xhat)   (broadcast → sum)   [1 × D]   mul_row
@@ -100,14 +93,13 @@ impl<T: Scalar, const N: usize, const D: usize> BatchnormLossGrads<T, N, D> {
 ///   d_sum_2_sqrt = d_inv_std ∘ -1·sum_2_sqrt^(-1−1)                  [1 × D]   powi
 ///   d_sum_2 = d_sum_2_sqrt / (2·sum_2_sqrt)   (reuses sqrt)          [1 × D]   sqrt
 ///   d_var = d_sum_2                                                  [1 × D]   operator +
-///   d_xc_sq = d_var / N repeated over the rows                       [N × D]   col_means
-///   d_xc += 2·d_xc_sq ∘ xc                                                     square; contribution 2 of 2 to d_xc
+///   d_xc += 2·d_var / N ∘ xc   (d_var repeated over the rows)                  col_mean_squares; contribution 2 of 2 to d_xc
 ///   d_mu = −Σ_rows d_xc   (broadcast → sum)                          [1 × D]   sub_row
 ///   d_x = d_xc                                                       [N × D]   sub_row; contribution 1 of 2 to d_x
 ///   d_x += d_mu / N repeated over the rows                                     col_means; contribution 2 of 2 to d_x
 ///
 /// Values used more than once receive one contribution per use, added up:
-///   xc receives 2 contributions (d_xc), from `xhat = xc ∘ inv_std   (inv_std broadcast over rows)` and from `xc_sq = xc²`
+///   xc receives 2 contributions (d_xc), from `xhat = xc ∘ inv_std   (inv_std broadcast over rows)` and from `var = mean_rows xc²`
 ///   x receives 2 contributions (d_x), from `xc = x − mu   (mu broadcast over rows)` and from `mu = mean_rows x`
 /// ```
 #[must_use]
@@ -129,18 +121,15 @@ pub fn batchnorm_loss_backward<T: Scalar, const N: usize, const D: usize>(
 ) -> BatchnormLossGrads<T, N, D> {
     let mu: Mat<1, D, T> = x.col_means();
     let xc: Mat<N, D, T> = x.sub_row(&mu);
-    let xc_sq: Mat<N, D, T> = xc.square();
-    let var: Mat<1, D, T> = xc_sq.col_means();
+    let var: Mat<1, D, T> = xc.col_mean_squares();
     let sum_2: Mat<1, D, T> = var + eps;
     let sum_2_sqrt: Mat<1, D, T> = sum_2.into_sqrt();
     let inv_std: Mat<1, D, T> = sum_2_sqrt.powi(-1);
     let xhat: Mat<N, D, T> = xc.mul_row(&inv_std);
     let xhat_times_row: Mat<N, D, T> = xhat.mul_row(gamma);
     let out: Mat<N, D, T> = xhat_times_row.into_add_row(beta);
-    let prod: Mat<N, D, T> = out * g;
-    let value: T = prod.sum();
-    let d_prod: Mat<N, D, T> = Mat::full(d_out);
-    let d_out_2: Mat<N, D, T> = d_prod * g;
+    let value: T = out.inner(g);
+    let d_out_2: Mat<N, D, T> = out.into_scaled_copy_of(g, d_out);
     let d_beta: Mat<1, D, T> = d_out_2.col_sums();
     let d_xhat_times_row: Mat<N, D, T> = d_out_2;
     let d_gamma: Mat<1, D, T> = d_xhat_times_row.col_dots(&xhat);
@@ -150,8 +139,7 @@ pub fn batchnorm_loss_backward<T: Scalar, const N: usize, const D: usize>(
     let d_sum_2_sqrt: Mat<1, D, T> = sum_2_sqrt.powi_backward(-1, d_inv_std);
     let d_sum_2: Mat<1, D, T> = sum_2_sqrt.sqrt_backward(d_sum_2_sqrt);
     let d_var: Mat<1, D, T> = d_sum_2;
-    let d_xc_sq: Mat<N, D, T> = d_var.spread_rows::<N>();
-    d_xc += xc.square_backward(d_xc_sq);
+    d_xc.add_col_mean_squares_backward(&xc, &d_var);
     let d_mu: Mat<1, D, T> = -d_xc.col_sums();
     let mut d_x: Mat<N, D, T> = d_xc;
     d_x.add_spread_rows(&d_mu);

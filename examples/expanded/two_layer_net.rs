@@ -15,10 +15,8 @@
 ///   hidden_matmul = hidden · w2                                    [N × C]
 ///   scores = hidden_matmul + b2   (b2 broadcast over rows)         [N × C]
 ///   data_loss = mean_i −log softmax(scores)[i, yᵢ]                 scalar
-///   w1_sq = w1²                                                    [D × H]
-///   w1_sq_sum = Σ w1_sq                                            scalar
-///   w2_sq = w2²                                                    [H × C]
-///   w2_sq_sum = Σ w2_sq                                            scalar
+///   w1_sq_sum = Σ w1²                                              scalar
+///   w2_sq_sum = Σ w2²                                              scalar
 ///   l2 = w1_sq_sum + w2_sq_sum                                     scalar
 ///   prod = reg ∘ l2                                                scalar
 ///   value = data_loss + prod                                       scalar
@@ -30,10 +28,8 @@
 ///   d_l2 = d_prod · reg                                            scalar    operator *
 ///   d_w1_sq_sum = d_l2                                             scalar    operator +
 ///   d_w2_sq_sum = d_l2                                             scalar    operator +
-///   d_w2_sq = d_w2_sq_sum in every entry                           [H × C]   sum
-///   d_w2 = 2·d_w2_sq ∘ w2                                          [H × C]   square; contribution 1 of 2 to d_w2
-///   d_w1_sq = d_w1_sq_sum in every entry                           [D × H]   sum
-///   d_w1 = 2·d_w1_sq ∘ w1                                          [D × H]   square; contribution 1 of 2 to d_w1
+///   d_w2 = 2·d_w2_sq_sum · w2                                      [H × C]   sum_squares; contribution 1 of 2 to d_w2
+///   d_w1 = 2·d_w1_sq_sum · w1                                      [D × H]   sum_squares; contribution 1 of 2 to d_w1
 ///   d_scores = d_data_loss · (softmax(scores) − onehot(y)) / N     [N × C]   cross_entropy
 ///   d_b2 = Σ_rows d_scores   (broadcast → sum)                     [1 × C]   add_row
 ///   d_hidden_matmul = d_scores                                     [N × C]   add_row
@@ -45,8 +41,8 @@
 ///   d_w1 += xᵀ · d_x_matmul   [D × N]·[N × H]                                matmul; contribution 2 of 2 to d_w1
 ///
 /// Values used more than once receive one contribution per use, added up:
-///   w2 receives 2 contributions (d_w2), from `w2_sq = w2²` and from `hidden_matmul = hidden · w2`
-///   w1 receives 2 contributions (d_w1), from `w1_sq = w1²` and from `x_matmul = x · w1`
+///   w2 receives 2 contributions (d_w2), from `w2_sq_sum = Σ w2²` and from `hidden_matmul = hidden · w2`
+///   w1 receives 2 contributions (d_w1), from `w1_sq_sum = Σ w1²` and from `x_matmul = x · w1`
 /// ```
 #[derive(Clone, Debug)]
 pub struct MlpLossGrads<
@@ -75,7 +71,7 @@ impl<
     const C: usize,
 > MlpLossGrads<T, N, D, H, C> {
     /// The derivation of [`mlp_loss_backward`], as its documentation shows it: the forward bindings with their shapes, then every gradient contribution in reverse order.
-    pub const DERIVATION: &'static str = "Forward: one operation per binding                               shape\n  x_matmul = x · w1                                              [N × H]\n  x_matmul_plus_row = x_matmul + b1   (b1 broadcast over rows)   [N × H]\n  hidden = max(x_matmul_plus_row, 0)                             [N × H]\n  hidden_matmul = hidden · w2                                    [N × C]\n  scores = hidden_matmul + b2   (b2 broadcast over rows)         [N × C]\n  data_loss = mean_i −log softmax(scores)[i, yᵢ]                 scalar\n  w1_sq = w1²                                                    [D × H]\n  w1_sq_sum = Σ w1_sq                                            scalar\n  w2_sq = w2²                                                    [H × C]\n  w2_sq_sum = Σ w2_sq                                            scalar\n  l2 = w1_sq_sum + w2_sq_sum                                     scalar\n  prod = reg ∘ l2                                                scalar\n  value = data_loss + prod                                       scalar\n\nBackward, in reverse: each gradient has its value's shape\n  d_out: the gradient flowing into value (given)                 scalar    seed\n  d_data_loss = d_out                                            scalar    operator +\n  d_prod = d_out                                                 scalar    operator +\n  d_l2 = d_prod · reg                                            scalar    operator *\n  d_w1_sq_sum = d_l2                                             scalar    operator +\n  d_w2_sq_sum = d_l2                                             scalar    operator +\n  d_w2_sq = d_w2_sq_sum in every entry                           [H × C]   sum\n  d_w2 = 2·d_w2_sq ∘ w2                                          [H × C]   square; contribution 1 of 2 to d_w2\n  d_w1_sq = d_w1_sq_sum in every entry                           [D × H]   sum\n  d_w1 = 2·d_w1_sq ∘ w1                                          [D × H]   square; contribution 1 of 2 to d_w1\n  d_scores = d_data_loss · (softmax(scores) − onehot(y)) / N     [N × C]   cross_entropy\n  d_b2 = Σ_rows d_scores   (broadcast → sum)                     [1 × C]   add_row\n  d_hidden_matmul = d_scores                                     [N × C]   add_row\n  d_hidden = d_hidden_matmul · w2ᵀ   [N × C]·[C × H]             [N × H]   matmul\n  d_w2 += hiddenᵀ · d_hidden_matmul   [H × N]·[N × C]                      matmul; contribution 2 of 2 to d_w2\n  d_x_matmul_plus_row = d_hidden where hidden > 0, else 0        [N × H]   relu\n  d_b1 = Σ_rows d_x_matmul_plus_row   (broadcast → sum)          [1 × H]   add_row\n  d_x_matmul = d_x_matmul_plus_row                               [N × H]   add_row\n  d_w1 += xᵀ · d_x_matmul   [D × N]·[N × H]                                matmul; contribution 2 of 2 to d_w1\n\nValues used more than once receive one contribution per use, added up:\n  w2 receives 2 contributions (d_w2), from `w2_sq = w2²` and from `hidden_matmul = hidden · w2`\n  w1 receives 2 contributions (d_w1), from `w1_sq = w1²` and from `x_matmul = x · w1`\n";
+    pub const DERIVATION: &'static str = "Forward: one operation per binding                               shape\n  x_matmul = x · w1                                              [N × H]\n  x_matmul_plus_row = x_matmul + b1   (b1 broadcast over rows)   [N × H]\n  hidden = max(x_matmul_plus_row, 0)                             [N × H]\n  hidden_matmul = hidden · w2                                    [N × C]\n  scores = hidden_matmul + b2   (b2 broadcast over rows)         [N × C]\n  data_loss = mean_i −log softmax(scores)[i, yᵢ]                 scalar\n  w1_sq_sum = Σ w1²                                              scalar\n  w2_sq_sum = Σ w2²                                              scalar\n  l2 = w1_sq_sum + w2_sq_sum                                     scalar\n  prod = reg ∘ l2                                                scalar\n  value = data_loss + prod                                       scalar\n\nBackward, in reverse: each gradient has its value's shape\n  d_out: the gradient flowing into value (given)                 scalar    seed\n  d_data_loss = d_out                                            scalar    operator +\n  d_prod = d_out                                                 scalar    operator +\n  d_l2 = d_prod · reg                                            scalar    operator *\n  d_w1_sq_sum = d_l2                                             scalar    operator +\n  d_w2_sq_sum = d_l2                                             scalar    operator +\n  d_w2 = 2·d_w2_sq_sum · w2                                      [H × C]   sum_squares; contribution 1 of 2 to d_w2\n  d_w1 = 2·d_w1_sq_sum · w1                                      [D × H]   sum_squares; contribution 1 of 2 to d_w1\n  d_scores = d_data_loss · (softmax(scores) − onehot(y)) / N     [N × C]   cross_entropy\n  d_b2 = Σ_rows d_scores   (broadcast → sum)                     [1 × C]   add_row\n  d_hidden_matmul = d_scores                                     [N × C]   add_row\n  d_hidden = d_hidden_matmul · w2ᵀ   [N × C]·[C × H]             [N × H]   matmul\n  d_w2 += hiddenᵀ · d_hidden_matmul   [H × N]·[N × C]                      matmul; contribution 2 of 2 to d_w2\n  d_x_matmul_plus_row = d_hidden where hidden > 0, else 0        [N × H]   relu\n  d_b1 = Σ_rows d_x_matmul_plus_row   (broadcast → sum)          [1 × H]   add_row\n  d_x_matmul = d_x_matmul_plus_row                               [N × H]   add_row\n  d_w1 += xᵀ · d_x_matmul   [D × N]·[N × H]                                matmul; contribution 2 of 2 to d_w1\n\nValues used more than once receive one contribution per use, added up:\n  w2 receives 2 contributions (d_w2), from `w2_sq_sum = Σ w2²` and from `hidden_matmul = hidden · w2`\n  w1 receives 2 contributions (d_w1), from `w1_sq_sum = Σ w1²` and from `x_matmul = x · w1`\n";
     /// The gradients in the order of `mlp_loss`'s parameters, `()` for a parameter that is not differentiated: what the backward of a differentiable function that calls `mlp_loss` takes apart.
     #[must_use]
     #[allow(clippy::unused_self)]
@@ -99,10 +95,8 @@ impl<
 ///   hidden_matmul = hidden · w2                                    [N × C]
 ///   scores = hidden_matmul + b2   (b2 broadcast over rows)         [N × C]
 ///   data_loss = mean_i −log softmax(scores)[i, yᵢ]                 scalar
-///   w1_sq = w1²                                                    [D × H]
-///   w1_sq_sum = Σ w1_sq                                            scalar
-///   w2_sq = w2²                                                    [H × C]
-///   w2_sq_sum = Σ w2_sq                                            scalar
+///   w1_sq_sum = Σ w1²                                              scalar
+///   w2_sq_sum = Σ w2²                                              scalar
 ///   l2 = w1_sq_sum + w2_sq_sum                                     scalar
 ///   prod = reg ∘ l2                                                scalar
 ///   value = data_loss + prod                                       scalar
@@ -114,10 +108,8 @@ impl<
 ///   d_l2 = d_prod · reg                                            scalar    operator *
 ///   d_w1_sq_sum = d_l2                                             scalar    operator +
 ///   d_w2_sq_sum = d_l2                                             scalar    operator +
-///   d_w2_sq = d_w2_sq_sum in every entry                           [H × C]   sum
-///   d_w2 = 2·d_w2_sq ∘ w2                                          [H × C]   square; contribution 1 of 2 to d_w2
-///   d_w1_sq = d_w1_sq_sum in every entry                           [D × H]   sum
-///   d_w1 = 2·d_w1_sq ∘ w1                                          [D × H]   square; contribution 1 of 2 to d_w1
+///   d_w2 = 2·d_w2_sq_sum · w2                                      [H × C]   sum_squares; contribution 1 of 2 to d_w2
+///   d_w1 = 2·d_w1_sq_sum · w1                                      [D × H]   sum_squares; contribution 1 of 2 to d_w1
 ///   d_scores = d_data_loss · (softmax(scores) − onehot(y)) / N     [N × C]   cross_entropy
 ///   d_b2 = Σ_rows d_scores   (broadcast → sum)                     [1 × C]   add_row
 ///   d_hidden_matmul = d_scores                                     [N × C]   add_row
@@ -129,8 +121,8 @@ impl<
 ///   d_w1 += xᵀ · d_x_matmul   [D × N]·[N × H]                                matmul; contribution 2 of 2 to d_w1
 ///
 /// Values used more than once receive one contribution per use, added up:
-///   w2 receives 2 contributions (d_w2), from `w2_sq = w2²` and from `hidden_matmul = hidden · w2`
-///   w1 receives 2 contributions (d_w1), from `w1_sq = w1²` and from `x_matmul = x · w1`
+///   w2 receives 2 contributions (d_w2), from `w2_sq_sum = Σ w2²` and from `hidden_matmul = hidden · w2`
+///   w1 receives 2 contributions (d_w1), from `w1_sq_sum = Σ w1²` and from `x_matmul = x · w1`
 /// ```
 #[must_use]
 #[allow(
@@ -163,10 +155,8 @@ pub fn mlp_loss_backward<
     let hidden_matmul: Mat<N, C, T> = hidden.matmul(w2);
     let scores: Mat<N, C, T> = hidden_matmul.into_add_row(b2);
     let data_loss: T = scores.cross_entropy(y);
-    let w1_sq: Mat<D, H, T> = w1.square();
-    let w1_sq_sum: T = w1_sq.sum();
-    let w2_sq: Mat<H, C, T> = w2.square();
-    let w2_sq_sum: T = w2_sq.sum();
+    let w1_sq_sum: T = w1.sum_squares();
+    let w2_sq_sum: T = w2.sum_squares();
     let l2: T = w1_sq_sum + w2_sq_sum;
     let prod: T = reg * l2;
     let value: T = data_loss + prod;
@@ -175,10 +165,8 @@ pub fn mlp_loss_backward<
     let d_l2: T = d_prod * reg;
     let d_w1_sq_sum: T = d_l2;
     let d_w2_sq_sum: T = d_l2;
-    let d_w2_sq: Mat<H, C, T> = Mat::full(d_w2_sq_sum);
-    let mut d_w2: Mat<H, C, T> = w2.square_backward(d_w2_sq);
-    let d_w1_sq: Mat<D, H, T> = Mat::full(d_w1_sq_sum);
-    let mut d_w1: Mat<D, H, T> = w1.square_backward(d_w1_sq);
+    let mut d_w2: Mat<H, C, T> = w2.sum_squares_backward(d_w2_sq_sum);
+    let mut d_w1: Mat<D, H, T> = w1.sum_squares_backward(d_w1_sq_sum);
     let d_scores: Mat<N, C, T> = scores.into_cross_entropy_backward(y, d_data_loss);
     let d_b2: Mat<1, C, T> = d_scores.col_sums();
     let d_hidden_matmul: Mat<N, C, T> = d_scores;

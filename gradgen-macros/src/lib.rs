@@ -139,7 +139,7 @@ fn expand(attr: TokenStream2, item: TokenStream2) -> TokenStream2 {
     let complete: Option<Vec<ir::Shape>> = shapes.into_iter().collect();
     match complete {
         Some(shapes) if errors.is_empty() && func.output.is_some() => {
-            rules::fold_transposes(&mut func);
+            rules::fold(&mut func, &shapes);
             let plan = reverse::plan(&mut func, &shapes);
             emit::emit(&func, &shapes, &plan)
         }
@@ -206,6 +206,57 @@ mod tests {
             !left.contains(". t ()") && !left.contains("into_t"),
             "{left}"
         );
+    }
+
+    #[test]
+    fn a_square_or_product_that_only_feeds_a_reduction_is_never_built() {
+        // A mean squared error: one [N × C] buffer holds the difference, then its gradient.
+        let mse = backward_of(
+            "fn loss<const N: usize, const C: usize>(p: &Mat<N, C>, y: &Mat<N, C>) -> f64 {
+                (p - y).square().mean()
+            }",
+        );
+        assert!(mse.contains("diff . mean_squares ()"), "{mse}");
+        assert!(
+            mse.contains("diff . into_mean_squares_backward (d_out)"),
+            "{mse}"
+        );
+        assert!(
+            !mse.contains(". square ()") && !mse.contains("full"),
+            "{mse}"
+        );
+        // A dead product operand's buffer holds its gradient.
+        let inner = expand(
+            quote!(wrt(x, w)),
+            "fn loss<const N: usize, const D: usize, const C: usize>(x: &Mat<N, D>, w: &Mat<D, C>, g: &Mat<N, C>) -> f64 {
+                let out = x.matmul(w);
+                (out * g).sum()
+            }"
+            .parse()
+            .unwrap(),
+        )
+        .to_string();
+        assert!(inner.contains("out . inner (g)"), "{inner}");
+        assert!(
+            inner.contains("out . into_scaled_copy_of (g , d_out)"),
+            "{inner}"
+        );
+        // Used twice, the square is built once and reduced twice: nothing is folded.
+        let kept = backward_of(
+            "fn loss<const N: usize, const C: usize>(x: &Mat<N, C>) -> f64 {
+                let sq = x.square();
+                sq.sum() + sq.mean()
+            }",
+        );
+        assert!(kept.contains("x . square ()"), "{kept}");
+        assert!(!kept.contains("squares"), "{kept}");
+        // A scalar factor is not an entrywise product of matrices.
+        let scaled = backward_of(
+            "fn loss<const N: usize, const C: usize>(x: &Mat<N, C>, s: f64) -> f64 {
+                (x * s).sum()
+            }",
+        );
+        assert!(!scaled.contains("inner (s"), "{scaled}");
     }
 
     #[test]

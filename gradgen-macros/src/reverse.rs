@@ -13,6 +13,9 @@
 //!   zero matrix), later ones are added in place.
 //! - A gradient is consumed only by the binding that produced its value, so after that binding
 //!   it is dead: its last use moves it (reusing its buffer) instead of copying it.
+//! - A forward temporary is consumed by the backward step that reads it last, or, when no
+//!   backward step reads it, may be taken by the step of its last forward use (its buffer then
+//!   holds that step's contribution).
 
 use std::collections::{HashMap, HashSet};
 
@@ -163,7 +166,17 @@ pub fn plan(func: &mut Func, shapes: &[Shape]) -> Plan {
             && matches!(shapes[v], Shape::Mat(..))
     };
     let temporaries: Vec<bool> = (0..n).map(|v| owned_temporary(func, v)).collect();
-    let may_take = |bi: usize, v: usize| last_use[v] == Some(bi) && temporaries[v];
+    // A temporary that no backward step reads is free once the forward part is done: the
+    // backward step of its last forward use may take its buffer (`inner` writes the
+    // operand's gradient there).
+    let mut last_forward_use: Vec<Option<usize>> = vec![None; n];
+    for &bi in &forward {
+        for v in func.bindings[bi].args.iter().filter_map(value_of) {
+            last_forward_use[v] = Some(bi);
+        }
+    }
+    let may_take =
+        |bi: usize, v: usize| temporaries[v] && last_use[v].or(last_forward_use[v]) == Some(bi);
     let (steps, grads) = sweep(func, shapes, &active, output, &d_out, with_value, &may_take);
     let with_value = with_value.and_then(|bi| {
         let v = value_of(&func.bindings[bi].args[0])?;

@@ -720,6 +720,136 @@ pub static RULES: &[Rule] = &[
         },
     },
     Rule {
+        name: "inner",
+        form: Form::Method { args: 1 },
+        temp: "inner",
+        consuming: None,
+        with_backward: None,
+        usage: "`a.inner(&b)` is Σ a ∘ b, the sum of the entrywise products of two matrices of the same shape, a scalar",
+        shape: |a| {
+            let (r, c) = mat(a, 0, "inner")?;
+            mat(a, 1, "inner")?;
+            if a.shapes[0] == a.shapes[1] {
+                return Ok(Shape::Scalar);
+            }
+            Err(Mismatch {
+                at: At::Arg(1),
+                message: format!(
+                    "mismatched shapes for `inner`: `{}` is [{r} × {c}] but `{}` is {}\nnote: `inner` multiplies entrywise, so it needs two matrices of the same shape",
+                    a.texts[0], a.texts[1], a.shapes[1]
+                ),
+            })
+        },
+        show: "Σ {0} ∘ {1}",
+        vjp: |v, i| {
+            let (o, g) = (&v.args[1 - i], &v.g);
+            // The operand's own buffer holds its gradient when nothing reads it afterwards.
+            let fresh = if v.take[i] {
+                let a = &v.recvs[i];
+                quote!(#a.into_scaled_copy_of(#o, #g))
+            } else {
+                quote!(#o * #g)
+            };
+            Contrib::Expr {
+                fresh,
+                in_place: Some((Ident::new("add_scaled", Span::call_site()), quote!(#o, #g))),
+                text: format!("{} · {}", v.g_text, v.texts[1 - i]),
+            }
+        },
+    },
+    Rule {
+        name: "sum_squares",
+        form: Form::Method { args: 0 },
+        temp: "sum_sq",
+        consuming: None,
+        with_backward: None,
+        usage: "`a.sum_squares()` is Σ a², the sum of the squares of all entries, a scalar",
+        shape: |a| mat(a, 0, "sum_squares").map(|_| Shape::Scalar),
+        show: "Σ {0}²",
+        vjp: |v, _| squares_vjp(v, "sum_squares", format!("2·{} · {}", v.g_text, v.texts[0])),
+    },
+    Rule {
+        name: "mean_squares",
+        form: Form::Method { args: 0 },
+        temp: "mean_sq",
+        consuming: None,
+        with_backward: None,
+        usage: "`a.mean_squares()` is the mean of the squares of all entries, a scalar",
+        shape: |a| mat(a, 0, "mean_squares").map(|_| Shape::Scalar),
+        show: "mean({0}²)",
+        vjp: |v, _| {
+            let count = match &v.shapes[0] {
+                Shape::Mat(r, c) => format!("{r}·{c}"),
+                _ => String::new(),
+            };
+            squares_vjp(v, "mean_squares", format!("2·{} / ({count}) · {}", v.g_text, v.texts[0]))
+        },
+    },
+    Rule {
+        name: "row_sum_squares",
+        form: Form::Method { args: 0 },
+        temp: "row_sum_sq",
+        consuming: None,
+        with_backward: None,
+        usage: "`a.row_sum_squares()` sums the squares of each row: [R × C] → [R × 1]",
+        shape: |a| mat(a, 0, "row_sum_squares").map(|(r, _)| Shape::Mat(r, Dim::Lit(1))),
+        show: "Σ_cols {0}²",
+        vjp: |v, _| {
+            let text = format!("2·{g} ∘ {}   ({g} repeated over the columns)", v.texts[0], g = v.g_text);
+            squares_vjp(v, "row_sum_squares", text)
+        },
+    },
+    Rule {
+        name: "col_sum_squares",
+        form: Form::Method { args: 0 },
+        temp: "col_sum_sq",
+        consuming: None,
+        with_backward: None,
+        usage: "`a.col_sum_squares()` sums the squares of each column: [R × C] → [1 × C]",
+        shape: |a| mat(a, 0, "col_sum_squares").map(|(_, c)| Shape::Mat(Dim::Lit(1), c)),
+        show: "Σ_rows {0}²",
+        vjp: |v, _| {
+            let text = format!("2·{g} ∘ {}   ({g} repeated over the rows)", v.texts[0], g = v.g_text);
+            squares_vjp(v, "col_sum_squares", text)
+        },
+    },
+    Rule {
+        name: "row_mean_squares",
+        form: Form::Method { args: 0 },
+        temp: "row_mean_sq",
+        consuming: None,
+        with_backward: None,
+        usage: "`a.row_mean_squares()` is the mean of the squares of each row: [R × C] → [R × 1]",
+        shape: |a| mat(a, 0, "row_mean_squares").map(|(r, _)| Shape::Mat(r, Dim::Lit(1))),
+        show: "mean_cols {0}²",
+        vjp: |v, _| {
+            let c = match &v.shapes[0] {
+                Shape::Mat(_, c) => c.to_string(),
+                _ => String::new(),
+            };
+            let text = format!("2·{g} / {c} ∘ {}   ({g} repeated over the columns)", v.texts[0], g = v.g_text);
+            squares_vjp(v, "row_mean_squares", text)
+        },
+    },
+    Rule {
+        name: "col_mean_squares",
+        form: Form::Method { args: 0 },
+        temp: "col_mean_sq",
+        consuming: None,
+        with_backward: None,
+        usage: "`a.col_mean_squares()` is the mean of the squares of each column: [R × C] → [1 × C]",
+        shape: |a| mat(a, 0, "col_mean_squares").map(|(_, c)| Shape::Mat(Dim::Lit(1), c)),
+        show: "mean_rows {0}²",
+        vjp: |v, _| {
+            let r = match &v.shapes[0] {
+                Shape::Mat(r, _) => r.to_string(),
+                _ => String::new(),
+            };
+            let text = format!("2·{g} / {r} ∘ {}   ({g} repeated over the rows)", v.texts[0], g = v.g_text);
+            squares_vjp(v, "col_mean_squares", text)
+        },
+    },
+    Rule {
         name: "pick",
         form: Form::Method { args: 1 },
         temp: "picked",
@@ -799,11 +929,75 @@ pub static RULES: &[Rule] = &[
     },
 ];
 
-/// Folds transposes into the products that use them: `a.matmul(&b.t())` becomes
-/// `a.matmul_t(&b)` and `a.t().matmul(&b)` becomes `a.t_matmul(&b)`, which read a transposed
-/// view; a transpose whose value is then unused is not computed at all, forward or backward.
-/// Runs after shape inference, so that errors speak of what the user wrote.
-pub fn fold_transposes(func: &mut Func) {
+/// Folds what the forward function computes in two steps into one op that does not build the
+/// intermediate, after shape inference (so that errors speak of what the user wrote):
+///
+/// - transposes into the products that use them: `a.matmul(&b.t())` becomes `a.matmul_t(&b)`
+///   and `a.t().matmul(&b)` becomes `a.t_matmul(&b)`, which read a transposed view;
+/// - a map into the reduction that consumes it ([`FUSIONS`]): `a.square().col_means()` becomes
+///   `a.col_mean_squares()` and `(a * b).sum()` becomes `a.inner(&b)`, when the intermediate
+///   has no other use. Neither it nor the broadcast gradient flowing back into it is built.
+///
+/// An intermediate whose value is then unused is not computed at all, forward or backward.
+pub fn fold(func: &mut Func, shapes: &[Shape]) {
+    fold_transposes(func);
+    let uses = |func: &Func, v: usize| {
+        let in_bindings = func
+            .bindings
+            .iter()
+            .flat_map(|b| &b.args)
+            .filter(|a| Func::value_of(a) == Some(v))
+            .count();
+        let in_output = func
+            .output
+            .as_ref()
+            .is_some_and(|(op, _)| Func::value_of(op) == Some(v));
+        in_bindings + usize::from(in_output)
+    };
+    for bi in 0..func.bindings.len() {
+        let outer = &func.bindings[bi];
+        let [Operand::Value(v)] = outer.args[..] else {
+            continue;
+        };
+        let Some(inner) = func.bindings.iter().find(|b| b.out == v) else {
+            continue;
+        };
+        let Some(&(_, _, fused)) = FUSIONS
+            .iter()
+            .find(|(i, o, _)| *i == inner.rule.name && *o == outer.rule.name)
+        else {
+            continue;
+        };
+        // `a * s` with a scalar is not an entrywise product of two matrices.
+        let all_matrices = inner
+            .args
+            .iter()
+            .all(|a| Func::value_of(a).is_some_and(|a| matches!(shapes[a], Shape::Mat(..))));
+        let Some(rule) = lookup_method(fused) else {
+            continue;
+        };
+        if inner.call.is_some() || !all_matrices || uses(func, v) != 1 {
+            continue;
+        }
+        let args = inner.args.clone();
+        let outer = &mut func.bindings[bi];
+        outer.rule = rule;
+        outer.args = args;
+    }
+}
+
+/// `(map, reduction, fused)`: `reduction(map(args))` computed as `fused(args)` in one pass.
+pub const FUSIONS: &[(&str, &str, &str)] = &[
+    ("square", "sum", "sum_squares"),
+    ("square", "mean", "mean_squares"),
+    ("square", "row_sums", "row_sum_squares"),
+    ("square", "col_sums", "col_sum_squares"),
+    ("square", "row_means", "row_mean_squares"),
+    ("square", "col_means", "col_mean_squares"),
+    ("*", "sum", "inner"),
+];
+
+fn fold_transposes(func: &mut Func) {
     let (Some(matmul), Some(matmul_t), Some(t_matmul)) = (
         lookup_method("matmul"),
         lookup_method("matmul_t"),
@@ -1113,6 +1307,26 @@ fn labelled(a: &ShapeArgs, op: &str) -> Result<(Dim, Dim), Mismatch> {
 }
 
 // ---- shared vector-Jacobian products ----
+
+/// The gradient of a reduction of squares (`col_mean_squares`, …): `2·k·g ∘ a`, by the
+/// runtime's `<op>_backward`; in the operand's own buffer (`into_<op>_backward`) when the
+/// operand is dead afterwards, added in place (`add_<op>_backward`) into an existing gradient.
+fn squares_vjp(v: &Vjp, op: &str, text: String) -> Contrib {
+    let (a, a_ref, g) = (&v.recvs[0], &v.args[0], &v.g);
+    let method = |prefix: &str| Ident::new(&format!("{prefix}{op}_backward"), Span::call_site());
+    let fresh = if v.take[0] {
+        let m = method("into_");
+        quote!(#a.#m(#g))
+    } else {
+        let m = method("");
+        quote!(#a.#m(#g))
+    };
+    Contrib::Expr {
+        fresh,
+        in_place: Some((method("add_"), quote!(#a_ref, #g))),
+        text,
+    }
+}
 
 /// `+` and `−`: the gradient passes through; a scalar operand broadcast to a matrix receives
 /// the sum of the gradient over the entries.

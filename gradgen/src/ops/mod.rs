@@ -11,4 +11,5 @@ mod matmul;
 mod pick;
 mod reduce;
 mod softmax;
+mod squares;
 mod unary;

@@ -73,23 +73,6 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     pub fn col_sums(&self) -> Mat<1, C, T> {
         Mat::from_array_unchecked(self.as_array().sum_axis(Axis(0)).insert_axis(Axis(0)))
     }
-
-    /// The sum of the entrywise products, `Σᵢⱼ selfᵢⱼ · otherᵢⱼ` (the Frobenius inner product).
-    /// The gradient of `a * s` with respect to a scalar `s` is `d_out.inner(&a)`.
-    ///
-    /// ```
-    /// use gradgen::Mat;
-    /// let a = Mat::from_rows([[1.0, 2.0], [3.0, 4.0]]);
-    /// assert_eq!(a.inner(&a), 30.0);
-    /// ```
-    #[must_use]
-    pub fn inner(&self, other: &Self) -> T {
-        let mut total = T::zero();
-        ndarray::Zip::from(self.as_array())
-            .and(other.as_array())
-            .for_each(|&a, &b| total += a * b);
-        total
-    }
 }
 
 impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
