@@ -1,6 +1,6 @@
 //! Workloads shared by the benchmark and the allocation test (which includes this file).
 
-use gradgen::ndarray::{Array2, Axis};
+use gradgen::ndarray::{Array1, Array2, Axis, Zip};
 use gradgen::prelude::*;
 
 // ---- softmax loss: N × D inputs, C classes; differentiated with respect to w and b ----
@@ -119,8 +119,13 @@ pub fn batchnorm_loss<const N: usize, const D: usize>(
 /// The three gradients of batch norm: x, gamma, beta.
 pub type BatchnormGrads = (Array2<f32>, Array2<f32>, Array2<f32>);
 
-/// Hand-written batch norm with the closed-form backward:
-/// `dx = inv_std / N · (N·dx̂ − Σ dx̂ − x̂ ∘ Σ dx̂∘x̂)`, `dx̂ = G ∘ γ`.
+/// Hand-written batch norm with the closed-form backward, as a careful engineer writes it.
+///
+/// With `dx̂ = G ∘ γ`, the sums the closed form needs are `Σ_rows dx̂ = γ ∘ dβ` and
+/// `Σ_rows dx̂ ∘ x̂ = γ ∘ dγ`, and the loss `Σ (x̂∘γ + β) ∘ G` is `γ·dγ + β·dβ`; so one pass
+/// over `G` and `x̂` gives `dγ`, `dβ` and the loss, and
+/// `dx = inv_std ∘ γ ∘ (G − (dβ + x̂ ∘ dγ) / N)` is written over `x̂`, entry by entry. One
+/// `[N × D]` buffer in all.
 pub fn batchnorm_hand(
     x: &Array2<f32>,
     gamma: &Array2<f32>,
@@ -131,30 +136,35 @@ pub fn batchnorm_hand(
     let n = x.nrows() as f32;
     let mean = x.sum_axis(Axis(0)) / n;
     let mut xhat = x - &mean;
-    let mut inv_std = xhat.map_axis(Axis(0), |c| c.dot(&c) / n);
-    inv_std.mapv_inplace(|v| 1.0 / (v + eps).sqrt());
+    let mut inv_std = xhat.fold_axis(Axis(0), 0.0, |&acc, &v| acc + v * v);
+    inv_std.mapv_inplace(|s| 1.0 / (s / n + eps).sqrt());
     xhat *= &inv_std;
-    let mut loss = 0.0;
-    let mut dgamma = Array2::zeros((1, x.ncols()));
-    let mut dbeta = Array2::zeros((1, x.ncols()));
-    let mut dx = g * gamma;
-    let mut sum_dxhat = vec![0.0f32; x.ncols()];
-    let mut sum_dxhat_xhat = vec![0.0f32; x.ncols()];
-    for ((row, grow), drow) in xhat.rows().into_iter().zip(g.rows()).zip(dx.rows()) {
-        for j in 0..row.len() {
-            loss += (row[j] * gamma[(0, j)] + beta[(0, j)]) * grow[j];
-            dgamma[(0, j)] += grow[j] * row[j];
-            dbeta[(0, j)] += grow[j];
-            sum_dxhat[j] += drow[j];
-            sum_dxhat_xhat[j] += drow[j] * row[j];
-        }
+    let mut dgamma = Array1::<f32>::zeros(x.ncols());
+    let mut dbeta = Array1::<f32>::zeros(x.ncols());
+    for (h, gr) in xhat.rows().into_iter().zip(g.rows()) {
+        Zip::from(&mut dgamma)
+            .and(&mut dbeta)
+            .and(h)
+            .and(gr)
+            .for_each(|dg, db, &h, &gv| {
+                *dg += gv * h;
+                *db += gv;
+            });
     }
-    for (mut drow, row) in dx.rows_mut().into_iter().zip(xhat.rows()) {
-        for j in 0..row.len() {
-            drow[j] = inv_std[j] / n * (n * drow[j] - sum_dxhat[j] - row[j] * sum_dxhat_xhat[j]);
-        }
+    let (gamma, beta) = (gamma.row(0), beta.row(0));
+    let loss = gamma.dot(&dgamma) + beta.dot(&dbeta);
+    for (h, gr) in xhat.rows_mut().into_iter().zip(g.rows()) {
+        Zip::from(h)
+            .and(gr)
+            .and(gamma)
+            .and(&inv_std)
+            .and(&dbeta)
+            .and(&dgamma)
+            .for_each(|h, &gv, &gm, &s, &db, &dg| *h = s * gm * (gv - (db + *h * dg) / n));
     }
-    (loss, (dx, dgamma, dbeta))
+    let dgamma = dgamma.insert_axis(Axis(0));
+    let dbeta = dbeta.insert_axis(Axis(0));
+    (loss, (xhat, dgamma, dbeta))
 }
 
 // ---- inputs ----
