@@ -1,10 +1,13 @@
 //! `cargo bench -p gradgen-bench --bench backward`: for each workload, the generated backward
 //! (forward value included) against a careful hand-written ndarray forward + backward of the
 //! same math, and, for the matmul-bound workloads, against the matrix products alone. Prints
-//! the medians and the ratios at the end.
+//! criterion's medians and their ratios at the end, then the ratios measured in pairs: the two
+//! calls alternate in short batches, so that a slow drift of this shared machine (a few percent
+//! between runs, as large as the 5% target) hits both sides of a ratio alike.
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 use gradgen::prelude::*;
@@ -13,7 +16,11 @@ use gradgen_bench::workloads::{
     softmax_hand, softmax_loss_backward,
 };
 
-fn softmax<const N: usize, const D: usize, const C: usize>(c: &mut Criterion, group: &str) {
+fn softmax<const N: usize, const D: usize, const C: usize>(
+    c: &mut Criterion,
+    pairs: &mut Pairs,
+    group: &str,
+) {
     let x: Mat<N, D, f32> = random(1, 1.0);
     let w: Mat<D, C, f32> = random(2, 0.1);
     let b: Mat<1, C, f32> = random(3, 0.1);
@@ -36,10 +43,23 @@ fn softmax<const N: usize, const D: usize, const C: usize>(c: &mut Criterion, gr
         });
     });
     g.finish();
+    if let Some(p) = pairs.filter(group) {
+        let generated = || softmax_loss_backward(black_box(&x), &w, &b, &y, 1.0);
+        p.push(
+            group,
+            paired(generated, || softmax_hand(black_box(xa), wa, ba, ys)),
+            Some(paired(generated, || {
+                let s = black_box(xa).dot(wa);
+                let dw = xa.t().dot(&s);
+                (s, dw)
+            })),
+        );
+    }
 }
 
 fn mlp<const N: usize, const D: usize, const H: usize, const C: usize>(
     c: &mut Criterion,
+    pairs: &mut Pairs,
     group: &str,
 ) {
     let x: Mat<N, D, f32> = random(4, 1.0);
@@ -75,9 +95,26 @@ fn mlp<const N: usize, const D: usize, const H: usize, const C: usize>(
         });
     });
     g.finish();
+    if let Some(p) = pairs.filter(group) {
+        let generated = || mlp_loss_backward(black_box(&x), &w1, &b1, &w2, &b2, &y, 1.0);
+        p.push(
+            group,
+            paired(generated, || {
+                mlp_hand(black_box(xa), w1a, b1a, w2a, b2a, ys)
+            }),
+            Some(paired(generated, || {
+                let h = black_box(xa).dot(w1a);
+                let s = h.dot(w2a);
+                let dw2 = h.t().dot(&s);
+                let dh = s.dot(&w2a.t());
+                let dw1 = xa.t().dot(&dh);
+                (dw1, dw2)
+            })),
+        );
+    }
 }
 
-fn batchnorm<const N: usize, const D: usize>(c: &mut Criterion, group: &str) {
+fn batchnorm<const N: usize, const D: usize>(c: &mut Criterion, pairs: &mut Pairs, group: &str) {
     let x: Mat<N, D, f32> = random(9, 2.0);
     let gamma: Mat<1, D, f32> = random(10, 1.0);
     let beta: Mat<1, D, f32> = random(11, 1.0);
@@ -96,6 +133,16 @@ fn batchnorm<const N: usize, const D: usize>(c: &mut Criterion, group: &str) {
         bch.iter(|| batchnorm_hand(black_box(xa), ga, ba, gra, 1e-5));
     });
     g.finish();
+    if let Some(p) = pairs.filter(group) {
+        p.push(
+            group,
+            paired(
+                || batchnorm_loss_backward(black_box(&x), &gamma, &beta, &gr, 1e-5, 1.0),
+                || batchnorm_hand(black_box(xa), ga, ba, gra, 1e-5),
+            ),
+            None,
+        );
+    }
 }
 
 const WORKLOADS: [(&str, &str); 4] = [
@@ -107,12 +154,124 @@ const WORKLOADS: [(&str, &str); 4] = [
 
 fn main() {
     let mut c = Criterion::default().configure_from_args();
-    softmax::<64, 32, 10>(&mut c, WORKLOADS[0].0);
-    softmax::<4096, 784, 10>(&mut c, WORKLOADS[1].0);
-    mlp::<256, 784, 256, 10>(&mut c, WORKLOADS[2].0);
-    batchnorm::<1024, 512>(&mut c, WORKLOADS[3].0);
+    let mut pairs = Pairs::from_args();
+    softmax::<64, 32, 10>(&mut c, &mut pairs, WORKLOADS[0].0);
+    softmax::<4096, 784, 10>(&mut c, &mut pairs, WORKLOADS[1].0);
+    mlp::<256, 784, 256, 10>(&mut c, &mut pairs, WORKLOADS[2].0);
+    batchnorm::<1024, 512>(&mut c, &mut pairs, WORKLOADS[3].0);
     c.final_summary();
     report();
+    pairs.report();
+}
+
+/// The paired ratios of the workloads this run measures (criterion's name filter, if one is
+/// given, applies to them too; `--test` and `--list` measure none).
+struct Pairs {
+    filter: Option<String>,
+    skip: bool,
+    results: Vec<(String, Ratio, Option<Ratio>)>,
+}
+
+impl Pairs {
+    fn from_args() -> Self {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        Pairs {
+            filter: args.iter().find(|a| !a.starts_with('-')).cloned(),
+            skip: args.iter().any(|a| a == "--test" || a == "--list"),
+            results: Vec::new(),
+        }
+    }
+
+    fn filter(&mut self, group: &str) -> Option<&mut Self> {
+        let wanted = self
+            .filter
+            .as_ref()
+            .is_none_or(|f| group.contains(f.as_str()));
+        (wanted && !self.skip).then_some(self)
+    }
+
+    fn push(&mut self, group: &str, to_hand: Ratio, to_floor: Option<Ratio>) {
+        self.results.push((group.to_owned(), to_hand, to_floor));
+    }
+
+    fn report(&self) {
+        if self.results.is_empty() {
+            return;
+        }
+        println!("\npaired ratios: median [quartiles] of {ROUNDS} alternating batches");
+        println!("{:<46} {:>24} {:>24}", "workload", "gen/hand", "gen/floor");
+        for (group, to_hand, to_floor) in &self.results {
+            let title = WORKLOADS
+                .iter()
+                .find(|(id, _)| id == group)
+                .map_or(group.as_str(), |(_, t)| t);
+            let floor = to_floor
+                .as_ref()
+                .map_or_else(|| "-".to_owned(), Ratio::show);
+            println!("{title:<46} {:>24} {floor:>24}", to_hand.show());
+        }
+    }
+}
+
+/// The distribution of `time(a) / time(b)` over paired batches.
+struct Ratio {
+    median: f64,
+    q1: f64,
+    q3: f64,
+}
+
+impl Ratio {
+    fn show(&self) -> String {
+        format!("{:.3} [{:.3}, {:.3}]", self.median, self.q1, self.q3)
+    }
+}
+
+const ROUNDS: usize = 101;
+
+/// Times `a` against `b` in pairs of batches of about 3 ms each, alternating which goes first,
+/// and returns the distribution of the per-pair ratios.
+fn paired<A, B>(mut a: impl FnMut() -> A, mut b: impl FnMut() -> B) -> Ratio {
+    let start = Instant::now();
+    black_box(a());
+    let once = start.elapsed().max(Duration::from_nanos(100));
+    let calls = (Duration::from_millis(3).as_secs_f64() / once.as_secs_f64()).clamp(1.0, 1e5);
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let calls = calls as usize;
+    let mut batch_a = || {
+        let t = Instant::now();
+        for _ in 0..calls {
+            black_box(a());
+        }
+        t.elapsed().as_secs_f64()
+    };
+    let mut batch_b = || {
+        let t = Instant::now();
+        for _ in 0..calls {
+            black_box(b());
+        }
+        t.elapsed().as_secs_f64()
+    };
+    for _ in 0..5 {
+        batch_a();
+        batch_b();
+    }
+    let mut ratios: Vec<f64> = (0..ROUNDS)
+        .map(|round| {
+            if round % 2 == 0 {
+                let ta = batch_a();
+                ta / batch_b()
+            } else {
+                let tb = batch_b();
+                batch_a() / tb
+            }
+        })
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    Ratio {
+        median: ratios[ROUNDS / 2],
+        q1: ratios[ROUNDS / 4],
+        q3: ratios[3 * ROUNDS / 4],
+    }
 }
 
 /// The medians criterion saved, as a table with the ratios.

@@ -86,11 +86,9 @@ pub fn mlp_hand(
     let dw2 = h.t().dot(&s);
     let db2 = s.sum_axis(Axis(0)).insert_axis(Axis(0));
     let mut dh = s.dot(&w2.t());
-    dh.zip_mut_with(&h, |d, &hv| {
-        if hv <= 0.0 {
-            *d = 0.0;
-        }
-    });
+    // A select, not a branch: the signs of `h` are unpredictable, and a mispredicted branch
+    // per entry costs more than the whole mask.
+    dh.zip_mut_with(&h, |d, &hv| *d = if hv > 0.0 { *d } else { 0.0 });
     let dw1 = x.t().dot(&dh);
     let db1 = dh.sum_axis(Axis(0)).insert_axis(Axis(0));
     (loss, (dw1, db1, dw2, db2))
