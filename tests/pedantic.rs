@@ -54,6 +54,22 @@ pub fn letters<const N: usize, const M: usize>(a: &Mat<N, M>, b: &Mat<1, M>, c: 
     f * f + e.abs().sum() + a.t().relu().sum()
 }
 
+/// Normalisations and a weighted sum: the fused reductions, a square reduced in place into an
+/// existing gradient, and a dead temporary whose buffer holds its gradient.
+#[differentiable(wrt(x, gamma))]
+#[must_use]
+pub fn norms<const N: usize, const D: usize>(
+    x: &Mat<N, D>,
+    gamma: &Mat<1, D>,
+    g: &Mat<N, D>,
+) -> f64 {
+    let xc = x.sub_row(&x.col_means());
+    let inv_std = (xc.square().col_means() + 1e-5).sqrt().powi(-1);
+    let out = xc.mul_row(&inv_std).mul_row(gamma);
+    let per_row = x.square().row_means().sum() + x.row_sum_squares().mean();
+    (out * g).sum() + per_row + x.inner(g)
+}
+
 /// A layer: its value is a matrix, and its backward borrows the upstream gradient.
 #[differentiable]
 #[must_use]
@@ -65,6 +81,25 @@ pub fn layer<const N: usize, const D: usize, const H: usize>(
     let pre = x.matmul(w).add_row(b);
     let t = pre.t();
     (t.t() + &pre).sigmoid()
+}
+
+#[test]
+fn pedantic_norms() {
+    let x = Mat::from_rows([
+        [0.1, 0.2, -0.3],
+        [0.3, -0.4, 0.9],
+        [0.5, 0.6, 0.0],
+        [1.0, -1.0, 0.2],
+    ]);
+    let gamma = Mat::from_rows([[1.0, -0.5, 2.0]]);
+    let g = Mat::from_rows([
+        [0.1, -0.2, 0.3],
+        [0.7, 0.0, -0.5],
+        [-0.1, 0.4, 0.2],
+        [0.3, 0.9, -0.8],
+    ]);
+    let report = norms_gradcheck(&x, &gamma, &g);
+    assert!(report.passes(1e-6), "{report}");
 }
 
 #[test]

@@ -732,12 +732,19 @@ pub static RULES: &[Rule] = &[
             if a.shapes[0] == a.shapes[1] {
                 return Ok(Shape::Scalar);
             }
+            let (lt, rt) = (&a.texts[0], &a.texts[1]);
+            let mut message = format!(
+                "mismatched shapes for `inner`: `{lt}` is [{r} × {c}] but `{rt}` is {}\nnote: `inner` multiplies entrywise, so it needs two matrices of the same shape",
+                a.shapes[1]
+            );
+            if a.shapes[1] == Shape::Mat(c.clone(), r.clone()) {
+                message.push_str(&format!(
+                    "\nhelp: `{rt}` has the transposed shape: write `{lt}.inner(&{rt}.t())`"
+                ));
+            }
             Err(Mismatch {
                 at: At::Arg(1),
-                message: format!(
-                    "mismatched shapes for `inner`: `{}` is [{r} × {c}] but `{}` is {}\nnote: `inner` multiplies entrywise, so it needs two matrices of the same shape",
-                    a.texts[0], a.texts[1], a.shapes[1]
-                ),
+                message,
             })
         },
         show: "Σ {0} ∘ {1}",
