@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use criterion::Criterion;
 use gradgen::prelude::*;
 use gradgen_bench::workloads::{
-    batchnorm_hand, batchnorm_loss_backward, labels, mlp_hand, mlp_loss_backward, random,
-    softmax_hand, softmax_loss_backward,
+    batchnorm_fused_model, batchnorm_hand, batchnorm_loss_backward, labels, mlp_hand,
+    mlp_loss_backward, random, softmax_hand, softmax_loss_backward,
 };
 
 fn softmax<const N: usize, const D: usize, const C: usize>(
@@ -132,6 +132,10 @@ fn batchnorm<const N: usize, const D: usize>(c: &mut Criterion, pairs: &mut Pair
     g.bench_function("hand_written", |bch| {
         bch.iter(|| batchnorm_hand(black_box(xa), ga, ba, gra, 1e-5));
     });
+    // Not a competitor: a model of what a loop-fusing generator would emit (BENCHMARKS.md).
+    g.bench_function("fused_model", |bch| {
+        bch.iter(|| batchnorm_fused_model(black_box(xa), ga, ba, gra, 1e-5, 1.0));
+    });
     g.finish();
     if let Some(p) = pairs.filter(group) {
         p.push(
@@ -141,6 +145,14 @@ fn batchnorm<const N: usize, const D: usize>(c: &mut Criterion, pairs: &mut Pair
                 || batchnorm_hand(black_box(xa), ga, ba, gra, 1e-5),
             ),
             None,
+        );
+        let model = paired(
+            || batchnorm_fused_model(black_box(xa), ga, ba, gra, 1e-5, 1.0),
+            || batchnorm_hand(black_box(xa), ga, ba, gra, 1e-5),
+        );
+        println!(
+            "batch norm, fused-loop model / hand-written (paired): {}",
+            model.show()
         );
     }
 }
@@ -170,6 +182,7 @@ struct Pairs {
     filter: Option<String>,
     skip: bool,
     results: Vec<(String, Ratio, Option<Ratio>)>,
+    notes: Vec<String>,
 }
 
 impl Pairs {
@@ -179,6 +192,7 @@ impl Pairs {
             filter: args.iter().find(|a| !a.starts_with('-')).cloned(),
             skip: args.iter().any(|a| a == "--test" || a == "--list"),
             results: Vec::new(),
+            notes: Vec::new(),
         }
     }
 
@@ -209,6 +223,9 @@ impl Pairs {
                 .as_ref()
                 .map_or_else(|| "-".to_owned(), Ratio::show);
             println!("{title:<46} {:>24} {floor:>24}", to_hand.show());
+        }
+        for note in &self.notes {
+            println!("{note}");
         }
     }
 }

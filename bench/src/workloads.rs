@@ -165,6 +165,122 @@ pub fn batchnorm_hand(
     (loss, (xhat, dgamma, dbeta))
 }
 
+/// A model of what a loop-fusing code generator would emit for `batchnorm_loss`; not gradgen's
+/// output, and not a reference to beat: a measurement of the fix that BENCHMARKS.md proposes.
+///
+/// It follows the generated derivation step by step (the same chain rule through the same
+/// bindings, no algebra beyond it, `d_out` honoured), but recomputes every elementwise value
+/// (`x − μ`, `x̂`, `out`, `d_out₂`, `d_x̂`, `d_xc`) inside the pass that reads it instead of
+/// storing it, and splits passes only where a reduction must finish first: μ; the variance;
+/// the value with `dβ`, `dγ` and `d inv_std`; `d_xc` with `dμ`; `dμ / N` added to `d_x`.
+pub fn batchnorm_fused_model(
+    x: &Array2<f32>,
+    gamma: &Array2<f32>,
+    beta: &Array2<f32>,
+    g: &Array2<f32>,
+    eps: f32,
+    d_out: f32,
+) -> (f32, BatchnormGrads) {
+    let (rows, d) = x.dim();
+    let n = rows as f32;
+    // mu = mean_rows x
+    let mu = x.sum_axis(Axis(0)) / n;
+    let mu = mu.as_slice().expect("contiguous");
+    // var = mean_rows (x − mu)², then sum_2 = var + eps and sum_2_sqrt = √sum_2 in its buffer
+    let mut sqrt = vec![0.0f32; d];
+    for xr in x.rows() {
+        let xr = xr.to_slice().expect("contiguous rows");
+        for ((v, &xv), &m) in sqrt.iter_mut().zip(xr).zip(mu) {
+            let xc = xv - m;
+            *v += xc * xc;
+        }
+    }
+    sqrt.iter_mut().for_each(|v| *v = (*v / n + eps).sqrt());
+    // inv_std = sum_2_sqrt⁻¹
+    let mut inv_std: Vec<f32> = sqrt.iter().map(|s| s.powi(-1)).collect();
+    // Every row slice is cut to `d` entries, so that the indexed loops carry no bounds checks.
+    let mu = &mu[..d];
+    let gam = &gamma.as_slice().expect("contiguous")[..d];
+    let bet = &beta.as_slice().expect("contiguous")[..d];
+    // The value (accumulated per column, then summed) and the reductions of the first backward
+    // steps: d_out₂ = d_out·g, dβ = Σ d_out₂, dγ = Σ d_out₂ ∘ x̂, d_x̂ = d_out₂ ∘ γ,
+    // d inv_std = Σ d_x̂ ∘ (x − μ).
+    let mut value_cols = vec![0.0f32; d];
+    let mut d_beta = Array1::<f32>::zeros(d);
+    let mut d_gamma = Array1::<f32>::zeros(d);
+    let mut d_inv_std = vec![0.0f32; d];
+    {
+        let db = &mut d_beta.as_slice_mut().expect("contiguous")[..d];
+        let dg = &mut d_gamma.as_slice_mut().expect("contiguous")[..d];
+        let (vc, di) = (&mut value_cols[..d], &mut d_inv_std[..d]);
+        let inv = &inv_std[..d];
+        for (xr, gr) in x.rows().into_iter().zip(g.rows()) {
+            let (xr, gr) = (
+                &xr.to_slice().expect("rows")[..d],
+                &gr.to_slice().expect("rows")[..d],
+            );
+            for j in 0..d {
+                let xc = xr[j] - mu[j];
+                let xhat = xc * inv[j];
+                let out = xhat * gam[j] + bet[j];
+                vc[j] += out * gr[j];
+                let d_out2 = d_out * gr[j];
+                db[j] += d_out2;
+                dg[j] += d_out2 * xhat;
+                di[j] += d_out2 * gam[j] * xc;
+            }
+        }
+    }
+    let value: f32 = value_cols.iter().sum();
+    // d_sum_2_sqrt = d_inv_std ∘ −sum_2_sqrt⁻², d_sum_2 = d_sum_2_sqrt / (2·sum_2_sqrt) = d_var,
+    // in d_inv_std's buffer.
+    let mut d_var = d_inv_std;
+    for (dv, &s) in d_var.iter_mut().zip(&sqrt) {
+        *dv = *dv * -s.powi(-2) / (2.0 * s);
+    }
+    // d_xc = d_x̂ ∘ inv_std + 2·d_var / N ∘ (x − μ), written as d_x; dμ = −Σ d_xc.
+    let mut d_x = Array2::<f32>::zeros((rows, d));
+    // Loop-invariant factors hoisted out of the entry loops, as any optimising generator
+    // would, each in the buffer of a row that is dead afterwards: the coefficient of g in d_xc
+    // (in inv_std's) and that of x − μ (in d_var's).
+    for (c, &gm) in inv_std.iter_mut().zip(gam) {
+        *c *= d_out * gm;
+    }
+    let mut coef_xc = d_var;
+    coef_xc.iter_mut().for_each(|dv| *dv = 2.0 * *dv / n);
+    let (coef_g, coef_xc) = (&inv_std[..d], &coef_xc[..d]);
+    let mut d_mu = vec![0.0f32; d];
+    let dm = &mut d_mu[..d];
+    for ((mut dr, xr), gr) in d_x.rows_mut().into_iter().zip(x.rows()).zip(g.rows()) {
+        let dr = &mut dr.as_slice_mut().expect("rows")[..d];
+        let (xr, gr) = (
+            &xr.to_slice().expect("rows")[..d],
+            &gr.to_slice().expect("rows")[..d],
+        );
+        for j in 0..d {
+            let d_xc = coef_g[j] * gr[j] + coef_xc[j] * (xr[j] - mu[j]);
+            dr[j] = d_xc;
+            dm[j] -= d_xc;
+        }
+    }
+    // d_x += dμ / N repeated over the rows.
+    d_mu.iter_mut().for_each(|m| *m /= n);
+    for mut dr in d_x.rows_mut() {
+        let dr = dr.as_slice_mut().expect("rows");
+        for (v, &m) in dr.iter_mut().zip(&d_mu) {
+            *v += m;
+        }
+    }
+    (
+        value,
+        (
+            d_x,
+            d_gamma.insert_axis(Axis(0)),
+            d_beta.insert_axis(Axis(0)),
+        ),
+    )
+}
+
 // ---- inputs ----
 
 /// A deterministic pseudo-random value in [-1, 1) from a seed and a position.
