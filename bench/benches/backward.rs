@@ -150,10 +150,10 @@ fn batchnorm<const N: usize, const D: usize>(c: &mut Criterion, pairs: &mut Pair
             || batchnorm_fused_model(black_box(xa), ga, ba, gra, 1e-5, 1.0),
             || batchnorm_hand(black_box(xa), ga, ba, gra, 1e-5),
         );
-        println!(
-            "batch norm, fused-loop model / hand-written (paired): {}",
+        p.notes.push(format!(
+            "batch norm, a model of a loop-fusing generator / hand-written: {}",
             model.show()
-        );
+        ));
     }
 }
 
