@@ -188,8 +188,32 @@ struct Pairs {
 impl Pairs {
     fn from_args() -> Self {
         let args: Vec<String> = std::env::args().skip(1).collect();
+        // Criterion's options that take a value: that value is not a name filter.
+        const WITH_VALUE: [&str; 14] = [
+            "--save-baseline",
+            "--baseline",
+            "--load-baseline",
+            "--sample-size",
+            "--warm-up-time",
+            "--measurement-time",
+            "--nresamples",
+            "--noise-threshold",
+            "--confidence-level",
+            "--significance-level",
+            "--profile-time",
+            "--color",
+            "--output-format",
+            "--plotting-backend",
+        ];
+        let filter = args
+            .iter()
+            .enumerate()
+            .find(|(i, a)| {
+                !a.starts_with('-') && (*i == 0 || !WITH_VALUE.contains(&args[i - 1].as_str()))
+            })
+            .map(|(_, a)| a.clone());
         Pairs {
-            filter: args.iter().find(|a| !a.starts_with('-')).cloned(),
+            filter,
             skip: args.iter().any(|a| a == "--test" || a == "--list"),
             results: Vec::new(),
             notes: Vec::new(),
