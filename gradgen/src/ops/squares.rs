@@ -167,9 +167,10 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     }
 }
 
-/// The three backward forms of one reduction of squares. `$g` is the upstream gradient's type,
-/// `$k` the averaging factor (a function of `R` and `C`), `$view` how the gradient broadcasts
-/// (`None` for a scalar, which is folded into the factor).
+/// The three backward forms of one reduction of squares. `$g` is the upstream gradient's type;
+/// `|d| factor` the scalar that multiplies `self` (2 times the averaging factor, times `d`
+/// itself for a scalar gradient); `$view` how a row or column gradient broadcasts (`None` for a
+/// scalar, which is in the factor).
 macro_rules! squares_backward {
     ($op:literal, $fresh:ident, $into:ident, $add:ident, $g:ty, |$d:ident| $factor:expr, $view:expr) => {
         impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
