@@ -27,32 +27,24 @@ fn softmax<const N: usize, const D: usize, const C: usize>(
     let y: Labels<N, C> = labels();
     let (xa, wa, ba) = (x.as_array(), w.as_array(), b.as_array());
     let ys = y.as_slice();
-    let mut g = c.benchmark_group(group);
-    g.bench_function("generated", |bch| {
-        bch.iter(|| softmax_loss_backward(black_box(&x), &w, &b, &y, 1.0));
-    });
-    g.bench_function("hand_written", |bch| {
-        bch.iter(|| softmax_hand(black_box(xa), wa, ba, ys));
-    });
+    let generated = || softmax_loss_backward(black_box(&x), &w, &b, &y, 1.0);
+    let hand = || softmax_hand(black_box(xa), wa, ba, ys);
     // The products alone: X·W forward, Xᵀ·dS backward (dS stands in for the real gradient).
-    g.bench_function("matmul_floor", |bch| {
-        bch.iter(|| {
-            let s = black_box(xa).dot(wa);
-            let dw = xa.t().dot(&s);
-            (s, dw)
-        });
-    });
+    let floor = || {
+        let s = black_box(xa).dot(wa);
+        let dw = xa.t().dot(&s);
+        (s, dw)
+    };
+    let mut g = c.benchmark_group(group);
+    g.bench_function("generated", |bch| bch.iter(generated));
+    g.bench_function("hand_written", |bch| bch.iter(hand));
+    g.bench_function("matmul_floor", |bch| bch.iter(floor));
     g.finish();
     if let Some(p) = pairs.filter(group) {
-        let generated = || softmax_loss_backward(black_box(&x), &w, &b, &y, 1.0);
         p.push(
             group,
-            paired(generated, || softmax_hand(black_box(xa), wa, ba, ys)),
-            Some(paired(generated, || {
-                let s = black_box(xa).dot(wa);
-                let dw = xa.t().dot(&s);
-                (s, dw)
-            })),
+            paired(generated, hand),
+            Some(paired(generated, floor)),
         );
     }
 }
@@ -76,40 +68,27 @@ fn mlp<const N: usize, const D: usize, const H: usize, const C: usize>(
         b2.as_array(),
     );
     let ys = y.as_slice();
-    let mut g = c.benchmark_group(group);
-    g.bench_function("generated", |bch| {
-        bch.iter(|| mlp_loss_backward(black_box(&x), &w1, &b1, &w2, &b2, &y, 1.0));
-    });
-    g.bench_function("hand_written", |bch| {
-        bch.iter(|| mlp_hand(black_box(xa), w1a, b1a, w2a, b2a, ys));
-    });
+    let generated = || mlp_loss_backward(black_box(&x), &w1, &b1, &w2, &b2, &y, 1.0);
+    let hand = || mlp_hand(black_box(xa), w1a, b1a, w2a, b2a, ys);
     // The five products: X·W1, H·W2 forward; Hᵀ·dS, dS·W2ᵀ, Xᵀ·dH backward.
-    g.bench_function("matmul_floor", |bch| {
-        bch.iter(|| {
-            let h = black_box(xa).dot(w1a);
-            let s = h.dot(w2a);
-            let dw2 = h.t().dot(&s);
-            let dh = s.dot(&w2a.t());
-            let dw1 = xa.t().dot(&dh);
-            (dw1, dw2)
-        });
-    });
+    let floor = || {
+        let h = black_box(xa).dot(w1a);
+        let s = h.dot(w2a);
+        let dw2 = h.t().dot(&s);
+        let dh = s.dot(&w2a.t());
+        let dw1 = xa.t().dot(&dh);
+        (dw1, dw2)
+    };
+    let mut g = c.benchmark_group(group);
+    g.bench_function("generated", |bch| bch.iter(generated));
+    g.bench_function("hand_written", |bch| bch.iter(hand));
+    g.bench_function("matmul_floor", |bch| bch.iter(floor));
     g.finish();
     if let Some(p) = pairs.filter(group) {
-        let generated = || mlp_loss_backward(black_box(&x), &w1, &b1, &w2, &b2, &y, 1.0);
         p.push(
             group,
-            paired(generated, || {
-                mlp_hand(black_box(xa), w1a, b1a, w2a, b2a, ys)
-            }),
-            Some(paired(generated, || {
-                let h = black_box(xa).dot(w1a);
-                let s = h.dot(w2a);
-                let dw2 = h.t().dot(&s);
-                let dh = s.dot(&w2a.t());
-                let dw1 = xa.t().dot(&dh);
-                (dw1, dw2)
-            })),
+            paired(generated, hand),
+            Some(paired(generated, floor)),
         );
     }
 }
@@ -125,31 +104,18 @@ fn batchnorm<const N: usize, const D: usize>(c: &mut Criterion, pairs: &mut Pair
         beta.as_array(),
         gr.as_array(),
     );
-    let mut g = c.benchmark_group(group);
-    g.bench_function("generated", |bch| {
-        bch.iter(|| batchnorm_loss_backward(black_box(&x), &gamma, &beta, &gr, 1e-5, 1.0));
-    });
-    g.bench_function("hand_written", |bch| {
-        bch.iter(|| batchnorm_hand(black_box(xa), ga, ba, gra, 1e-5));
-    });
+    let generated = || batchnorm_loss_backward(black_box(&x), &gamma, &beta, &gr, 1e-5, 1.0);
+    let hand = || batchnorm_hand(black_box(xa), ga, ba, gra, 1e-5);
     // Not a competitor: a model of what a loop-fusing generator would emit (BENCHMARKS.md).
-    g.bench_function("fused_model", |bch| {
-        bch.iter(|| batchnorm_fused_model(black_box(xa), ga, ba, gra, 1e-5, 1.0));
-    });
+    let model = || batchnorm_fused_model(black_box(xa), ga, ba, gra, 1e-5, 1.0);
+    let mut g = c.benchmark_group(group);
+    g.bench_function("generated", |bch| bch.iter(generated));
+    g.bench_function("hand_written", |bch| bch.iter(hand));
+    g.bench_function("fused_model", |bch| bch.iter(model));
     g.finish();
     if let Some(p) = pairs.filter(group) {
-        p.push(
-            group,
-            paired(
-                || batchnorm_loss_backward(black_box(&x), &gamma, &beta, &gr, 1e-5, 1.0),
-                || batchnorm_hand(black_box(xa), ga, ba, gra, 1e-5),
-            ),
-            None,
-        );
-        let model = paired(
-            || batchnorm_fused_model(black_box(xa), ga, ba, gra, 1e-5, 1.0),
-            || batchnorm_hand(black_box(xa), ga, ba, gra, 1e-5),
-        );
+        p.push(group, paired(generated, hand), None);
+        let model = paired(model, hand);
         p.notes.push(format!(
             "batch norm, a model of a loop-fusing generator / hand-written: {}",
             model.show()
