@@ -259,9 +259,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// Adds `s · other` into this matrix, in place: the backward of [`inner`](Mat::inner) added
     /// into an existing gradient.
     pub fn add_scaled(&mut self, other: &Self, s: T) {
-        Zip::from(self.view_mut())
-            .and(other.view())
-            .for_each(|d, &b| *d += s * b);
+        self.view_mut().scaled_add(s, &other.view());
     }
 
     /// `s · other`, written into this matrix's buffer (its old entries are discarded): the
