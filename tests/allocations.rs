@@ -1,6 +1,6 @@
 //! One generated backward call allocates no more (count and bytes) than the careful hand-written
 //! ndarray forward + backward of the same math, on each benchmark workload (bench/). The
-//! numbers are in BENCHMARKS.md; `cargo test --test allocations -- --nocapture` prints them.
+//! numbers are in BENCHMARKS.md; `cargo test --test suite allocations:: -- --nocapture` prints them.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;

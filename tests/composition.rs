@@ -1,9 +1,7 @@
 //! Differentiable functions calling differentiable functions: a network written as calls to
 //! its layers has the gradients of the same network written inline.
 
-mod common;
-
-use common::Rng;
+use crate::common::Rng;
 use gradgen::prelude::*;
 
 mod layers {

@@ -2,9 +2,7 @@
 //! function whose body gradgen does not differentiate, and differentiable functions that call
 //! it use that backward.
 
-mod common;
-
-use common::Rng;
+use crate::common::Rng;
 use gradgen::prelude::*;
 
 /// `log Σⱼ exp(xᵢⱼ)` of each row, computed stably; its derivative is written by hand.

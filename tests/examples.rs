@@ -2,7 +2,7 @@
 
 #[allow(dead_code)]
 #[path = "../examples/softmax_classifier.rs"]
-mod softmax_classifier;
+pub mod softmax_classifier;
 
 #[test]
 fn softmax_classifier_reaches_90_percent_test_accuracy() {
@@ -31,11 +31,11 @@ fn softmax_classifier_reaches_90_percent_test_accuracy() {
 
 #[allow(dead_code)]
 #[path = "../examples/two_layer_net.rs"]
-mod two_layer_net;
+pub mod two_layer_net;
 
 #[allow(dead_code)]
 #[path = "../examples/batchnorm.rs"]
-mod batchnorm;
+pub mod batchnorm;
 
 #[test]
 fn two_layer_net_reaches_95_percent_training_accuracy() {
@@ -63,7 +63,7 @@ fn batchnorm_example_agrees_with_the_closed_form() {
 
 #[allow(dead_code)]
 #[path = "../examples/mlp_model.rs"]
-mod mlp_model;
+pub mod mlp_model;
 
 #[test]
 fn a_model_struct_trains_like_the_free_function() {

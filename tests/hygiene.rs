@@ -1,9 +1,7 @@
 //! User names that collide with what the generated code uses (`d_out`, `grads`, `value`, `check`,
 //! names starting with `__`, op names, gradient names) compile and give correct gradients.
 
-mod common;
-
-use common::Rng;
+use crate::common::Rng;
 use gradgen::prelude::*;
 
 #[differentiable]

@@ -1,9 +1,7 @@
 //! Functions whose value is a matrix (a layer): the backward takes the upstream gradient
 //! `d_out: &Mat<R, C>` and returns the vector-Jacobian product for each input.
 
-mod common;
-
-use common::Rng;
+use crate::common::Rng;
 use gradgen::prelude::*;
 
 /// A dense layer with a tanh: [N × D] → [N × H].

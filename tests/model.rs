@@ -1,8 +1,6 @@
 //! Models with weights: `#[model]` on the struct, `#[differentiable]` on its `impl`.
 
-mod common;
-
-use common::Rng;
+use crate::common::Rng;
 use gradgen::prelude::*;
 
 /// A two-layer ReLU network; the matrices are its weights, `name` is not.

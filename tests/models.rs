@@ -1,21 +1,11 @@
 //! Whole models: their generated gradients against finite differences (f64 and f32), and batch
 //! norm against its closed-form backward.
 
-mod common;
-
-use common::Rng;
+use crate::common::Rng;
 use gradgen::prelude::*;
 
-#[allow(dead_code)]
-#[path = "../examples/two_layer_net.rs"]
-mod two_layer_net;
-
-#[allow(dead_code)]
-#[path = "../examples/batchnorm.rs"]
-mod batchnorm;
-
-use batchnorm::{batchnorm_loss, batchnorm_loss_backward};
-use two_layer_net::{mlp_loss, mlp_loss_backward};
+use crate::examples::batchnorm::{self, batchnorm_loss, batchnorm_loss_backward};
+use crate::examples::two_layer_net::{mlp_loss, mlp_loss_backward};
 
 /// f64: a relative error this small rules out any wrong factor or missing term.
 const TOL64: f64 = 1e-6;

@@ -5,9 +5,7 @@
 //! incoming gradient differs from entry to entry: a rule that broadcast or summed the gradient
 //! the wrong way would fail.
 
-mod common;
-
-use common::Rng;
+use crate::common::Rng;
 use gradgen::prelude::*;
 
 const TOL: f64 = 1e-6;

@@ -1,9 +1,7 @@
 //! The softmax loss of the design document: the generated backward against the hand-derived
 //! gradient, on several non-square sizes, in f64 and f32.
 
-mod common;
-
-use common::Rng;
+use crate::common::Rng;
 use gradgen::prelude::*;
 
 #[differentiable]
@@ -234,7 +232,7 @@ fn f32_softmax_passes_a_gradient_check_at_f32_tolerance() {
 }
 
 mod generic {
-    use super::common::Rng;
+    use crate::common::Rng;
     use gradgen::prelude::*;
     use gradgen::Scalar;
 

@@ -1,0 +1,21 @@
+//! Every integration test of gradgen, compiled as one test binary: each file of `tests/` is a
+//! module here. One binary links the runtime, the examples and trybuild once instead of once per
+//! file, which is most of a cold `cargo test`.
+//!
+//! Run one file's tests with its module name as the filter: `cargo test --test suite ops::`.
+
+#[macro_use]
+mod common;
+
+mod allocations;
+mod composition;
+mod custom;
+mod examples;
+mod hygiene;
+mod layers;
+mod model;
+mod models;
+mod ops;
+mod pedantic;
+mod softmax;
+mod ui;
