@@ -68,12 +68,14 @@ mod error;
 mod labels;
 mod mat;
 mod ops;
+mod params;
 mod scalar;
 
 pub use error::Error;
 pub use gradgen_macros::{differentiable, model};
 pub use labels::Labels;
 pub use mat::Mat;
+pub use params::{Params, Tensors};
 /// The ndarray version gradgen builds on, for [`Mat::from_array`] and [`Mat::into_array`].
 pub use ndarray;
 pub use scalar::Scalar;
