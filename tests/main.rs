@@ -18,4 +18,5 @@ mod models;
 mod ops;
 mod pedantic;
 mod softmax;
+mod tensors;
 mod ui;

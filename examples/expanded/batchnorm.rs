@@ -52,6 +52,95 @@ pub struct BatchnormLossGrads<T: Scalar, const N: usize, const D: usize> {
     /// The gradient with respect to `beta`, shaped like it: [1 × D].
     pub beta: Mat<1, D, T>,
 }
+impl<T: Scalar, const N: usize, const D: usize> ::gradgen::Tensors
+for BatchnormLossGrads<T, N, D> {
+    type Elem = T;
+    fn for_each(
+        &self,
+        f: &mut dyn FnMut(&'static str, ::gradgen::ndarray::ArrayView2<'_, T>),
+    ) {
+        f("x", self.x.view());
+        f("gamma", self.gamma.view());
+        f("beta", self.beta.view());
+    }
+    fn for_each_mut(
+        &mut self,
+        f: &mut dyn FnMut(&'static str, ::gradgen::ndarray::ArrayViewMut2<'_, T>),
+    ) {
+        f("x", self.x.view_mut());
+        f("gamma", self.gamma.view_mut());
+        f("beta", self.beta.view_mut());
+    }
+}
+impl<T: Scalar, const N: usize, const D: usize> BatchnormLossGrads<T, N, D> {
+    /// Every matrix zero, and the value zero: the start of a sum of gradients, or the initial state of an optimizer.
+    #[must_use]
+    pub fn zeros() -> Self {
+        BatchnormLossGrads {
+            value: <T as ::gradgen::Scalar>::from_f64(0.0),
+            x: ::gradgen::Mat::zeros(),
+            gamma: ::gradgen::Mat::zeros(),
+            beta: ::gradgen::Mat::zeros(),
+        }
+    }
+}
+impl<T: Scalar, const N: usize, const D: usize> ::core::default::Default
+for BatchnormLossGrads<T, N, D> {
+    fn default() -> Self {
+        Self::zeros()
+    }
+}
+/// The differentiable inputs of [`batchnorm_loss`] as one value, named like its parameters: what an optimizer updates (`gradgen::optim`) with a [`BatchnormLossGrads`], and what a weight file holds. Pass its fields to `batchnorm_loss` and its backward by reference.
+#[derive(Clone, Debug)]
+pub struct BatchnormLossParams<T: Scalar, const N: usize, const D: usize> {
+    /// The input `x` of [`batchnorm_loss`].
+    pub x: Mat<N, D, T>,
+    /// The input `gamma` of [`batchnorm_loss`].
+    pub gamma: Mat<1, D, T>,
+    /// The input `beta` of [`batchnorm_loss`].
+    pub beta: Mat<1, D, T>,
+}
+impl<T: Scalar, const N: usize, const D: usize> ::gradgen::Tensors
+for BatchnormLossParams<T, N, D> {
+    type Elem = T;
+    fn for_each(
+        &self,
+        f: &mut dyn FnMut(&'static str, ::gradgen::ndarray::ArrayView2<'_, T>),
+    ) {
+        f("x", self.x.view());
+        f("gamma", self.gamma.view());
+        f("beta", self.beta.view());
+    }
+    fn for_each_mut(
+        &mut self,
+        f: &mut dyn FnMut(&'static str, ::gradgen::ndarray::ArrayViewMut2<'_, T>),
+    ) {
+        f("x", self.x.view_mut());
+        f("gamma", self.gamma.view_mut());
+        f("beta", self.beta.view_mut());
+    }
+}
+impl<T: Scalar, const N: usize, const D: usize> BatchnormLossParams<T, N, D> {
+    /// Every matrix zero: the start of a sum of gradients, or the initial state of an optimizer.
+    #[must_use]
+    pub fn zeros() -> Self {
+        BatchnormLossParams {
+            x: ::gradgen::Mat::zeros(),
+            gamma: ::gradgen::Mat::zeros(),
+            beta: ::gradgen::Mat::zeros(),
+        }
+    }
+}
+impl<T: Scalar, const N: usize, const D: usize> ::core::default::Default
+for BatchnormLossParams<T, N, D> {
+    fn default() -> Self {
+        Self::zeros()
+    }
+}
+impl<T: Scalar, const N: usize, const D: usize> ::gradgen::Params
+for BatchnormLossParams<T, N, D> {
+    type Grads = BatchnormLossGrads<T, N, D>;
+}
 impl<T: Scalar, const N: usize, const D: usize> BatchnormLossGrads<T, N, D> {
     /// The derivation of [`batchnorm_loss_backward`], as its documentation shows it: the forward bindings with their shapes, then every gradient contribution in reverse order.
     pub const DERIVATION: &'static str = "Forward: one operation per binding                                 shape\n  mu = mean_rows x                                                 [1 × D]\n  xc = x − mu   (mu broadcast over rows)                           [N × D]\n  var = mean_rows xc²                                              [1 × D]\n  sum_2 = var + eps                                                [1 × D]\n  sum_2_sqrt = √sum_2                                              [1 × D]\n  inv_std = sum_2_sqrt^-1                                          [1 × D]\n  xhat = xc ∘ inv_std   (inv_std broadcast over rows)              [N × D]\n  xhat_times_row = xhat ∘ gamma   (gamma broadcast over rows)      [N × D]\n  out = xhat_times_row + beta   (beta broadcast over rows)         [N × D]\n  value = Σ out ∘ g                                                scalar\n\nBackward, in reverse: each gradient has its value's shape\n  d_out: the gradient flowing into value (given)                   scalar    seed\n  d_out_2 = d_out · g                                              [N × D]   inner\n  d_beta = Σ_rows d_out_2   (broadcast → sum)                      [1 × D]   add_row\n  d_xhat_times_row = d_out_2                                       [N × D]   add_row\n  d_gamma = Σ_rows (d_xhat_times_row ∘ xhat)   (broadcast → sum)   [1 × D]   mul_row\n  d_xhat = d_xhat_times_row ∘ gamma                                [N × D]   mul_row\n  d_inv_std = Σ_rows (d_xhat ∘ xc)   (broadcast → sum)             [1 × D]   mul_row\n  d_xc = d_xhat ∘ inv_std                                          [N × D]   mul_row; contribution 1 of 2 to d_xc\n  d_sum_2_sqrt = d_inv_std ∘ -1·sum_2_sqrt^(-1−1)                  [1 × D]   powi\n  d_sum_2 = d_sum_2_sqrt / (2·sum_2_sqrt)   (reuses sqrt)          [1 × D]   sqrt\n  d_var = d_sum_2                                                  [1 × D]   operator +\n  d_xc += 2·d_var / N ∘ xc   (d_var repeated over the rows)                  col_mean_squares; contribution 2 of 2 to d_xc\n  d_mu = −Σ_rows d_xc   (broadcast → sum)                          [1 × D]   sub_row\n  d_x = d_xc                                                       [N × D]   sub_row; contribution 1 of 2 to d_x\n  d_x += d_mu / N repeated over the rows                                     col_means; contribution 2 of 2 to d_x\n\nValues used more than once receive one contribution per use, added up:\n  xc receives 2 contributions (d_xc), from `xhat = xc ∘ inv_std   (inv_std broadcast over rows)` and from `var = mean_rows xc²`\n  x receives 2 contributions (d_x), from `xc = x − mu   (mu broadcast over rows)` and from `mu = mean_rows x`\n";

@@ -21,6 +21,7 @@ use crate::ir::{Func, Operand, ParamKind, Shape};
 use crate::naming::Names;
 use crate::reverse::{by_ref, receiver, Plan, Step};
 use crate::rules::{dim_tokens, Form};
+use crate::tensors;
 
 /// The generated items, for a function that passed every check.
 pub fn emit(func: &Func, shapes: &[Shape], plan: &Plan) -> TokenStream {
@@ -302,6 +303,8 @@ fn grads_struct(func: &Func, derivation: &str) -> TokenStream {
          not differentiated: what the backward of a differentiable function that calls \
          `{fn_name}` takes apart."
     ));
+    let tensors = grads_tensors(func, &name, &value);
+    let params = params_struct(func, &name);
     quote! {
         #(#cfgs)*
         #(#doc)*
@@ -311,6 +314,9 @@ fn grads_struct(func: &Func, derivation: &str) -> TokenStream {
             pub #value: #ret,
             #(#fields)*
         }
+
+        #tensors
+        #params
 
         #(#cfgs)*
         impl #impl_generics #name #ty_generics #where_clause {
@@ -324,6 +330,81 @@ fn grads_struct(func: &Func, derivation: &str) -> TokenStream {
                 (#(#input_values,)*)
             }
         }
+    }
+}
+
+/// The gradient struct's `Tensors` impl (the gradients, not the value), `zeros` and `Default`.
+fn grads_tensors(func: &Func, name: &Ident, value: &Ident) -> TokenStream {
+    let zero = match func.ret_shape {
+        Shape::Scalar => {
+            let scalar = &func.scalar_ty;
+            quote!(<#scalar as ::gradgen::Scalar>::from_f64(0.0))
+        }
+        _ => quote!(::gradgen::Mat::zeros()),
+    };
+    let cfgs = cfg_attrs(func);
+    tensors::impls(&tensors::Visited {
+        name,
+        generics: &func.item.sig.generics,
+        elem: func.scalar_ty.to_token_stream(),
+        fields: differentiable(func).map(|p| &p.name).collect(),
+        extra: Some((value.clone(), zero)),
+        cfgs: &cfgs,
+        zeros: true,
+    })
+}
+
+fn differentiable(func: &Func) -> impl Iterator<Item = &crate::ir::Param> {
+    func.params
+        .iter()
+        .filter(|p| p.differentiable && matches!(p.kind, ParamKind::Mat(..)))
+}
+
+/// `<Name>Params`: the differentiable inputs as owned matrices, for an optimizer or a weight
+/// file, with the gradient struct as its `Params::Grads`. None when nothing is differentiated.
+fn params_struct(func: &Func, grads: &Ident) -> TokenStream {
+    if differentiable(func).next().is_none() {
+        return quote!();
+    }
+    let fn_name = &func.item.sig.ident;
+    let name = Names::params_struct(fn_name);
+    let vis = &func.item.vis;
+    let generics = &func.item.sig.generics;
+    let where_clause = &generics.where_clause;
+    let cfgs = cfg_attrs(func);
+    let fields = differentiable(func).map(|p| {
+        let ParamKind::Mat(r, c) = &p.kind else {
+            return quote!();
+        };
+        let ty = mat_type(func, &Shape::Mat(r.clone(), c.clone()));
+        let doc = doc_lines(&format!("The input `{}` of [`{fn_name}`].", p.name));
+        let field = &p.name;
+        quote!(#(#doc)* pub #field: #ty,)
+    });
+    let doc = doc_lines(&format!(
+        "The differentiable inputs of [`{fn_name}`] as one value, named like its parameters: \
+         what an optimizer updates (`gradgen::optim`) with a [`{grads}`], and what a weight \
+         file holds. Pass its fields to `{fn_name}` and its backward by reference."
+    ));
+    let tensors = tensors::impls(&tensors::Visited {
+        name: &name,
+        generics,
+        elem: func.scalar_ty.to_token_stream(),
+        fields: differentiable(func).map(|p| &p.name).collect(),
+        extra: None,
+        cfgs: &cfgs,
+        zeros: true,
+    });
+    let params = tensors::params_impl(&name, grads, generics, &cfgs);
+    quote! {
+        #(#cfgs)*
+        #(#doc)*
+        #[derive(Clone, Debug)]
+        #vis struct #name #generics #where_clause {
+            #(#fields)*
+        }
+        #tensors
+        #params
     }
 }
 

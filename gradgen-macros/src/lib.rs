@@ -27,6 +27,7 @@ mod rules;
 mod shape;
 #[cfg(test)]
 mod snapshots;
+mod tensors;
 
 /// Generates the backward pass of a function of matrices.
 ///

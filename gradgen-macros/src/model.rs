@@ -69,6 +69,26 @@ pub fn model(item: TokenStream) -> TokenStream {
         " The gradients of a [`{name}`]'s weights, returned by the `_backward` of its \
          `#[differentiable]` methods."
     );
+    let elem_tokens = elem.to_token_stream();
+    let model_tensors = crate::tensors::impls(&crate::tensors::Visited {
+        name,
+        generics,
+        elem: elem_tokens.clone(),
+        fields: field_names.clone(),
+        extra: None,
+        cfgs: &[],
+        zeros: false,
+    });
+    let grads_tensors = crate::tensors::impls(&crate::tensors::Visited {
+        name: &grads,
+        generics,
+        elem: elem_tokens,
+        fields: field_names.clone(),
+        extra: None,
+        cfgs: &[],
+        zeros: true,
+    });
+    let params = crate::tensors::params_impl(name, &grads, generics, &[]);
     quote! {
         #strukt
 
@@ -77,6 +97,10 @@ pub fn model(item: TokenStream) -> TokenStream {
         #vis struct #grads #generics #where_clause {
             #( #[doc = #docs] pub #field_names: #field_types, )*
         }
+
+        #model_tensors
+        #grads_tensors
+        #params
 
         impl #impl_generics #name #ty_generics #where_clause {
             /// One step of gradient descent: every weight moves by `-rate` times its gradient.

@@ -87,6 +87,13 @@ impl Names {
         derived(name, "_gradcheck")
     }
 
+    /// The struct of a function's differentiable inputs: `<Name>Params`.
+    pub fn params_struct(name: &Ident) -> Ident {
+        let grads = Self::grads_struct(name).to_string();
+        let camel = grads.strip_suffix("Grads").unwrap_or(&grads);
+        Ident::new(&format!("{camel}Params"), name.span())
+    }
+
     /// The gradient struct's name: `<Name>Grads`, the function's name in CamelCase.
     pub fn grads_struct(name: &Ident) -> Ident {
         let camel: String = name

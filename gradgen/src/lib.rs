@@ -75,9 +75,9 @@ pub use error::Error;
 pub use gradgen_macros::{differentiable, model};
 pub use labels::Labels;
 pub use mat::Mat;
-pub use params::{Params, Tensors};
 /// The ndarray version gradgen builds on, for [`Mat::from_array`] and [`Mat::into_array`].
 pub use ndarray;
+pub use params::{Params, Tensors};
 pub use scalar::Scalar;
 
 /// Everything a model file needs: `use gradgen::prelude::*;`.
