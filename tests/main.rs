@@ -16,6 +16,7 @@ mod layers;
 mod model;
 mod models;
 mod ops;
+mod paths;
 mod pedantic;
 mod softmax;
 mod tensors;

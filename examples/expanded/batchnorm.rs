@@ -29,7 +29,7 @@
 ///   d_xhat = d_xhat_times_row ∘ gamma                                [N × D]   mul_row
 ///   d_inv_std = Σ_rows (d_xhat ∘ xc)   (broadcast → sum)             [1 × D]   mul_row
 ///   d_xc = d_xhat ∘ inv_std                                          [N × D]   mul_row; contribution 1 of 2 to d_xc
-///   d_sum_2_sqrt = d_inv_std ∘ -1·sum_2_sqrt^(-1−1)                  [1 × D]   powi
+///   d_sum_2_sqrt = d_inv_std · (-1) ∘ sum_2_sqrt^(-1 − 1)            [1 × D]   powi
 ///   d_sum_2 = d_sum_2_sqrt / (2·sum_2_sqrt)   (reuses sqrt)          [1 × D]   sqrt
 ///   d_var = d_sum_2                                                  [1 × D]   operator +
 ///   d_xc += 2·d_var / N ∘ xc   (d_var repeated over the rows)                  col_mean_squares; contribution 2 of 2 to d_xc
@@ -51,6 +51,16 @@ pub struct BatchnormLossGrads<T: Scalar, const N: usize, const D: usize> {
     pub gamma: Mat<1, D, T>,
     /// The gradient with respect to `beta`, shaped like it: [1 × D].
     pub beta: Mat<1, D, T>,
+}
+impl<T: Scalar, const N: usize, const D: usize> BatchnormLossGrads<T, N, D> {
+    /// The derivation of [`batchnorm_loss_backward`], as its documentation shows it: the forward bindings with their shapes, then every gradient contribution in reverse order.
+    pub const DERIVATION: &'static str = "Forward: one operation per binding                                 shape\n  mu = mean_rows x                                                 [1 × D]\n  xc = x − mu   (mu broadcast over rows)                           [N × D]\n  var = mean_rows xc²                                              [1 × D]\n  sum_2 = var + eps                                                [1 × D]\n  sum_2_sqrt = √sum_2                                              [1 × D]\n  inv_std = sum_2_sqrt^-1                                          [1 × D]\n  xhat = xc ∘ inv_std   (inv_std broadcast over rows)              [N × D]\n  xhat_times_row = xhat ∘ gamma   (gamma broadcast over rows)      [N × D]\n  out = xhat_times_row + beta   (beta broadcast over rows)         [N × D]\n  value = Σ out ∘ g                                                scalar\n\nBackward, in reverse: each gradient has its value's shape\n  d_out: the gradient flowing into value (given)                   scalar    seed\n  d_out_2 = d_out · g                                              [N × D]   inner\n  d_beta = Σ_rows d_out_2   (broadcast → sum)                      [1 × D]   add_row\n  d_xhat_times_row = d_out_2                                       [N × D]   add_row\n  d_gamma = Σ_rows (d_xhat_times_row ∘ xhat)   (broadcast → sum)   [1 × D]   mul_row\n  d_xhat = d_xhat_times_row ∘ gamma                                [N × D]   mul_row\n  d_inv_std = Σ_rows (d_xhat ∘ xc)   (broadcast → sum)             [1 × D]   mul_row\n  d_xc = d_xhat ∘ inv_std                                          [N × D]   mul_row; contribution 1 of 2 to d_xc\n  d_sum_2_sqrt = d_inv_std · (-1) ∘ sum_2_sqrt^(-1 − 1)            [1 × D]   powi\n  d_sum_2 = d_sum_2_sqrt / (2·sum_2_sqrt)   (reuses sqrt)          [1 × D]   sqrt\n  d_var = d_sum_2                                                  [1 × D]   operator +\n  d_xc += 2·d_var / N ∘ xc   (d_var repeated over the rows)                  col_mean_squares; contribution 2 of 2 to d_xc\n  d_mu = −Σ_rows d_xc   (broadcast → sum)                          [1 × D]   sub_row\n  d_x = d_xc                                                       [N × D]   sub_row; contribution 1 of 2 to d_x\n  d_x += d_mu / N repeated over the rows                                     col_means; contribution 2 of 2 to d_x\n\nValues used more than once receive one contribution per use, added up:\n  xc receives 2 contributions (d_xc), from `xhat = xc ∘ inv_std   (inv_std broadcast over rows)` and from `var = mean_rows xc²`\n  x receives 2 contributions (d_x), from `xc = x − mu   (mu broadcast over rows)` and from `mu = mean_rows x`\n";
+    /// The gradients in the order of `batchnorm_loss`'s parameters, `()` for a parameter that is not differentiated: what the backward of a differentiable function that calls `batchnorm_loss` takes apart.
+    #[must_use]
+    #[allow(clippy::unused_self)]
+    pub fn into_inputs(self) -> (Mat<N, D, T>, Mat<1, D, T>, Mat<1, D, T>, (), ()) {
+        (self.x, self.gamma, self.beta, (), ())
+    }
 }
 impl<T: Scalar, const N: usize, const D: usize> ::gradgen::Tensors
 for BatchnormLossGrads<T, N, D> {
@@ -141,16 +151,6 @@ impl<T: Scalar, const N: usize, const D: usize> ::gradgen::Params
 for BatchnormLossParams<T, N, D> {
     type Grads = BatchnormLossGrads<T, N, D>;
 }
-impl<T: Scalar, const N: usize, const D: usize> BatchnormLossGrads<T, N, D> {
-    /// The derivation of [`batchnorm_loss_backward`], as its documentation shows it: the forward bindings with their shapes, then every gradient contribution in reverse order.
-    pub const DERIVATION: &'static str = "Forward: one operation per binding                                 shape\n  mu = mean_rows x                                                 [1 × D]\n  xc = x − mu   (mu broadcast over rows)                           [N × D]\n  var = mean_rows xc²                                              [1 × D]\n  sum_2 = var + eps                                                [1 × D]\n  sum_2_sqrt = √sum_2                                              [1 × D]\n  inv_std = sum_2_sqrt^-1                                          [1 × D]\n  xhat = xc ∘ inv_std   (inv_std broadcast over rows)              [N × D]\n  xhat_times_row = xhat ∘ gamma   (gamma broadcast over rows)      [N × D]\n  out = xhat_times_row + beta   (beta broadcast over rows)         [N × D]\n  value = Σ out ∘ g                                                scalar\n\nBackward, in reverse: each gradient has its value's shape\n  d_out: the gradient flowing into value (given)                   scalar    seed\n  d_out_2 = d_out · g                                              [N × D]   inner\n  d_beta = Σ_rows d_out_2   (broadcast → sum)                      [1 × D]   add_row\n  d_xhat_times_row = d_out_2                                       [N × D]   add_row\n  d_gamma = Σ_rows (d_xhat_times_row ∘ xhat)   (broadcast → sum)   [1 × D]   mul_row\n  d_xhat = d_xhat_times_row ∘ gamma                                [N × D]   mul_row\n  d_inv_std = Σ_rows (d_xhat ∘ xc)   (broadcast → sum)             [1 × D]   mul_row\n  d_xc = d_xhat ∘ inv_std                                          [N × D]   mul_row; contribution 1 of 2 to d_xc\n  d_sum_2_sqrt = d_inv_std ∘ -1·sum_2_sqrt^(-1−1)                  [1 × D]   powi\n  d_sum_2 = d_sum_2_sqrt / (2·sum_2_sqrt)   (reuses sqrt)          [1 × D]   sqrt\n  d_var = d_sum_2                                                  [1 × D]   operator +\n  d_xc += 2·d_var / N ∘ xc   (d_var repeated over the rows)                  col_mean_squares; contribution 2 of 2 to d_xc\n  d_mu = −Σ_rows d_xc   (broadcast → sum)                          [1 × D]   sub_row\n  d_x = d_xc                                                       [N × D]   sub_row; contribution 1 of 2 to d_x\n  d_x += d_mu / N repeated over the rows                                     col_means; contribution 2 of 2 to d_x\n\nValues used more than once receive one contribution per use, added up:\n  xc receives 2 contributions (d_xc), from `xhat = xc ∘ inv_std   (inv_std broadcast over rows)` and from `var = mean_rows xc²`\n  x receives 2 contributions (d_x), from `xc = x − mu   (mu broadcast over rows)` and from `mu = mean_rows x`\n";
-    /// The gradients in the order of `batchnorm_loss`'s parameters, `()` for a parameter that is not differentiated: what the backward of a differentiable function that calls `batchnorm_loss` takes apart.
-    #[must_use]
-    #[allow(clippy::unused_self)]
-    pub fn into_inputs(self) -> (Mat<N, D, T>, Mat<1, D, T>, Mat<1, D, T>, (), ()) {
-        (self.x, self.gamma, self.beta, (), ())
-    }
-}
 /// Backward pass of [`batchnorm_loss`], generated by `#[differentiable]`.
 ///
 /// Returns the forward value and the gradient of `d_out · batchnorm_loss(…)` with respect to `x`, `gamma`, `beta`, computed by the chain rule one binding at a time, in reverse. `d_out = 1` gives the gradient of `batchnorm_loss` itself.
@@ -179,7 +179,7 @@ impl<T: Scalar, const N: usize, const D: usize> BatchnormLossGrads<T, N, D> {
 ///   d_xhat = d_xhat_times_row ∘ gamma                                [N × D]   mul_row
 ///   d_inv_std = Σ_rows (d_xhat ∘ xc)   (broadcast → sum)             [1 × D]   mul_row
 ///   d_xc = d_xhat ∘ inv_std                                          [N × D]   mul_row; contribution 1 of 2 to d_xc
-///   d_sum_2_sqrt = d_inv_std ∘ -1·sum_2_sqrt^(-1−1)                  [1 × D]   powi
+///   d_sum_2_sqrt = d_inv_std · (-1) ∘ sum_2_sqrt^(-1 − 1)            [1 × D]   powi
 ///   d_sum_2 = d_sum_2_sqrt / (2·sum_2_sqrt)   (reuses sqrt)          [1 × D]   sqrt
 ///   d_var = d_sum_2                                                  [1 × D]   operator +
 ///   d_xc += 2·d_var / N ∘ xc   (d_var repeated over the rows)                  col_mean_squares; contribution 2 of 2 to d_xc

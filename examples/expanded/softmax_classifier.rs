@@ -46,6 +46,16 @@ pub struct SoftmaxLossGrads<const N: usize, const D: usize, const C: usize> {
     /// The gradient with respect to `b`, shaped like it: [1 × C].
     pub b: Mat<1, C>,
 }
+impl<const N: usize, const D: usize, const C: usize> SoftmaxLossGrads<N, D, C> {
+    /// The derivation of [`softmax_loss_backward`], as its documentation shows it: the forward bindings with their shapes, then every gradient contribution in reverse order.
+    pub const DERIVATION: &'static str = "Forward: one operation per binding                                       shape\n  h = x · w                                                              [N × C]\n  score = h + b   (b broadcast over rows)                                [N × C]\n  correct = score[i, yᵢ]                                                 [N × 1]\n  score_exp = exp(score)                                                 [N × C]\n  rowsum = Σ_cols score_exp                                              [N × 1]\n  rowsum_ln = ln(rowsum)                                                 [N × 1]\n  diff = rowsum_ln − correct                                             [N × 1]\n  value = mean(diff)                                                     scalar\n\nBackward, in reverse: each gradient has its value's shape\n  d_out: the gradient flowing into value (given)                         scalar    seed\n  d_diff = d_out / (N·1) in every entry                                  [N × 1]   mean\n  d_correct = −d_diff                                                    [N × 1]   operator -\n  d_rowsum_ln = d_diff                                                   [N × 1]   operator -\n  d_rowsum = d_rowsum_ln / rowsum                                        [N × 1]   ln\n  d_score_exp = d_rowsum repeated over the columns   (sum → broadcast)   [N × C]   row_sums\n  d_score = d_score_exp ∘ score_exp   (reuses exp)                       [N × C]   exp; contribution 1 of 2 to d_score\n  d_score += d_correct scattered to the entries (i, yᵢ)                            pick; contribution 2 of 2 to d_score\n  d_b = Σ_rows d_score   (broadcast → sum)                               [1 × C]   add_row\n  d_h = d_score                                                          [N × C]   add_row\n  d_x = d_h · wᵀ   [N × C]·[C × D]                                       [N × D]   matmul\n  d_w = xᵀ · d_h   [D × N]·[N × C]                                       [D × C]   matmul\n\nValues used more than once receive one contribution per use, added up:\n  score receives 2 contributions (d_score), from `score_exp = exp(score)` and from `correct = score[i, yᵢ]`\n";
+    /// The gradients in the order of `softmax_loss`'s parameters, `()` for a parameter that is not differentiated: what the backward of a differentiable function that calls `softmax_loss` takes apart.
+    #[must_use]
+    #[allow(clippy::unused_self)]
+    pub fn into_inputs(self) -> (Mat<N, D>, Mat<D, C>, Mat<1, C>, ()) {
+        (self.x, self.w, self.b, ())
+    }
+}
 impl<const N: usize, const D: usize, const C: usize> ::gradgen::Tensors
 for SoftmaxLossGrads<N, D, C> {
     type Elem = f64;
@@ -134,16 +144,6 @@ for SoftmaxLossParams<N, D, C> {
 impl<const N: usize, const D: usize, const C: usize> ::gradgen::Params
 for SoftmaxLossParams<N, D, C> {
     type Grads = SoftmaxLossGrads<N, D, C>;
-}
-impl<const N: usize, const D: usize, const C: usize> SoftmaxLossGrads<N, D, C> {
-    /// The derivation of [`softmax_loss_backward`], as its documentation shows it: the forward bindings with their shapes, then every gradient contribution in reverse order.
-    pub const DERIVATION: &'static str = "Forward: one operation per binding                                       shape\n  h = x · w                                                              [N × C]\n  score = h + b   (b broadcast over rows)                                [N × C]\n  correct = score[i, yᵢ]                                                 [N × 1]\n  score_exp = exp(score)                                                 [N × C]\n  rowsum = Σ_cols score_exp                                              [N × 1]\n  rowsum_ln = ln(rowsum)                                                 [N × 1]\n  diff = rowsum_ln − correct                                             [N × 1]\n  value = mean(diff)                                                     scalar\n\nBackward, in reverse: each gradient has its value's shape\n  d_out: the gradient flowing into value (given)                         scalar    seed\n  d_diff = d_out / (N·1) in every entry                                  [N × 1]   mean\n  d_correct = −d_diff                                                    [N × 1]   operator -\n  d_rowsum_ln = d_diff                                                   [N × 1]   operator -\n  d_rowsum = d_rowsum_ln / rowsum                                        [N × 1]   ln\n  d_score_exp = d_rowsum repeated over the columns   (sum → broadcast)   [N × C]   row_sums\n  d_score = d_score_exp ∘ score_exp   (reuses exp)                       [N × C]   exp; contribution 1 of 2 to d_score\n  d_score += d_correct scattered to the entries (i, yᵢ)                            pick; contribution 2 of 2 to d_score\n  d_b = Σ_rows d_score   (broadcast → sum)                               [1 × C]   add_row\n  d_h = d_score                                                          [N × C]   add_row\n  d_x = d_h · wᵀ   [N × C]·[C × D]                                       [N × D]   matmul\n  d_w = xᵀ · d_h   [D × N]·[N × C]                                       [D × C]   matmul\n\nValues used more than once receive one contribution per use, added up:\n  score receives 2 contributions (d_score), from `score_exp = exp(score)` and from `correct = score[i, yᵢ]`\n";
-    /// The gradients in the order of `softmax_loss`'s parameters, `()` for a parameter that is not differentiated: what the backward of a differentiable function that calls `softmax_loss` takes apart.
-    #[must_use]
-    #[allow(clippy::unused_self)]
-    pub fn into_inputs(self) -> (Mat<N, D>, Mat<D, C>, Mat<1, C>, ()) {
-        (self.x, self.w, self.b, ())
-    }
 }
 /// Backward pass of [`softmax_loss`], generated by `#[differentiable]`.
 ///

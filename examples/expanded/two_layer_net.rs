@@ -8,37 +8,37 @@
 /// # Derivation
 ///
 /// ```text
-/// Forward: one operation per binding                               shape
-///   x_matmul = x · w1                                              [N × H]
-///   x_matmul_plus_row = x_matmul + b1   (b1 broadcast over rows)   [N × H]
-///   hidden = max(x_matmul_plus_row, 0)                             [N × H]
-///   hidden_matmul = hidden · w2                                    [N × C]
-///   scores = hidden_matmul + b2   (b2 broadcast over rows)         [N × C]
-///   data_loss = mean_i −log softmax(scores)[i, yᵢ]                 scalar
-///   w1_sq_sum = Σ w1²                                              scalar
-///   w2_sq_sum = Σ w2²                                              scalar
-///   l2 = w1_sq_sum + w2_sq_sum                                     scalar
-///   prod = reg ∘ l2                                                scalar
-///   value = data_loss + prod                                       scalar
+/// Forward: one operation per binding                                          shape
+///   x_matmul = x · w1                                                         [N × H]
+///   x_matmul_plus_row = x_matmul + b1   (b1 broadcast over rows)              [N × H]
+///   hidden = max(x_matmul_plus_row, 0)                                        [N × H]
+///   hidden_matmul = hidden · w2                                               [N × C]
+///   scores = hidden_matmul + b2   (b2 broadcast over rows)                    [N × C]
+///   data_loss = mean_i −log softmax(scores)[i, yᵢ]                            scalar
+///   w1_sq_sum = Σ w1²                                                         scalar
+///   w2_sq_sum = Σ w2²                                                         scalar
+///   l2 = w1_sq_sum + w2_sq_sum                                                scalar
+///   prod = reg ∘ l2                                                           scalar
+///   value = data_loss + prod                                                  scalar
 ///
 /// Backward, in reverse: each gradient has its value's shape
-///   d_out: the gradient flowing into value (given)                 scalar    seed
-///   d_data_loss = d_out                                            scalar    operator +
-///   d_prod = d_out                                                 scalar    operator +
-///   d_l2 = d_prod · reg                                            scalar    operator *
-///   d_w1_sq_sum = d_l2                                             scalar    operator +
-///   d_w2_sq_sum = d_l2                                             scalar    operator +
-///   d_w2 = 2·d_w2_sq_sum · w2                                      [H × C]   sum_squares; contribution 1 of 2 to d_w2
-///   d_w1 = 2·d_w1_sq_sum · w1                                      [D × H]   sum_squares; contribution 1 of 2 to d_w1
-///   d_scores = d_data_loss · (softmax(scores) − onehot(y)) / N     [N × C]   cross_entropy
-///   d_b2 = Σ_rows d_scores   (broadcast → sum)                     [1 × C]   add_row
-///   d_hidden_matmul = d_scores                                     [N × C]   add_row
-///   d_hidden = d_hidden_matmul · w2ᵀ   [N × C]·[C × H]             [N × H]   matmul
-///   d_w2 += hiddenᵀ · d_hidden_matmul   [H × N]·[N × C]                      matmul; contribution 2 of 2 to d_w2
-///   d_x_matmul_plus_row = d_hidden where hidden > 0, else 0        [N × H]   relu
-///   d_b1 = Σ_rows d_x_matmul_plus_row   (broadcast → sum)          [1 × H]   add_row
-///   d_x_matmul = d_x_matmul_plus_row                               [N × H]   add_row
-///   d_w1 += xᵀ · d_x_matmul   [D × N]·[N × H]                                matmul; contribution 2 of 2 to d_w1
+///   d_out: the gradient flowing into value (given)                            scalar    seed
+///   d_data_loss = d_out                                                       scalar    operator +
+///   d_prod = d_out                                                            scalar    operator +
+///   d_l2 = d_prod · reg                                                       scalar    operator *
+///   d_w1_sq_sum = d_l2                                                        scalar    operator +
+///   d_w2_sq_sum = d_l2                                                        scalar    operator +
+///   d_w2 = 2·d_w2_sq_sum · w2                                                 [H × C]   sum_squares; contribution 1 of 2 to d_w2
+///   d_w1 = 2·d_w1_sq_sum · w1                                                 [D × H]   sum_squares; contribution 1 of 2 to d_w1
+///   d_scores = d_data_loss · (softmax(scores) − onehot(y)) / N                [N × C]   cross_entropy
+///   d_b2 = Σ_rows d_scores   (broadcast → sum)                                [1 × C]   add_row
+///   d_hidden_matmul = d_scores                                                [N × C]   add_row
+///   d_hidden = d_hidden_matmul · w2ᵀ   [N × C]·[C × H]                        [N × H]   matmul
+///   d_w2 += hiddenᵀ · d_hidden_matmul   [H × N]·[N × C]                                 matmul; contribution 2 of 2 to d_w2
+///   d_x_matmul_plus_row = d_hidden where hidden > 0, else 0   (reuses relu)   [N × H]   relu
+///   d_b1 = Σ_rows d_x_matmul_plus_row   (broadcast → sum)                     [1 × H]   add_row
+///   d_x_matmul = d_x_matmul_plus_row                                          [N × H]   add_row
+///   d_w1 += xᵀ · d_x_matmul   [D × N]·[N × H]                                           matmul; contribution 2 of 2 to d_w1
 ///
 /// Values used more than once receive one contribution per use, added up:
 ///   w2 receives 2 contributions (d_w2), from `w2_sq_sum = Σ w2²` and from `hidden_matmul = hidden · w2`
@@ -62,6 +62,24 @@ pub struct MlpLossGrads<
     pub w2: Mat<H, C, T>,
     /// The gradient with respect to `b2`, shaped like it: [1 × C].
     pub b2: Mat<1, C, T>,
+}
+impl<
+    T: Scalar,
+    const N: usize,
+    const D: usize,
+    const H: usize,
+    const C: usize,
+> MlpLossGrads<T, N, D, H, C> {
+    /// The derivation of [`mlp_loss_backward`], as its documentation shows it: the forward bindings with their shapes, then every gradient contribution in reverse order.
+    pub const DERIVATION: &'static str = "Forward: one operation per binding                                          shape\n  x_matmul = x · w1                                                         [N × H]\n  x_matmul_plus_row = x_matmul + b1   (b1 broadcast over rows)              [N × H]\n  hidden = max(x_matmul_plus_row, 0)                                        [N × H]\n  hidden_matmul = hidden · w2                                               [N × C]\n  scores = hidden_matmul + b2   (b2 broadcast over rows)                    [N × C]\n  data_loss = mean_i −log softmax(scores)[i, yᵢ]                            scalar\n  w1_sq_sum = Σ w1²                                                         scalar\n  w2_sq_sum = Σ w2²                                                         scalar\n  l2 = w1_sq_sum + w2_sq_sum                                                scalar\n  prod = reg ∘ l2                                                           scalar\n  value = data_loss + prod                                                  scalar\n\nBackward, in reverse: each gradient has its value's shape\n  d_out: the gradient flowing into value (given)                            scalar    seed\n  d_data_loss = d_out                                                       scalar    operator +\n  d_prod = d_out                                                            scalar    operator +\n  d_l2 = d_prod · reg                                                       scalar    operator *\n  d_w1_sq_sum = d_l2                                                        scalar    operator +\n  d_w2_sq_sum = d_l2                                                        scalar    operator +\n  d_w2 = 2·d_w2_sq_sum · w2                                                 [H × C]   sum_squares; contribution 1 of 2 to d_w2\n  d_w1 = 2·d_w1_sq_sum · w1                                                 [D × H]   sum_squares; contribution 1 of 2 to d_w1\n  d_scores = d_data_loss · (softmax(scores) − onehot(y)) / N                [N × C]   cross_entropy\n  d_b2 = Σ_rows d_scores   (broadcast → sum)                                [1 × C]   add_row\n  d_hidden_matmul = d_scores                                                [N × C]   add_row\n  d_hidden = d_hidden_matmul · w2ᵀ   [N × C]·[C × H]                        [N × H]   matmul\n  d_w2 += hiddenᵀ · d_hidden_matmul   [H × N]·[N × C]                                 matmul; contribution 2 of 2 to d_w2\n  d_x_matmul_plus_row = d_hidden where hidden > 0, else 0   (reuses relu)   [N × H]   relu\n  d_b1 = Σ_rows d_x_matmul_plus_row   (broadcast → sum)                     [1 × H]   add_row\n  d_x_matmul = d_x_matmul_plus_row                                          [N × H]   add_row\n  d_w1 += xᵀ · d_x_matmul   [D × N]·[N × H]                                           matmul; contribution 2 of 2 to d_w1\n\nValues used more than once receive one contribution per use, added up:\n  w2 receives 2 contributions (d_w2), from `w2_sq_sum = Σ w2²` and from `hidden_matmul = hidden · w2`\n  w1 receives 2 contributions (d_w1), from `w1_sq_sum = Σ w1²` and from `x_matmul = x · w1`\n";
+    /// The gradients in the order of `mlp_loss`'s parameters, `()` for a parameter that is not differentiated: what the backward of a differentiable function that calls `mlp_loss` takes apart.
+    #[must_use]
+    #[allow(clippy::unused_self)]
+    pub fn into_inputs(
+        self,
+    ) -> ((), Mat<D, H, T>, Mat<1, H, T>, Mat<H, C, T>, Mat<1, C, T>, (), ()) {
+        ((), self.w1, self.b1, self.w2, self.b2, (), ())
+    }
 }
 impl<
     T: Scalar,
@@ -203,24 +221,6 @@ impl<
 > ::gradgen::Params for MlpLossParams<T, N, D, H, C> {
     type Grads = MlpLossGrads<T, N, D, H, C>;
 }
-impl<
-    T: Scalar,
-    const N: usize,
-    const D: usize,
-    const H: usize,
-    const C: usize,
-> MlpLossGrads<T, N, D, H, C> {
-    /// The derivation of [`mlp_loss_backward`], as its documentation shows it: the forward bindings with their shapes, then every gradient contribution in reverse order.
-    pub const DERIVATION: &'static str = "Forward: one operation per binding                               shape\n  x_matmul = x · w1                                              [N × H]\n  x_matmul_plus_row = x_matmul + b1   (b1 broadcast over rows)   [N × H]\n  hidden = max(x_matmul_plus_row, 0)                             [N × H]\n  hidden_matmul = hidden · w2                                    [N × C]\n  scores = hidden_matmul + b2   (b2 broadcast over rows)         [N × C]\n  data_loss = mean_i −log softmax(scores)[i, yᵢ]                 scalar\n  w1_sq_sum = Σ w1²                                              scalar\n  w2_sq_sum = Σ w2²                                              scalar\n  l2 = w1_sq_sum + w2_sq_sum                                     scalar\n  prod = reg ∘ l2                                                scalar\n  value = data_loss + prod                                       scalar\n\nBackward, in reverse: each gradient has its value's shape\n  d_out: the gradient flowing into value (given)                 scalar    seed\n  d_data_loss = d_out                                            scalar    operator +\n  d_prod = d_out                                                 scalar    operator +\n  d_l2 = d_prod · reg                                            scalar    operator *\n  d_w1_sq_sum = d_l2                                             scalar    operator +\n  d_w2_sq_sum = d_l2                                             scalar    operator +\n  d_w2 = 2·d_w2_sq_sum · w2                                      [H × C]   sum_squares; contribution 1 of 2 to d_w2\n  d_w1 = 2·d_w1_sq_sum · w1                                      [D × H]   sum_squares; contribution 1 of 2 to d_w1\n  d_scores = d_data_loss · (softmax(scores) − onehot(y)) / N     [N × C]   cross_entropy\n  d_b2 = Σ_rows d_scores   (broadcast → sum)                     [1 × C]   add_row\n  d_hidden_matmul = d_scores                                     [N × C]   add_row\n  d_hidden = d_hidden_matmul · w2ᵀ   [N × C]·[C × H]             [N × H]   matmul\n  d_w2 += hiddenᵀ · d_hidden_matmul   [H × N]·[N × C]                      matmul; contribution 2 of 2 to d_w2\n  d_x_matmul_plus_row = d_hidden where hidden > 0, else 0        [N × H]   relu\n  d_b1 = Σ_rows d_x_matmul_plus_row   (broadcast → sum)          [1 × H]   add_row\n  d_x_matmul = d_x_matmul_plus_row                               [N × H]   add_row\n  d_w1 += xᵀ · d_x_matmul   [D × N]·[N × H]                                matmul; contribution 2 of 2 to d_w1\n\nValues used more than once receive one contribution per use, added up:\n  w2 receives 2 contributions (d_w2), from `w2_sq_sum = Σ w2²` and from `hidden_matmul = hidden · w2`\n  w1 receives 2 contributions (d_w1), from `w1_sq_sum = Σ w1²` and from `x_matmul = x · w1`\n";
-    /// The gradients in the order of `mlp_loss`'s parameters, `()` for a parameter that is not differentiated: what the backward of a differentiable function that calls `mlp_loss` takes apart.
-    #[must_use]
-    #[allow(clippy::unused_self)]
-    pub fn into_inputs(
-        self,
-    ) -> ((), Mat<D, H, T>, Mat<1, H, T>, Mat<H, C, T>, Mat<1, C, T>, (), ()) {
-        ((), self.w1, self.b1, self.w2, self.b2, (), ())
-    }
-}
 /// Backward pass of [`mlp_loss`], generated by `#[differentiable]`.
 ///
 /// Returns the forward value and the gradient of `d_out · mlp_loss(…)` with respect to `w1`, `b1`, `w2`, `b2`, computed by the chain rule one binding at a time, in reverse. `d_out = 1` gives the gradient of `mlp_loss` itself.
@@ -228,37 +228,37 @@ impl<
 /// # Derivation
 ///
 /// ```text
-/// Forward: one operation per binding                               shape
-///   x_matmul = x · w1                                              [N × H]
-///   x_matmul_plus_row = x_matmul + b1   (b1 broadcast over rows)   [N × H]
-///   hidden = max(x_matmul_plus_row, 0)                             [N × H]
-///   hidden_matmul = hidden · w2                                    [N × C]
-///   scores = hidden_matmul + b2   (b2 broadcast over rows)         [N × C]
-///   data_loss = mean_i −log softmax(scores)[i, yᵢ]                 scalar
-///   w1_sq_sum = Σ w1²                                              scalar
-///   w2_sq_sum = Σ w2²                                              scalar
-///   l2 = w1_sq_sum + w2_sq_sum                                     scalar
-///   prod = reg ∘ l2                                                scalar
-///   value = data_loss + prod                                       scalar
+/// Forward: one operation per binding                                          shape
+///   x_matmul = x · w1                                                         [N × H]
+///   x_matmul_plus_row = x_matmul + b1   (b1 broadcast over rows)              [N × H]
+///   hidden = max(x_matmul_plus_row, 0)                                        [N × H]
+///   hidden_matmul = hidden · w2                                               [N × C]
+///   scores = hidden_matmul + b2   (b2 broadcast over rows)                    [N × C]
+///   data_loss = mean_i −log softmax(scores)[i, yᵢ]                            scalar
+///   w1_sq_sum = Σ w1²                                                         scalar
+///   w2_sq_sum = Σ w2²                                                         scalar
+///   l2 = w1_sq_sum + w2_sq_sum                                                scalar
+///   prod = reg ∘ l2                                                           scalar
+///   value = data_loss + prod                                                  scalar
 ///
 /// Backward, in reverse: each gradient has its value's shape
-///   d_out: the gradient flowing into value (given)                 scalar    seed
-///   d_data_loss = d_out                                            scalar    operator +
-///   d_prod = d_out                                                 scalar    operator +
-///   d_l2 = d_prod · reg                                            scalar    operator *
-///   d_w1_sq_sum = d_l2                                             scalar    operator +
-///   d_w2_sq_sum = d_l2                                             scalar    operator +
-///   d_w2 = 2·d_w2_sq_sum · w2                                      [H × C]   sum_squares; contribution 1 of 2 to d_w2
-///   d_w1 = 2·d_w1_sq_sum · w1                                      [D × H]   sum_squares; contribution 1 of 2 to d_w1
-///   d_scores = d_data_loss · (softmax(scores) − onehot(y)) / N     [N × C]   cross_entropy
-///   d_b2 = Σ_rows d_scores   (broadcast → sum)                     [1 × C]   add_row
-///   d_hidden_matmul = d_scores                                     [N × C]   add_row
-///   d_hidden = d_hidden_matmul · w2ᵀ   [N × C]·[C × H]             [N × H]   matmul
-///   d_w2 += hiddenᵀ · d_hidden_matmul   [H × N]·[N × C]                      matmul; contribution 2 of 2 to d_w2
-///   d_x_matmul_plus_row = d_hidden where hidden > 0, else 0        [N × H]   relu
-///   d_b1 = Σ_rows d_x_matmul_plus_row   (broadcast → sum)          [1 × H]   add_row
-///   d_x_matmul = d_x_matmul_plus_row                               [N × H]   add_row
-///   d_w1 += xᵀ · d_x_matmul   [D × N]·[N × H]                                matmul; contribution 2 of 2 to d_w1
+///   d_out: the gradient flowing into value (given)                            scalar    seed
+///   d_data_loss = d_out                                                       scalar    operator +
+///   d_prod = d_out                                                            scalar    operator +
+///   d_l2 = d_prod · reg                                                       scalar    operator *
+///   d_w1_sq_sum = d_l2                                                        scalar    operator +
+///   d_w2_sq_sum = d_l2                                                        scalar    operator +
+///   d_w2 = 2·d_w2_sq_sum · w2                                                 [H × C]   sum_squares; contribution 1 of 2 to d_w2
+///   d_w1 = 2·d_w1_sq_sum · w1                                                 [D × H]   sum_squares; contribution 1 of 2 to d_w1
+///   d_scores = d_data_loss · (softmax(scores) − onehot(y)) / N                [N × C]   cross_entropy
+///   d_b2 = Σ_rows d_scores   (broadcast → sum)                                [1 × C]   add_row
+///   d_hidden_matmul = d_scores                                                [N × C]   add_row
+///   d_hidden = d_hidden_matmul · w2ᵀ   [N × C]·[C × H]                        [N × H]   matmul
+///   d_w2 += hiddenᵀ · d_hidden_matmul   [H × N]·[N × C]                                 matmul; contribution 2 of 2 to d_w2
+///   d_x_matmul_plus_row = d_hidden where hidden > 0, else 0   (reuses relu)   [N × H]   relu
+///   d_b1 = Σ_rows d_x_matmul_plus_row   (broadcast → sum)                     [1 × H]   add_row
+///   d_x_matmul = d_x_matmul_plus_row                                          [N × H]   add_row
+///   d_w1 += xᵀ · d_x_matmul   [D × N]·[N × H]                                           matmul; contribution 2 of 2 to d_w1
 ///
 /// Values used more than once receive one contribution per use, added up:
 ///   w2 receives 2 contributions (d_w2), from `w2_sq_sum = Σ w2²` and from `hidden_matmul = hidden · w2`

@@ -18,9 +18,10 @@ use syn::spanned::Spanned;
 
 use crate::derivation;
 use crate::ir::{Func, Operand, ParamKind, Shape};
+use crate::naming::dim_tokens;
 use crate::naming::Names;
-use crate::reverse::{by_ref, receiver, Plan, Step};
-use crate::rules::{dim_tokens, Form};
+use crate::reverse::{by_ref, receiver, Forward, Plan, Stmt, StmtKind};
+use crate::table::Form;
 use crate::tensors;
 
 /// The generated items, for a function that passed every check.
@@ -241,33 +242,17 @@ fn grads_type(func: &Func) -> TokenStream {
     quote!(#name<#(#args),*>)
 }
 
+/// `<Name>Grads`: the value and one field per differentiable input; its `DERIVATION` and
+/// `into_inputs`; its `Tensors` impls; and `<Name>Params`.
 fn grads_struct(func: &Func, derivation: &str) -> TokenStream {
     let sig = &func.item.sig;
     let fn_name = &sig.ident;
     let name = Names::grads_struct(fn_name);
-    let vis = &func.item.vis;
-    let generics = &sig.generics;
+    let (vis, generics) = (&func.item.vis, &sig.generics);
     let where_clause = &generics.where_clause;
-    let value = value_field(func);
-    let ret = &func.ret_ty;
+    let (value, ret) = (value_field(func), &func.ret_ty);
     let cfgs = cfg_attrs(func);
-    let fields = func.params.iter().filter(|p| p.differentiable).map(|p| {
-        let ParamKind::Mat(r, c) = &p.kind else {
-            return quote!();
-        };
-        let shape = Shape::Mat(r.clone(), c.clone());
-        let ty = mat_type(func, &shape);
-        let doc = format!(
-            "The gradient with respect to `{}`, shaped like it: {shape}.",
-            p.name
-        );
-        let doc = doc_lines(&doc);
-        let field = &p.name;
-        quote! {
-            #(#doc)*
-            pub #field: #ty,
-        }
-    });
+    let fields = grad_fields(func);
     let mut doc = format!(
         "The forward value of [`{fn_name}`] and its gradients, returned by [`{fn_name}_backward`]."
     );
@@ -276,14 +261,59 @@ fn grads_struct(func: &Func, derivation: &str) -> TokenStream {
     }
     let doc = doc_lines(&doc);
     let value_doc = doc_lines(&format!("The forward value, `{fn_name}(…)`."));
-    let (impl_generics, ty_generics, _) = generics.split_for_impl();
-    let const_doc = format!(
+    let methods = grads_methods(func, &name, derivation);
+    let tensors = grads_tensors(func, &name, &value);
+    let params = params_struct(func, &name);
+    quote! {
+        #(#cfgs)*
+        #(#doc)*
+        #[derive(Clone, Debug)]
+        #vis struct #name #generics #where_clause {
+            #(#value_doc)*
+            pub #value: #ret,
+            #(#fields)*
+        }
+
+        #methods
+        #tensors
+        #params
+    }
+}
+
+/// One documented field per differentiable input, named and shaped like it.
+fn grad_fields(func: &Func) -> Vec<TokenStream> {
+    differentiable(func)
+        .map(|p| {
+            let ParamKind::Mat(r, c) = &p.kind else {
+                return quote!();
+            };
+            let shape = Shape::Mat(r.clone(), c.clone());
+            let ty = mat_type(func, &shape);
+            let doc = doc_lines(&format!(
+                "The gradient with respect to `{}`, shaped like it: {shape}.",
+                p.name
+            ));
+            let field = &p.name;
+            quote! {
+                #(#doc)*
+                pub #field: #ty,
+            }
+        })
+        .collect()
+}
+
+/// `DERIVATION`, and `into_inputs`: the gradients in parameter order, `()` for what is not
+/// differentiated, which is how a calling function's backward takes each argument's gradient
+/// without knowing the names.
+fn grads_methods(func: &Func, name: &Ident, derivation: &str) -> TokenStream {
+    let fn_name = &func.item.sig.ident;
+    let generics = &func.item.sig.generics;
+    let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
+    let cfgs = cfg_attrs(func);
+    let const_doc = doc_lines(&format!(
         "The derivation of [`{fn_name}_backward`], as its documentation shows it: the forward \
          bindings with their shapes, then every gradient contribution in reverse order."
-    );
-    let const_doc = doc_lines(&const_doc);
-    // Parameter order, `()` for what is not differentiated: how a calling function's backward
-    // takes each argument's gradient, without knowing the names.
+    ));
     let (input_tys, input_values): (Vec<TokenStream>, Vec<TokenStream>) = func
         .params
         .iter()
@@ -303,21 +333,7 @@ fn grads_struct(func: &Func, derivation: &str) -> TokenStream {
          not differentiated: what the backward of a differentiable function that calls \
          `{fn_name}` takes apart."
     ));
-    let tensors = grads_tensors(func, &name, &value);
-    let params = params_struct(func, &name);
     quote! {
-        #(#cfgs)*
-        #(#doc)*
-        #[derive(Clone, Debug)]
-        #vis struct #name #generics #where_clause {
-            #(#value_doc)*
-            pub #value: #ret,
-            #(#fields)*
-        }
-
-        #tensors
-        #params
-
         #(#cfgs)*
         impl #impl_generics #name #ty_generics #where_clause {
             #(#const_doc)*
@@ -363,10 +379,10 @@ fn differentiable(func: &Func) -> impl Iterator<Item = &crate::ir::Param> {
 /// `<Name>Params`: the differentiable inputs as owned matrices, for an optimizer or a weight
 /// file, with the gradient struct as its `Params::Grads`. None when nothing is differentiated.
 fn params_struct(func: &Func, grads: &Ident) -> TokenStream {
-    if differentiable(func).next().is_none() {
+    let fn_name = &func.item.sig.ident;
+    if differentiable(func).next().is_none() || crate::naming::model::is_free_fn(fn_name) {
         return quote!();
     }
-    let fn_name = &func.item.sig.ident;
     let name = Names::params_struct(fn_name);
     let vis = &func.item.vis;
     let generics = &func.item.sig.generics;
@@ -434,14 +450,11 @@ fn backward_signature(func: &Func, d_out: &Ident) -> TokenStream {
 
 fn backward_fn(func: &Func, shapes: &[Shape], plan: &Plan, derivation: &str) -> TokenStream {
     let mut body = Vec::new();
-    for &bi in &plan.forward {
-        body.push(forward_stmt(func, shapes, plan, bi));
+    for f in &plan.forward {
+        body.push(forward_stmt(func, shapes, plan, f));
     }
-    for (bi, steps) in &plan.steps {
-        let span = func.bindings[*bi].span;
-        for step in steps {
-            body.push(step_stmt(func, step, span));
-        }
+    for stmt in &plan.backward {
+        body.push(step_stmt(func, stmt));
     }
     let grads_name = Names::grads_struct(&func.item.sig.ident);
     let value = value_field(func);
@@ -483,50 +496,21 @@ fn backward_fn(func: &Func, shapes: &[Shape], plan: &Plan, derivation: &str) -> 
 /// One forward binding. An operand that nothing reads afterwards is consumed: passed by value
 /// to an operator (which reuses its buffer) or, as a method's receiver, given to the op's
 /// in-place variant (`into_exp`).
-fn forward_stmt(func: &Func, shapes: &[Shape], plan: &Plan, bi: usize) -> TokenStream {
-    let b = &func.bindings[bi];
+fn forward_stmt(func: &Func, shapes: &[Shape], plan: &Plan, f: &Forward) -> TokenStream {
+    let b = &func.bindings[f.binding];
     let name = &func.values[b.out].name;
     let ty = mat_type(func, &shapes[b.out]);
-    let consumed = |i: usize| plan.consumes.get(&bi).is_some_and(|c| c[i]);
-    let args: Vec<TokenStream> = b
-        .args
-        .iter()
-        .enumerate()
-        .map(|(i, a)| {
-            if consumed(i) {
-                receiver(func, a)
-            } else {
-                by_ref(func, a, shapes)
-            }
-        })
-        .collect();
-    if let (Some((fused, grad)), Some((borrowing, consuming))) =
-        (&plan.with_value, b.rule.with_backward)
-    {
-        if *fused == bi {
-            let recv = receiver(func, &b.args[0]);
-            let method = Ident::new(if consumed(0) { consuming } else { borrowing }, b.op_span);
-            let rest: Vec<TokenStream> = b.args[1..]
-                .iter()
-                .map(|a| by_ref(func, a, shapes))
-                .collect();
-            let d_out = &plan.d_out;
-            let grad_shape = func
-                .bindings
-                .get(bi)
-                .and_then(|b| Func::value_of(&b.args[0]))
-                .map_or(Shape::Scalar, |v| shapes[v].clone());
-            let grad_ty = mat_type(func, &grad_shape);
-            let mutable = plan.steps.iter().flat_map(|(_, s)| s).any(|s| {
-                matches!(s, Step::Init { grad: g, mutable: true, with_forward: true, .. } if g == grad)
-            });
-            let m = if mutable { quote!(mut) } else { quote!() };
-            return quote_spanned! {b.span=>
-                let (#name, #m #grad): (#ty, #grad_ty) = #recv.#method(#(#rest,)* #d_out);
-            };
-        }
+    if let Some((grad, mutable)) = &f.with_grad {
+        return value_with_grad(func, shapes, plan, f, grad, *mutable);
     }
-    let expr = match (&b.rule.form, &b.call) {
+    let arg = |i: usize, a: &Operand| {
+        if f.consumes[i] {
+            receiver(func, a)
+        } else {
+            by_ref(func, a, shapes)
+        }
+    };
+    let expr = match (&b.op.form, &b.call) {
         (Form::Call, Some((path, _))) => {
             let args: Vec<TokenStream> = b.args.iter().map(|a| by_ref(func, a, shapes)).collect();
             quote_spanned!(b.op_span=> #path(#(#args),*))
@@ -534,9 +518,10 @@ fn forward_stmt(func: &Func, shapes: &[Shape], plan: &Plan, bi: usize) -> TokenS
         (Form::Call, None) => quote!(::core::unreachable!()),
         (Form::Method { .. }, _) => {
             let recv = receiver(func, &b.args[0]);
-            let method = match b.rule.consuming.filter(|_| consumed(0)) {
-                Some(in_place) => Ident::new(in_place, b.op_span),
-                None => Ident::new(b.rule.name, b.op_span),
+            let method = if f.consumes[0] && b.op.consuming {
+                Ident::new(&format!("into_{}", b.op.name), b.op_span)
+            } else {
+                Ident::new(b.op.name, b.op_span)
             };
             let rest: Vec<TokenStream> = b.args[1..]
                 .iter()
@@ -545,7 +530,9 @@ fn forward_stmt(func: &Func, shapes: &[Shape], plan: &Plan, bi: usize) -> TokenS
             quote!(#recv.#method(#(#rest),*))
         }
         (Form::Operator { arity }, _) => {
-            let op = operator_tokens(b.rule.name, b.op_span);
+            let op = operator_tokens(b.op.name, b.op_span);
+            let args: Vec<TokenStream> =
+                b.args.iter().enumerate().map(|(i, a)| arg(i, a)).collect();
             if *arity == 1 {
                 let a = &args[0];
                 quote!(#op #a)
@@ -556,6 +543,39 @@ fn forward_stmt(func: &Func, shapes: &[Shape], plan: &Plan, bi: usize) -> TokenS
         }
     };
     quote_spanned! {b.span=> let #name: #ty = #expr; }
+}
+
+/// The function's value computed with its receiver's gradient in one pass
+/// (`cross_entropy_and_backward`).
+fn value_with_grad(
+    func: &Func,
+    shapes: &[Shape],
+    plan: &Plan,
+    f: &Forward,
+    grad: &Ident,
+    mutable: bool,
+) -> TokenStream {
+    let b = &func.bindings[f.binding];
+    let name = &func.values[b.out].name;
+    let ty = mat_type(func, &shapes[b.out]);
+    let recv = receiver(func, &b.args[0]);
+    let method = if f.consumes[0] {
+        format!("into_{}_and_backward", b.op.name)
+    } else {
+        format!("{}_and_backward", b.op.name)
+    };
+    let method = Ident::new(&method, b.op_span);
+    let rest: Vec<TokenStream> = b.args[1..]
+        .iter()
+        .map(|a| by_ref(func, a, shapes))
+        .collect();
+    let d_out = &plan.d_out;
+    let grad_shape = Func::value_of(&b.args[0]).map_or(Shape::Scalar, |v| shapes[v].clone());
+    let grad_ty = mat_type(func, &grad_shape);
+    let m = if mutable { quote!(mut) } else { quote!() };
+    quote_spanned! {b.span=>
+        let (#name, #m #grad): (#ty, #grad_ty) = #recv.#method(#(#rest,)* #d_out);
+    }
 }
 
 fn operator_tokens(symbol: &str, span: Span) -> TokenStream {
@@ -569,24 +589,20 @@ fn operator_tokens(symbol: &str, span: Span) -> TokenStream {
         .collect()
 }
 
-fn step_stmt(func: &Func, step: &Step, span: Span) -> TokenStream {
-    match step {
-        // Declared by the forward binding that computes it with the value.
-        Step::Init {
-            with_forward: true, ..
-        } => quote!(),
-        Step::Init {
+fn step_stmt(func: &Func, stmt: &Stmt) -> TokenStream {
+    let span = func.bindings[stmt.binding].span;
+    match &stmt.kind {
+        StmtKind::Init {
             grad,
             shape,
             mutable,
             expr,
-            ..
         } => {
             let ty = mat_type(func, shape);
             let m = if *mutable { quote!(mut) } else { quote!() };
             quote_spanned! {span=> let #m #grad: #ty = #expr; }
         }
-        Step::Add {
+        StmtKind::Add {
             grad, negate, expr, ..
         } => {
             if *negate {
@@ -595,10 +611,11 @@ fn step_stmt(func: &Func, step: &Step, span: Span) -> TokenStream {
                 quote_spanned! {span=> #grad += #expr; }
             }
         }
-        Step::InPlace {
-            grad, method, args, ..
-        } => quote_spanned! {span=> #grad.#method(#args); },
-        Step::Let { name, expr, .. } => quote_spanned! {span=> let #name = #expr; },
+        StmtKind::InPlace { grad, method, args } => {
+            quote_spanned! {span=> #grad.#method(#args); }
+        }
+        StmtKind::Call { parts, expr } => quote_spanned! {span=> let #parts = #expr; },
+        StmtKind::WithValue { .. } => quote!(),
     }
 }
 
@@ -631,98 +648,105 @@ fn backward_doc(func: &Func, plan: &Plan, derivation: &str) -> String {
 /// `locals` is `None` for the fallback, whose body never runs.
 fn gradcheck_fn(func: &Func, locals: Option<&(Ident, Ident, Ident)>) -> TokenStream {
     let sig = &func.item.sig;
-    let vis = &func.item.vis;
-    let fn_name = &sig.ident;
-    let name = Names::gradcheck_fn(fn_name);
-    let backward = Names::backward_fn(fn_name);
-    let generics = &sig.generics;
+    let (vis, generics, inputs) = (&func.item.vis, &sig.generics, &sig.inputs);
+    let name = Names::gradcheck_fn(&sig.ident);
     let where_clause = &generics.where_clause;
-    let inputs = &sig.inputs;
-    let scalar = &func.scalar_ty;
-    let matrix_value = !matches!(func.ret_shape, Shape::Scalar);
+    let body = match locals {
+        None => quote!(#UNREACHABLE),
+        Some(locals) => gradcheck_body(func, locals),
+    };
+    let header = generated_fn_header(func, &gradcheck_doc(func));
+    quote! {
+        #header
+        #vis fn #name #generics (#inputs) -> ::gradgen::check::GradCheck #where_clause {
+            #body
+        }
+    }
+}
+
+fn gradcheck_doc(func: &Func) -> String {
+    let fn_name = &func.item.sig.ident;
+    let backward = Names::backward_fn(fn_name);
     let mut doc = format!(
         "Checks the gradients of [`{backward}`] against central finite differences of \
          [`{fn_name}`] at the given point, for every differentiable input. Generated by \
          `#[differentiable]`.\n\nEach input is perturbed entry by entry (two evaluations of \
          `{fn_name}` per entry); the report gives, per input, the worst relative error and where."
     );
-    if matrix_value {
+    if !matches!(func.ret_shape, Shape::Scalar) {
         doc.push_str(
             " The value is a matrix, so what is checked is the gradient of `⟨U, value⟩` for the \
              fixed upstream gradient `U = gradgen::check::upstream()`, which is also the \
              reported value.",
         );
     }
-    let body = match locals {
-        None => quote!(#UNREACHABLE),
-        Some((grads, check, upstream)) => {
-            let value = value_field(func);
-            // An argument as the forward or backward function takes it, `perturbed` standing
-            // for the input that the closure varies.
-            let pass = |p: &crate::ir::Param| {
-                let n = &p.name;
-                match (&p.kind, p.by_ref) {
-                    (ParamKind::Scalar, _) | (_, true) => quote!(#n),
-                    _ => quote!(#n.clone()),
-                }
-            };
-            let all: Vec<TokenStream> = func.params.iter().map(pass).collect();
-            let fn_label = fn_name.to_string();
-            let pushes = func.params.iter().filter(|p| p.differentiable).map(|p| {
-                let n = &p.name;
-                let label = n.to_string();
-                let ParamKind::Mat(r, c) = &p.kind else {
-                    return quote!();
-                };
-                let ty = mat_type(func, &Shape::Mat(r.clone(), c.clone()));
-                let at = if p.by_ref { quote!(#n) } else { quote!(&#n) };
-                let value_of = if matrix_value {
-                    quote!(#fn_name(#(#all),*).inner(&#upstream))
-                } else {
-                    quote!(#fn_name(#(#all),*))
-                };
-                quote! {
-                    #check.push(
-                        #label,
-                        ::gradgen::check::gradient(|#n: &#ty| #value_of, #at, &#grads.#n),
-                    );
-                }
-            });
-            let mutable = if func.params.iter().any(|p| p.differentiable) {
-                quote!(mut)
-            } else {
-                quote!()
-            };
-            if matrix_value {
-                let ret = &func.ret_ty;
-                quote! {
-                    let #upstream: #ret = ::gradgen::check::upstream();
-                    let #grads = #backward(#(#all,)* &#upstream);
-                    let #mutable #check = ::gradgen::check::GradCheck::new(
-                        #fn_label,
-                        ::gradgen::Scalar::to_f64(#grads.#value.inner(&#upstream)),
-                    );
-                    #(#pushes)*
-                    #check
-                }
-            } else {
-                quote! {
-                    let #grads = #backward(#(#all,)* <#scalar as ::gradgen::Scalar>::from_f64(1.0));
-                    let #mutable #check = ::gradgen::check::GradCheck::new(
-                        #fn_label,
-                        ::gradgen::Scalar::to_f64(#grads.#value),
-                    );
-                    #(#pushes)*
-                    #check
-                }
+    doc
+}
+
+/// The arguments of the forward and backward functions, as the check passes them on.
+fn passed_args(func: &Func) -> Vec<TokenStream> {
+    func.params
+        .iter()
+        .map(|p| {
+            let n = &p.name;
+            match (&p.kind, p.by_ref) {
+                (ParamKind::Scalar, _) | (_, true) => quote!(#n),
+                _ => quote!(#n.clone()),
             }
-        }
+        })
+        .collect()
+}
+
+fn gradcheck_body(func: &Func, (grads, check, upstream): &(Ident, Ident, Ident)) -> TokenStream {
+    let fn_name = &func.item.sig.ident;
+    let backward = Names::backward_fn(fn_name);
+    let (value, scalar) = (value_field(func), &func.scalar_ty);
+    let all = passed_args(func);
+    let fn_label = fn_name.to_string();
+    let matrix_value = !matches!(func.ret_shape, Shape::Scalar);
+    let value_of = if matrix_value {
+        quote!(#fn_name(#(#all),*).inner(&#upstream))
+    } else {
+        quote!(#fn_name(#(#all),*))
     };
-    let header = generated_fn_header(func, &doc);
-    quote! {
-        #header
-        #vis fn #name #generics (#inputs) -> ::gradgen::check::GradCheck #where_clause {
-            #body
+    let pushes = differentiable(func).map(|p| {
+        let n = &p.name;
+        let label = n.to_string();
+        let ParamKind::Mat(r, c) = &p.kind else {
+            return quote!();
+        };
+        let ty = mat_type(func, &Shape::Mat(r.clone(), c.clone()));
+        let at = if p.by_ref { quote!(#n) } else { quote!(&#n) };
+        quote! {
+            #check.push(
+                #label,
+                ::gradgen::check::gradient(|#n: &#ty| #value_of, #at, &#grads.#n),
+            );
         }
+    });
+    let mutable = differentiable(func).next().map(|_| quote!(mut));
+    let (setup, seed, reported) = if matrix_value {
+        let ret = &func.ret_ty;
+        (
+            quote!(let #upstream: #ret = ::gradgen::check::upstream();),
+            quote!(&#upstream),
+            quote!(#grads.#value.inner(&#upstream)),
+        )
+    } else {
+        (
+            quote!(),
+            quote!(<#scalar as ::gradgen::Scalar>::from_f64(1.0)),
+            quote!(#grads.#value),
+        )
+    };
+    quote! {
+        #setup
+        let #grads = #backward(#(#all,)* #seed);
+        let #mutable #check = ::gradgen::check::GradCheck::new(
+            #fn_label,
+            ::gradgen::Scalar::to_f64(#reported),
+        );
+        #(#pushes)*
+        #check
     }
 }

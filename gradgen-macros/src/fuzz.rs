@@ -208,7 +208,7 @@ const OPERANDS: &[&str] = &[
 
 /// Every op with every arity up to three and every kind of operand.
 fn op_cases() -> Vec<String> {
-    let methods: Vec<&str> = crate::rules::method_names();
+    let methods: Vec<&str> = crate::table::method_names();
     let mut cases = Vec::new();
     let header =
         "fn f<const N: usize>(a: &Mat<N, 3>, b: &Mat<3, N>, s: f64, y: &Labels<N, 3>) -> f64";
@@ -260,18 +260,28 @@ fn the_macro_never_panics() {
     let mut rng = Rng(0x5EED);
     let mut tried = 0usize;
     let mut count = |ok: bool| tried += usize::from(ok);
+    ops_types_and_names(&mut count);
+    truncations_and_mutations(&mut rng, &mut count);
+    random_items(&mut rng, &mut count);
+    models(&mut rng, &mut count);
+    println!("the macro produced code or an error, without panicking, on {tried} inputs");
+    assert!(
+        tried > 5000,
+        "only {tried} inputs were well-formed token streams"
+    );
+}
 
-    // Every op, arity and operand kind.
+/// Every op, arity and operand kind; nonsense types; raw identifiers and the generated code's
+/// own names wherever a name goes; malformed attribute arguments.
+fn ops_types_and_names(count: &mut dyn FnMut(bool)) {
     for case in op_cases() {
         count(run("", &case));
     }
-    // Nonsense parameter and return types.
     for ty in TYPES {
         for ret in RETURNS {
             count(run("", &format!("fn f<const N: usize, T>(x: {ty}, z: &Mat<N, 3>) -> {ret} {{ x.sum() + z.mean() }}")));
         }
     }
-    // Raw identifiers wherever a name goes, and names the generated code uses.
     for name in [
         "r#type", "r#fn", "r#match", "d_out", "value", "grads", "check", "Mat", "__x", "exp", "_",
     ] {
@@ -281,7 +291,6 @@ fn the_macro_never_panics() {
             &format!("fn r#loop<const {name}: usize>(x: &Mat<{name}, 3>) -> f64 {{ x.sum() }}"),
         ));
     }
-    // Attribute arguments.
     for attr in [
         "wrt",
         "wrt()",
@@ -298,7 +307,11 @@ fn the_macro_never_panics() {
     ] {
         count(run(attr, SEEDS[0]));
     }
-    // Every seed truncated at every token, and with each token removed.
+}
+
+/// Every seed truncated at every token and with each token removed; then random mutations of
+/// the seeds: tokens replaced, inserted, swapped.
+fn truncations_and_mutations(rng: &mut Rng, count: &mut dyn FnMut(bool)) {
     for seed in SEEDS {
         let tokens: Vec<String> = flatten(&seed.parse::<TokenStream>().expect("seed tokens"));
         for cut in 0..tokens.len() {
@@ -308,15 +321,14 @@ fn the_macro_never_panics() {
             count(run("", &removed.join(" ")));
         }
     }
-    // Random mutations of the seeds: replace, insert, swap tokens.
     for _ in 0..3000 {
         let seed = SEEDS[rng.below(SEEDS.len())];
         let mut tokens = flatten(&seed.parse::<TokenStream>().expect("seed tokens"));
         for _ in 0..=rng.below(3) {
             let at = rng.below(tokens.len());
             match rng.below(3) {
-                0 => tokens[at] = random_tokens(&mut rng, 1),
-                1 => tokens.insert(at, random_tokens(&mut rng, 1)),
+                0 => tokens[at] = random_tokens(rng, 1),
+                1 => tokens.insert(at, random_tokens(rng, 1)),
                 _ => {
                     let other = rng.below(tokens.len());
                     tokens.swap(at, other);
@@ -325,51 +337,46 @@ fn the_macro_never_panics() {
         }
         count(run("", &tokens.join(" ")));
     }
-    // Random bodies and random whole items.
+}
+
+/// Random bodies and random whole items.
+fn random_items(rng: &mut Rng, count: &mut dyn FnMut(bool)) {
     for _ in 0..2000 {
-        let body = random_tokens(&mut rng, 2);
+        let body = random_tokens(rng, 2);
         count(run(
             "",
             &format!(
                 "fn f<const N: usize>(x: &Mat<N, 3>, y: &Labels<N, 3>, s: f64) -> f64 {{ {body} }}"
             ),
         ));
-        count(run(
-            &random_tokens(&mut rng, 1),
-            &random_tokens(&mut rng, 2),
-        ));
+        count(run(&random_tokens(rng, 1), &random_tokens(rng, 2)));
     }
-    // Models: structs, impl blocks, and the callback's input, with random and mutated parts.
+}
+
+/// Models: structs, impl blocks, and the callback's input, with random and mutated parts.
+fn models(rng: &mut Rng, count: &mut dyn FnMut(bool)) {
     let model_seed =
         "pub struct r#Net<const D: usize> { pub w: Mat<D, 3>, pub r#type: Mat<1, 3>, name: u8 }";
     let impl_seed = "impl<const D: usize> Net<D> { #[differentiable] fn r#loss<const N: usize>(&self, x: &Mat<N, D>) -> f64 { x.matmul(&self.w).add_row(&self.r#type).sum() } fn other(&self) {} }";
     for _ in 0..500 {
         let mut tokens = flatten(&model_seed.parse::<TokenStream>().expect("model tokens"));
         let at = rng.below(tokens.len());
-        tokens[at] = random_tokens(&mut rng, 1);
+        tokens[at] = random_tokens(rng, 1);
         count(run_with(crate::model::model, &tokens.join(" ")));
         let mut tokens = flatten(&impl_seed.parse::<TokenStream>().expect("impl tokens"));
         let at = rng.below(tokens.len());
-        tokens[at] = random_tokens(&mut rng, 1);
+        tokens[at] = random_tokens(rng, 1);
         let item = tokens.join(" ");
         count(run("", &item));
         let callback = format!("[Net] [NetGrads] [w: Mat<D, 3>, r#type: Mat<1, 3>,] {item}");
         count(run_with(crate::model::model_impl, &callback));
-        count(run_with(
-            crate::model::model_impl,
-            &random_tokens(&mut rng, 2),
-        ));
+        count(run_with(crate::model::model_impl, &random_tokens(rng, 2)));
     }
     count(run_with(crate::model::model, model_seed));
     count(run_with(
         crate::model::model_impl,
         &format!("[Net] [NetGrads] [w: Mat<D, 3>, r#type: Mat<1, 3>,] {impl_seed}"),
     ));
-    println!("the macro produced code or an error, without panicking, on {tried} inputs");
-    assert!(
-        tried > 5000,
-        "only {tried} inputs were well-formed token streams"
-    );
 }
 
 /// Like [`run`], for the model macros, which take one token stream.

@@ -7,7 +7,7 @@ use std::fmt;
 
 use proc_macro2::{Ident, Span, TokenStream};
 
-use crate::rules::Rule;
+use crate::table::Op;
 
 /// One dimension: a const-generic name of the function (`N`) or a literal (`1`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,7 +93,7 @@ pub enum ParamKind {
 /// `out = op(args)`: one step of the forward computation.
 pub struct Binding {
     pub out: ValueId,
-    pub rule: &'static Rule,
+    pub op: &'static Op,
     /// The receiver first, for a method.
     pub args: Vec<Operand>,
     /// The whole expression.

@@ -2,12 +2,16 @@
 //! `gradgen`, which documents it and re-exports it.
 //!
 //! The macro is a pipeline of pure stages, one per file, each a function of the previous one's
-//! output: `parse` (to A-normal form), `shape` (symbolic dimension analysis), `rules`
-//! (the derivative table), `reverse` (activity analysis and the reverse sweep), `emit`.
-//! `naming` owns every generated identifier, `derivation` writes the derivation that `emit`
-//! puts in the docs, and `model` adapts structs with weights and their methods to the same
-//! pipeline. Errors from every stage are collected and reported together; the macro never
-//! panics.
+//! output: `parse` (to A-normal form), `shape` (symbolic dimension analysis), `fold` (ops that
+//! need not build their intermediate), `reverse` (activity, the reverse sweep, and who owns
+//! what), `emit`. They read the op table, `table`, the only place that knows op names: each row
+//! names its shape rule (`shape_rules`) and declares its derivative in the vocabulary of `vjp`,
+//! entrywise ones as scalar formulas (`formula`) from which the runtime's kernels are also
+//! generated (`kernels`). `naming` owns every generated identifier, `errors` collects the
+//! user's mistakes and makes suggestions, `derivation` writes the derivation that `emit` puts in
+//! the docs, `tensors` the named-matrix impls of the generated structs, and `model` adapts
+//! structs with weights and their methods to the same pipeline. Errors from every stage are
+//! collected and reported together; the macro never panics.
 
 use proc_macro::TokenStream;
 use proc_macro2::TokenStream as TokenStream2;
@@ -16,18 +20,23 @@ use quote::quote;
 mod derivation;
 mod emit;
 mod errors;
+mod fold;
+mod formula;
 #[cfg(test)]
 mod fuzz;
 mod ir;
+mod kernels;
 mod model;
 mod naming;
 mod parse;
 mod reverse;
-mod rules;
 mod shape;
+mod shape_rules;
 #[cfg(test)]
 mod snapshots;
+mod table;
 mod tensors;
+mod vjp;
 
 /// Generates the backward pass of a function of matrices.
 ///
@@ -79,6 +88,14 @@ pub fn model(_attr: TokenStream, item: TokenStream) -> TokenStream {
     model::model(item.into()).into()
 }
 
+/// The runtime's entrywise kernels (`tanh`, `into_tanh`, `tanh_backward`, …), generated from
+/// the op table's formulas: for the `gradgen` crate itself, not for direct use.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __elementwise_kernels(_input: TokenStream) -> TokenStream {
+    kernels::elementwise().into()
+}
+
 /// The second half of a model's `impl`: not for direct use.
 #[doc(hidden)]
 #[proc_macro]
@@ -86,7 +103,8 @@ pub fn model_impl(input: TokenStream) -> TokenStream {
     model::model_impl(input.into()).into()
 }
 
-/// The whole pipeline on `proc_macro2` tokens.
+/// The whole pipeline on `proc_macro2` tokens: parse, shape, fold, reverse, emit. After an
+/// error, the same items with bodies that never run, so that the errors are the only ones.
 fn expand(attr: TokenStream2, item: TokenStream2) -> TokenStream2 {
     if let Ok(imp) = syn::parse2::<syn::ItemImpl>(item.clone()) {
         return model::impl_block(&imp);
@@ -94,53 +112,32 @@ fn expand(attr: TokenStream2, item: TokenStream2) -> TokenStream2 {
     let mut errors = errors::Errors::default();
     let args = syn::parse2::<parse::Args>(attr).unwrap_or_else(|e| {
         errors.add(e);
-        parse::Args {
-            wrt: None,
-            custom_backward: None,
-        }
+        parse::Args::default()
     });
-    let item: syn::ItemFn = match syn::parse2(item.clone()) {
-        Ok(f) => f,
-        Err(_) => {
-            // Point at the item's first token (`struct`, `pub`, …), not at the attribute.
-            let span = item
-                .clone()
-                .into_iter()
-                .next()
-                .map_or_else(proc_macro2::Span::call_site, |t| t.span());
-            let e = syn::Error::new(span, "`#[differentiable]` goes on a function");
-            let e = e.to_compile_error();
-            return quote!(#e #item);
-        }
+    let Some(item) = function(&item, &mut errors) else {
+        let e = errors.to_compile_errors();
+        return quote!(#e #item);
     };
     let mut func = match parse::parse(&args, item.clone(), &mut errors) {
         Ok(func) => func,
         Err(rejected) => {
-            let e = errors.to_compile_errors();
             // Declare the function with its signature where that is valid Rust, so that its
             // callers compile; otherwise rustc would report the signature's mistake again.
-            let items = if rejected.signature_is_rust {
-                emit::fallback(&item, None)
-            } else {
-                quote!()
-            };
+            let items = rejected
+                .signature_is_rust
+                .then(|| emit::fallback(&item, None));
+            let e = errors.to_compile_errors();
             return quote!(#e #items);
         }
     };
-    if let Some(custom) = &args.custom_backward {
-        return if errors.is_empty() {
-            emit::custom(&func, custom)
-        } else {
-            let e = errors.to_compile_errors();
-            let items = emit::fallback(&item, Some(&func));
-            quote!(#e #items)
-        };
+    if let (Some(custom), true) = (&args.custom_backward, errors.is_empty()) {
+        return emit::custom(&func, custom);
     }
     let shapes = shape::infer(&func, &mut errors);
     let complete: Option<Vec<ir::Shape>> = shapes.into_iter().collect();
     match complete {
         Some(shapes) if errors.is_empty() && func.output.is_some() => {
-            rules::fold(&mut func, &shapes);
+            fold::fold(&mut func, &shapes);
             let plan = reverse::plan(&mut func, &shapes);
             emit::emit(&func, &shapes, &plan)
         }
@@ -148,6 +145,26 @@ fn expand(attr: TokenStream2, item: TokenStream2) -> TokenStream2 {
             let e = errors.to_compile_errors();
             let items = emit::fallback(&item, Some(&func));
             quote!(#e #items)
+        }
+    }
+}
+
+/// The function the attribute is on, with its macro fragments' groups made parentheses; an
+/// error at the item's first token (`struct`, `pub`, …) when it is something else.
+fn function(item: &TokenStream2, errors: &mut errors::Errors) -> Option<syn::ItemFn> {
+    match syn::parse2::<syn::ItemFn>(item.clone()) {
+        Ok(mut f) => {
+            parse::parenthesize_groups(&mut f);
+            Some(f)
+        }
+        Err(_) => {
+            let span = item
+                .clone()
+                .into_iter()
+                .next()
+                .map_or_else(proc_macro2::Span::call_site, |t| t.span());
+            errors.push(span, "`#[differentiable]` goes on a function");
+            None
         }
     }
 }

@@ -2,9 +2,10 @@
 //!
 //! Input: a struct whose `Mat` fields are the weights; later, an `impl` block of it whose
 //! `#[differentiable]` methods read the weights as `self.w1`. Output: `<Model>Grads` (one field per
-//! weight, shaped like it) and a `step` method for gradient descent, from the struct; from the
-//! impl, the methods unchanged plus `<method>_backward(&self, <the same parameters>, d_out)`
-//! returning the value and a `<Model>Grads`, and `<method>_gradcheck(&self, …)`.
+//! weight, shaped like it, with `zeros`), the named-matrix impls (`Tensors`, `Params`) and a
+//! `step` method for gradient descent, from the struct; from the impl, the methods unchanged
+//! plus `<method>_backward(&self, <the same parameters>, d_out)` returning the value and a
+//! `<Model>Grads`, and `<method>_gradcheck(&self, …)`.
 //!
 //! A method's macro cannot see the struct, so the struct's attribute records its weights in a
 //! `macro_rules!` callback named after the struct; the impl's attribute expands to a call of that
@@ -12,33 +13,38 @@
 //! rewritten as a free function of the weights (`self.w1` → a parameter `self_w1`) and goes
 //! through the ordinary pipeline, differentiated with respect to the weights only.
 //!
-//! Guarantees: as for functions, every mistake is one `syn::Error` at its span and nothing
-//! panics; an `impl` whose struct has no `#[model]` fails to find the callback macro.
+//! Guarantees: as for functions, every mistake is one error at its span, collected in
+//! [`Errors`], and nothing panics; every generated name comes from `naming`; an `impl` whose
+//! struct has no `#[model]` fails to find the callback macro.
 
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::{format_ident, quote, ToTokens};
-use syn::ext::IdentExt;
+use quote::{quote, ToTokens};
 use syn::visit_mut::VisitMut;
+
+use crate::errors::Errors;
+use crate::naming::{model as names, Names};
+use crate::tensors;
 
 /// `#[model]` on a struct.
 pub fn model(item: TokenStream) -> TokenStream {
+    let mut errors = Errors::default();
     let strukt: syn::ItemStruct = match syn::parse2(item.clone()) {
         Ok(s) => s,
         Err(_) => {
-            let span = item
-                .clone()
-                .into_iter()
-                .next()
-                .map_or_else(Span::call_site, |t| t.span());
-            let e = syn::Error::new(span, "`#[model]` goes on a struct with named fields")
-                .to_compile_error();
+            errors.push(
+                first_span(&item),
+                "`#[model]` goes on a struct with named fields",
+            );
+            let e = errors.to_compile_errors();
             return quote!(#e #item);
         }
     };
     let syn::Fields::Named(fields) = &strukt.fields else {
-        let e =
-            syn::Error::new_spanned(&strukt.fields, "`#[model]` needs named fields: the weights")
-                .to_compile_error();
+        errors.push(
+            strukt.fields.to_token_stream(),
+            "`#[model]` needs named fields: the weights",
+        );
+        let e = errors.to_compile_errors();
         return quote!(#e #strukt);
     };
     let weights: Vec<(&Ident, &syn::Type)> = fields
@@ -47,55 +53,60 @@ pub fn model(item: TokenStream) -> TokenStream {
         .filter_map(|f| Some((f.ident.as_ref()?, &f.ty)))
         .filter(|(_, ty)| is_mat(ty))
         .collect();
-    let name = &strukt.ident;
-    let vis = &strukt.vis;
-    let grads = format_ident!("{}Grads", name.unraw());
-    // Named to read well in the one error where it is missing: an `impl` of a struct without
-    // `#[model]` says "cannot find macro `Plain_needs_gradgen_model`".
-    let callback = format_ident!("{}_needs_gradgen_model", name.unraw());
-    let generics = &strukt.generics;
+    let grads = grads_struct(&strukt, &weights);
+    let callback = callback(&strukt, &weights);
+    quote! {
+        #strukt
+        #grads
+        #callback
+    }
+}
+
+/// The span of the item's first token (`struct`, `pub`, …), where a misplaced attribute's error
+/// points.
+fn first_span(item: &TokenStream) -> Span {
+    item.clone()
+        .into_iter()
+        .next()
+        .map_or_else(Span::call_site, |t| t.span())
+}
+
+/// `<Model>Grads`, the `Tensors`/`Params` impls of both structs, and `step`.
+fn grads_struct(strukt: &syn::ItemStruct, weights: &[(&Ident, &syn::Type)]) -> TokenStream {
+    let (name, vis, generics) = (&strukt.ident, &strukt.vis, &strukt.generics);
+    let grads = names::grads(name);
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
     let elem = weights
         .first()
         .and_then(|(_, ty)| mat_elem(ty))
         .unwrap_or_else(|| syn::parse_quote!(f64));
-    let field_names: Vec<&Ident> = weights.iter().map(|(n, _)| *n).collect();
-    let field_types: Vec<&syn::Type> = weights.iter().map(|(_, t)| *t).collect();
-    let docs: Vec<String> = field_names
+    let fields: Vec<&Ident> = weights.iter().map(|(n, _)| *n).collect();
+    let types: Vec<&syn::Type> = weights.iter().map(|(_, t)| *t).collect();
+    let docs = fields
         .iter()
-        .map(|n| format!(" The gradient with respect to `self.{n}`, shaped like it."))
-        .collect();
+        .map(|n| format!(" The gradient with respect to `self.{n}`, shaped like it."));
     let struct_doc = format!(
         " The gradients of a [`{name}`]'s weights, returned by the `_backward` of its \
          `#[differentiable]` methods."
     );
-    let elem_tokens = elem.to_token_stream();
-    let model_tensors = crate::tensors::impls(&crate::tensors::Visited {
-        name,
-        generics,
-        elem: elem_tokens.clone(),
-        fields: field_names.clone(),
-        extra: None,
-        cfgs: &[],
-        zeros: false,
-    });
-    let grads_tensors = crate::tensors::impls(&crate::tensors::Visited {
-        name: &grads,
-        generics,
-        elem: elem_tokens,
-        fields: field_names.clone(),
-        extra: None,
-        cfgs: &[],
-        zeros: true,
-    });
-    let params = crate::tensors::params_impl(name, &grads, generics, &[]);
+    let visited = |name: &Ident, zeros: bool| {
+        tensors::impls(&tensors::Visited {
+            name,
+            generics,
+            elem: elem.to_token_stream(),
+            fields: fields.clone(),
+            extra: None,
+            cfgs: &[],
+            zeros,
+        })
+    };
+    let (model_tensors, grads_tensors) = (visited(name, false), visited(&grads, true));
+    let params = tensors::params_impl(name, &grads, generics, &[]);
     quote! {
-        #strukt
-
         #[doc = #struct_doc]
         #[derive(Clone, Debug)]
         #vis struct #grads #generics #where_clause {
-            #( #[doc = #docs] pub #field_names: #field_types, )*
+            #( #[doc = #docs] pub #fields: #types, )*
         }
 
         #model_tensors
@@ -105,16 +116,25 @@ pub fn model(item: TokenStream) -> TokenStream {
         impl #impl_generics #name #ty_generics #where_clause {
             /// One step of gradient descent: every weight moves by `-rate` times its gradient.
             pub fn step(&mut self, grads: &#grads #ty_generics, rate: #elem) {
-                #( self.#field_names -= &grads.#field_names * rate; )*
+                #( self.#fields -= &grads.#fields * rate; )*
             }
         }
+    }
+}
 
+/// The `macro_rules!` callback that hands the weights to an `impl` of the struct.
+fn callback(strukt: &syn::ItemStruct, weights: &[(&Ident, &syn::Type)]) -> TokenStream {
+    let name = &strukt.ident;
+    let (grads, callback) = (names::grads(name), names::callback(name));
+    let fields = weights.iter().map(|(n, _)| n);
+    let types = weights.iter().map(|(_, t)| t);
+    quote! {
         #[doc(hidden)]
         #[allow(unused_macros)]
         macro_rules! #callback {
             ($($impl_block:tt)*) => {
                 ::gradgen::__private::model_impl! {
-                    [#name] [#grads] [#( #field_names: #field_types, )*]
+                    [#name] [#grads] [#( #fields: #types, )*]
                     $($impl_block)*
                 }
             };
@@ -125,20 +145,17 @@ pub fn model(item: TokenStream) -> TokenStream {
 /// `#[differentiable]` on an `impl` block: the call of its struct's callback.
 pub fn impl_block(item: &syn::ItemImpl) -> TokenStream {
     let syn::Type::Path(self_ty) = &*item.self_ty else {
-        return syn::Error::new_spanned(
-            &item.self_ty,
+        let mut errors = Errors::default();
+        errors.push(
+            item.self_ty.to_token_stream(),
             "`#[differentiable]` goes on an `impl` of a `#[model]` struct",
-        )
-        .to_compile_error();
+        );
+        return errors.to_compile_errors();
     };
     let Some(last) = self_ty.path.segments.last() else {
         return quote!(#item);
     };
-    let callback = format_ident!(
-        "{}_needs_gradgen_model",
-        last.ident.unraw(),
-        span = last.ident.span()
-    );
+    let callback = names::callback(&last.ident);
     quote!(#callback! { #item })
 }
 
@@ -159,21 +176,7 @@ impl syn::parse::Parse for ModelImpl {
         };
         let model: Ident = syn::parse2(bracketed(input)?)?;
         let grads: Ident = syn::parse2(bracketed(input)?)?;
-        let list = bracketed(input)?;
-        let weights = syn::parse::Parser::parse2(
-            |p: syn::parse::ParseStream| {
-                let mut out = Vec::new();
-                while !p.is_empty() {
-                    let name: Ident = p.parse()?;
-                    p.parse::<syn::Token![:]>()?;
-                    let ty: syn::Type = p.parse()?;
-                    p.parse::<syn::Token![,]>()?;
-                    out.push((name, ty));
-                }
-                Ok(out)
-            },
-            list,
-        )?;
+        let weights = syn::parse::Parser::parse2(weight_list, bracketed(input)?)?;
         Ok(ModelImpl {
             model,
             grads,
@@ -183,8 +186,22 @@ impl syn::parse::Parse for ModelImpl {
     }
 }
 
+/// `w1: Mat<D, H>, b1: Mat<1, H>,`
+fn weight_list(p: syn::parse::ParseStream) -> syn::Result<Vec<(Ident, syn::Type)>> {
+    let mut out = Vec::new();
+    while !p.is_empty() {
+        let name: Ident = p.parse()?;
+        p.parse::<syn::Token![:]>()?;
+        let ty: syn::Type = p.parse()?;
+        p.parse::<syn::Token![,]>()?;
+        out.push((name, ty));
+    }
+    Ok(out)
+}
+
 /// The impl with its marked methods' backward passes.
 pub fn model_impl(input: TokenStream) -> TokenStream {
+    let mut errors = Errors::default();
     let ModelImpl {
         model,
         grads,
@@ -192,41 +209,27 @@ pub fn model_impl(input: TokenStream) -> TokenStream {
         mut item,
     } = match syn::parse2::<ModelImpl>(input) {
         Ok(parsed) => parsed,
-        Err(e) => return e.to_compile_error(),
-    };
-    let mut free_items = Vec::new();
-    let mut methods = Vec::new();
-    let mut errors = TokenStream::new();
-    for impl_item in &mut item.items {
-        let syn::ImplItem::Fn(method) = impl_item else {
-            continue;
-        };
-        let Some(pos) = method
-            .attrs
-            .iter()
-            .position(|a| a.path().is_ident("differentiable"))
-        else {
-            continue;
-        };
-        let marker = method.attrs.remove(pos);
-        if !matches!(marker.meta, syn::Meta::Path(_)) {
-            errors.extend(
-                syn::Error::new_spanned(
-                    &marker.meta,
-                    "a model's methods take no `#[differentiable(…)]` arguments: the weights are what is differentiated",
-                )
-                .to_compile_error(),
-            );
-            continue;
+        Err(e) => {
+            errors.add(e);
+            return errors.to_compile_errors();
         }
-        match method_backward(&model, &grads, &weights, &item.generics, method) {
-            Ok((free, backward)) => {
-                free_items.push(free);
-                methods.push(backward);
+    };
+    let model = Model {
+        name: &model,
+        grads: &grads,
+        weights: &weights,
+        generics: &item.generics.clone(),
+    };
+    let mut generated = Vec::new();
+    for impl_item in &mut item.items {
+        if let syn::ImplItem::Fn(method) = impl_item {
+            if marked(method, &mut errors) {
+                generated.extend(method_items(&model, method, &mut errors));
             }
-            Err(e) => errors.extend(e.to_compile_error()),
         }
     }
+    let (free_items, methods): (Vec<_>, Vec<_>) = generated.into_iter().unzip();
+    let errors = errors.to_compile_errors();
     let (impl_generics, _, where_clause) = item.generics.split_for_impl();
     let self_ty = &item.self_ty;
     quote! {
@@ -239,34 +242,84 @@ pub fn model_impl(input: TokenStream) -> TokenStream {
     }
 }
 
-/// The free function a method becomes (`self.w1` → `self_w1`), with `wrt` its weights, through
-/// the pipeline; and the method's `_backward`, which calls that function's backward.
-fn method_backward(
-    model: &Ident,
-    grads: &Ident,
-    weights: &[(Ident, syn::Type)],
-    impl_generics: &syn::Generics,
+/// What the methods of one model share.
+struct Model<'a> {
+    name: &'a Ident,
+    grads: &'a Ident,
+    weights: &'a [(Ident, syn::Type)],
+    generics: &'a syn::Generics,
+}
+
+/// Whether the method is marked `#[differentiable]` (the marker is removed); a marker with
+/// arguments is an error.
+fn marked(method: &mut syn::ImplItemFn, errors: &mut Errors) -> bool {
+    let Some(pos) = method
+        .attrs
+        .iter()
+        .position(|a| a.path().is_ident("differentiable"))
+    else {
+        return false;
+    };
+    let marker = method.attrs.remove(pos);
+    if matches!(marker.meta, syn::Meta::Path(_)) {
+        return true;
+    }
+    errors.push(
+        marker.meta.to_token_stream(),
+        "a model's methods take no `#[differentiable(…)]` arguments: the weights are what is differentiated",
+    );
+    false
+}
+
+/// The free function a method becomes, through the pipeline, and the method's `_backward` and
+/// `_gradcheck`; `None` after an error.
+fn method_items(
+    model: &Model,
     method: &syn::ImplItemFn,
-) -> syn::Result<(TokenStream, TokenStream)> {
+    errors: &mut Errors,
+) -> Option<(TokenStream, TokenStream)> {
+    if !takes_ref_self(method, errors) {
+        return None;
+    }
+    let free_fn = match free_function(model, method) {
+        Ok(f) => f,
+        Err(e) => {
+            errors.add(e);
+            return None;
+        }
+    };
+    let wrt = model.weights.iter().map(|(w, _)| names::weight_param(w));
+    let free = crate::expand(quote!(wrt(#(#wrt),*)), free_fn.to_token_stream());
+    let backward = method_backward(model, method);
+    let gradcheck = method_gradcheck(model, method);
+    Some((free, quote!(#backward #gradcheck)))
+}
+
+fn takes_ref_self(method: &syn::ImplItemFn, errors: &mut Errors) -> bool {
     let sig = &method.sig;
     let Some(syn::FnArg::Receiver(receiver)) = sig.inputs.first() else {
-        return Err(syn::Error::new_spanned(
-            &sig.ident,
+        errors.push(
+            sig.ident.to_token_stream(),
             "a `#[differentiable]` method of a model takes `&self`",
-        ));
+        );
+        return false;
     };
     if receiver.reference.is_none() || receiver.mutability.is_some() {
-        return Err(syn::Error::new_spanned(
-            receiver,
+        errors.push(
+            receiver.to_token_stream(),
             "a `#[differentiable]` method takes `&self`",
-        ));
+        );
+        return false;
     }
-    let free_name = format_ident!("__gradgen_{}_{}", model.unraw(), sig.ident.unraw());
-    // One hygiene context for the parameter and its uses: the weights' names arrive through the
-    // callback `macro_rules!`, whose context differs from the method body's.
-    let param = |w: &Ident| format_ident!("self_{}", w.unraw(), span = Span::call_site());
-    // The free function's generics: the impl's, then the method's.
-    let mut generics = impl_generics.clone();
+    true
+}
+
+/// The method as a free function of the weights: `self.w1` → `self_w1: &Mat<…>`, with the
+/// impl's generics and then the method's.
+fn free_function(model: &Model, method: &syn::ImplItemFn) -> syn::Result<syn::ItemFn> {
+    let sig = &method.sig;
+    let free_name = names::free_fn(model.name, &sig.ident);
+    let mut generics = model.generics.clone();
     generics.params.extend(sig.generics.params.iter().cloned());
     if let Some(wc) = &sig.generics.where_clause {
         generics
@@ -274,109 +327,124 @@ fn method_backward(
             .predicates
             .extend(wc.predicates.iter().cloned());
     }
-    let weight_params = weights.iter().map(|(w, ty)| {
-        let p = param(w);
+    let weight_params = model.weights.iter().map(|(w, ty)| {
+        let p = names::weight_param(w);
         quote!(#p: &#ty)
     });
-    let other_params: Vec<&syn::FnArg> = sig.inputs.iter().skip(1).collect();
+    let other_params = sig.inputs.iter().skip(1);
     let mut body = method.block.clone();
     SelfFields.visit_block_mut(&mut body);
     let output = &sig.output;
-    let wrt = weights.iter().map(|(w, _)| param(w));
     let (_, _, where_clause) = generics.split_for_impl();
-    let free_fn: syn::ItemFn = syn::parse2(quote! {
+    syn::parse2(quote! {
         #[doc(hidden)]
         #[allow(clippy::too_many_arguments, clippy::needless_pass_by_value, non_snake_case)]
         fn #free_name #generics (#(#weight_params,)* #(#other_params),*) #output #where_clause #body
-    })?;
-    let free = crate::expand(quote!(wrt(#(#wrt),*)), free_fn.to_token_stream());
+    })
+}
 
-    // The method's backward: the free function's, repackaged as the model's gradients.
-    let backward = crate::naming::Names::backward_fn(&sig.ident);
-    let free_backward = crate::naming::Names::backward_fn(&free_name);
-    let method_generics = &sig.generics;
-    let method_where = &sig.generics.where_clause;
-    let (_, model_ty_generics, _) = impl_generics.split_for_impl();
-    let vis = &method.vis;
-    let ret = match output {
-        syn::ReturnType::Type(_, ty) => ty.to_token_stream(),
-        syn::ReturnType::Default => quote!(()),
-    };
-    let d_out_ty = if is_mat(&syn::parse2(ret.clone()).unwrap_or(syn::Type::Verbatim(ret.clone())))
-    {
-        quote!(&#ret)
-    } else {
-        ret.clone()
-    };
-    let arg_names: Vec<TokenStream> = other_params
+/// The method's parameters after `&self`: as declared, and by name.
+fn other_params(method: &syn::ImplItemFn) -> (Vec<&syn::FnArg>, Vec<TokenStream>) {
+    let params: Vec<&syn::FnArg> = method.sig.inputs.iter().skip(1).collect();
+    let names = params
         .iter()
         .filter_map(|a| match a {
             syn::FnArg::Typed(t) => Some(t.pat.to_token_stream()),
             syn::FnArg::Receiver(_) => None,
         })
         .collect();
-    let weight_args = weights.iter().map(|(w, _)| quote!(&self.#w));
-    let weight_fields = weights.iter().map(|(w, _)| {
-        let p = param(w);
-        quote!(#w: g.#p)
+    (params, names)
+}
+
+/// The parameter names of the free function: the weights', then the method's.
+fn free_param_names(model: &Model, method: &syn::ImplItemFn) -> Vec<Ident> {
+    let weights = model.weights.iter().map(|(w, _)| names::weight_param(w));
+    let others = method.sig.inputs.iter().filter_map(|a| match a {
+        syn::FnArg::Typed(t) => match &*t.pat {
+            syn::Pat::Ident(i) => Some(i.ident.clone()),
+            _ => None,
+        },
+        syn::FnArg::Receiver(_) => None,
     });
-    // The free function's value field and an upstream-gradient name free of its parameters.
-    let free_params: Vec<Ident> = weights
-        .iter()
-        .map(|(w, _)| param(w))
-        .chain(other_params.iter().filter_map(|a| match a {
-            syn::FnArg::Typed(t) => match &*t.pat {
-                syn::Pat::Ident(i) => Some(i.ident.clone()),
-                _ => None,
-            },
-            syn::FnArg::Receiver(_) => None,
-        }))
-        .collect();
-    let value = crate::naming::Names::value_field(free_params.iter());
-    let mut d_out = String::from("d_out");
-    while free_params.iter().any(|p| *p == d_out.as_str()) {
-        d_out.push('_');
-    }
-    let d_out = Ident::new(&d_out, Span::call_site());
+    weights.chain(others).collect()
+}
+
+/// The method's backward: the free function's, repackaged as the model's gradients.
+fn method_backward(model: &Model, method: &syn::ImplItemFn) -> TokenStream {
+    let sig = &method.sig;
+    let (grads, vis) = (model.grads, &method.vis);
+    let backward = Names::backward_fn(&sig.ident);
+    let free_backward = Names::backward_fn(&names::free_fn(model.name, &sig.ident));
+    let (method_generics, method_where) = (&sig.generics, &sig.generics.where_clause);
+    let (_, model_ty_generics, _) = model.generics.split_for_impl();
+    let ret = match &sig.output {
+        syn::ReturnType::Type(_, ty) => ty.to_token_stream(),
+        syn::ReturnType::Default => quote!(()),
+    };
+    let d_out_ty = match syn::parse2::<syn::Type>(ret.clone()) {
+        Ok(ty) if is_mat(&ty) => quote!(&#ret),
+        _ => ret.clone(),
+    };
+    let (params, arg_names) = other_params(method);
+    let free_params = free_param_names(model, method);
+    let value = Names::value_field(free_params.iter());
+    let d_out = names::d_out(free_params.iter());
+    let local = names::local("grads", free_params.iter());
+    let weight_args = model.weights.iter().map(|(w, _)| quote!(&self.#w));
+    let weight_fields = model.weights.iter().map(|(w, _)| {
+        let p = names::weight_param(w);
+        quote!(#w: #local.#p)
+    });
     let doc = format!(
-        " Backward pass of [`{model}::{}`], generated by `#[differentiable]`: the value, and the \
+        " Backward pass of [`{}::{}`], generated by `#[differentiable]`: the value, and the \
          gradient of `d_out · self.{}(…)` with respect to each weight of the model.",
-        sig.ident, sig.ident
+        model.name, sig.ident, sig.ident
     );
-    let method_backward = quote! {
+    quote! {
         #[doc = #doc]
         #[must_use]
         #[allow(clippy::too_many_arguments, clippy::needless_pass_by_value, unused_variables)]
-        #vis fn #backward #method_generics (&self, #(#other_params,)* #d_out: #d_out_ty) -> (#ret, #grads #model_ty_generics) #method_where {
-            let g = #free_backward(#(#weight_args,)* #(#arg_names,)* #d_out);
-            (g.#value, #grads { #(#weight_fields),* })
+        #vis fn #backward #method_generics (&self, #(#params,)* #d_out: #d_out_ty) -> (#ret, #grads #model_ty_generics) #method_where {
+            let #local = #free_backward(#(#weight_args,)* #(#arg_names,)* #d_out);
+            (#local.#value, #grads { #(#weight_fields),* })
         }
-    };
-    // And its gradient check: the free function's, reported under the method's names.
-    let gradcheck = crate::naming::Names::gradcheck_fn(&sig.ident);
-    let free_gradcheck = crate::naming::Names::gradcheck_fn(&free_name);
-    let label = format!("{model}::{}", sig.ident);
-    let check_doc = format!(
+    }
+}
+
+/// The method's gradient check: the free function's, reported under the method's names.
+fn method_gradcheck(model: &Model, method: &syn::ImplItemFn) -> TokenStream {
+    let sig = &method.sig;
+    let vis = &method.vis;
+    let gradcheck = Names::gradcheck_fn(&sig.ident);
+    let free_gradcheck = Names::gradcheck_fn(&names::free_fn(model.name, &sig.ident));
+    let backward = Names::backward_fn(&sig.ident);
+    let (method_generics, method_where) = (&sig.generics, &sig.generics.where_clause);
+    let label = format!("{}::{}", model.name, sig.ident);
+    let doc = format!(
         " Checks [`{model}::{backward}`] against central finite differences of \
          [`{model}::{}`] at these weights and arguments, weight by weight. Generated by \
          `#[differentiable]`.",
-        sig.ident
+        sig.ident,
+        model = model.name
     );
-    let weight_args = weights.iter().map(|(w, _)| quote!(&self.#w));
-    let method_gradcheck = quote! {
-        #[doc = #check_doc]
+    let (params, arg_names) = other_params(method);
+    let free_params = free_param_names(model, method);
+    let local = names::local("check", free_params.iter());
+    let weight_args = model.weights.iter().map(|(w, _)| quote!(&self.#w));
+    let prefix = names::WEIGHT_PREFIX;
+    quote! {
+        #[doc = #doc]
         #[must_use]
         #[allow(clippy::too_many_arguments, clippy::needless_pass_by_value)]
-        #vis fn #gradcheck #method_generics (&self, #(#other_params),*) -> ::gradgen::check::GradCheck #method_where {
-            let mut check = #free_gradcheck(#(#weight_args,)* #(#arg_names),*);
-            check.function = #label;
-            for (name, _) in &mut check.inputs {
-                *name = name.strip_prefix("self_").unwrap_or(name);
+        #vis fn #gradcheck #method_generics (&self, #(#params),*) -> ::gradgen::check::GradCheck #method_where {
+            let mut #local = #free_gradcheck(#(#weight_args,)* #(#arg_names),*);
+            #local.function = #label;
+            for (name, _) in &mut #local.inputs {
+                *name = name.strip_prefix(#prefix).unwrap_or(name);
             }
-            check
+            #local
         }
-    };
-    Ok((free, quote!(#method_backward #method_gradcheck)))
+    }
 }
 
 /// `self.w1` → `self_w1`.
@@ -389,7 +457,7 @@ impl VisitMut for SelfFields {
                 (&*field.base, &field.member)
             {
                 if base.path.is_ident("self") {
-                    let name = format_ident!("self_{}", member.unraw(), span = Span::call_site());
+                    let name = names::weight_param(member);
                     *expr = syn::parse_quote!(#name);
                     return;
                 }

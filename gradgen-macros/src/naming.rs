@@ -9,7 +9,11 @@
 
 use std::collections::HashSet;
 
-use proc_macro2::{Ident, Span};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
+use syn::ext::IdentExt;
+
+use crate::ir::Dim;
 
 /// The set of names in use in one function, user-written and generated.
 #[derive(Clone)]
@@ -109,6 +113,78 @@ impl Names {
             })
             .collect();
         Ident::new(&sanitize(&format!("{camel}Grads")), name.span())
+    }
+}
+
+/// The names a `#[model]` and its methods introduce.
+pub mod model {
+    use super::*;
+
+    /// The gradient struct of a model: `<Model>Grads`.
+    pub fn grads(model: &Ident) -> Ident {
+        format_ident!("{}Grads", model.unraw())
+    }
+
+    /// The `macro_rules!` callback through which a model's `impl` reads its weights. Named to
+    /// read as the fix where it is missing: an `impl` of a struct without `#[model]` fails with
+    /// "cannot find macro `Plain_needs_gradgen_model`".
+    pub fn callback(model: &Ident) -> Ident {
+        format_ident!("{}_needs_gradgen_model", model.unraw(), span = model.span())
+    }
+
+    /// The free function a differentiable method becomes: `__gradgen_<Model>_<method>`.
+    pub fn free_fn(model: &Ident, method: &Ident) -> Ident {
+        format_ident!("{FREE_FN_PREFIX}{}_{}", model.unraw(), method.unraw())
+    }
+
+    const FREE_FN_PREFIX: &str = "__gradgen_";
+
+    /// Whether a function is one a model's method became (it needs no `<Name>Params`: the
+    /// model is its parameters).
+    pub fn is_free_fn(name: &Ident) -> bool {
+        name.to_string().starts_with(FREE_FN_PREFIX)
+    }
+
+    /// The parameter that stands for `self.w` in that free function: `self_w`. One hygiene
+    /// context for the parameter and its uses, whose names arrive through the callback.
+    pub fn weight_param(weight: &Ident) -> Ident {
+        format_ident!("self_{}", weight.unraw(), span = Span::call_site())
+    }
+
+    /// The prefix of [`weight_param`], which the gradient check's report drops.
+    pub const WEIGHT_PREFIX: &str = "self_";
+
+    /// A name for the upstream gradient of a method's backward that is none of its
+    /// parameters' names.
+    pub fn d_out<'a>(params: impl Iterator<Item = &'a Ident> + Clone) -> Ident {
+        local("d_out", params)
+    }
+
+    /// A local of a method's generated body: `base`, with `_` appended until it is none of the
+    /// parameters' names.
+    pub fn local<'a>(base: &str, params: impl Iterator<Item = &'a Ident> + Clone) -> Ident {
+        let mut name = base.to_owned();
+        while params.clone().any(|p| p.unraw() == name.as_str()) {
+            name.push('_');
+        }
+        Ident::new(&name, Span::call_site())
+    }
+}
+
+/// The tokens of a dimension, as a const generic argument (`N`, `1`).
+pub fn dim_tokens(d: &Dim) -> TokenStream {
+    match d {
+        Dim::Sym(s) => {
+            let ident = match s.strip_prefix("r#") {
+                Some(raw) => Ident::new_raw(raw, Span::call_site()),
+                None => Ident::new(s, Span::call_site()),
+            };
+            quote!(#ident)
+        }
+        Dim::Lit(n) => {
+            let lit = proc_macro2::Literal::usize_unsuffixed(*n);
+            quote!(#lit)
+        }
     }
 }
 

@@ -9,7 +9,7 @@
 //! Guarantees: anything outside the supported language (loops, branches, closures, calls,
 //! macros, patterns, unknown methods, parameter types it cannot read) is an error at its own
 //! span that says what is supported instead. A name whose binding failed is poisoned: uses of it
-//! are not reported again. Op names are resolved through `rules::lookup`, never spelled here.
+//! are not reported again. Op names are resolved through the table (`table::lookup_method`), never spelt here.
 
 use std::collections::{HashMap, HashSet};
 
@@ -24,9 +24,10 @@ use crate::ir::{
     Binding, Declared, Dim, Func, Literal, Operand, Param, ParamKind, Shape, Value, ValueKind,
 };
 use crate::naming::Names;
-use crate::rules::{self, Form};
+use crate::table::{self, Form};
 
 /// `#[differentiable]` or `#[differentiable(wrt(a, b))]`.
+#[derive(Default)]
 pub struct Args {
     /// The inputs to differentiate, when named.
     pub wrt: Option<Vec<syn::Ident>>,
@@ -75,6 +76,29 @@ impl syn::parse::Parse for Args {
     }
 }
 
+/// Turns the invisible groups of `macro_rules!` fragments (`$body * r` with `$body = a + b`)
+/// into parentheses. The macro reads a group as one operand, as syn parses it; rustc's parser
+/// ignores invisible groups for operator precedence when it reads the function back, so without
+/// this the function the user calls could compute `a + b * r` while its backward differentiates
+/// `(a + b) * r`.
+pub fn parenthesize_groups(item: &mut syn::ItemFn) {
+    struct Parens;
+    impl syn::visit_mut::VisitMut for Parens {
+        fn visit_expr_mut(&mut self, expr: &mut Expr) {
+            if let Expr::Group(g) = expr {
+                let inner = (*g.expr).clone();
+                *expr = Expr::Paren(syn::ExprParen {
+                    attrs: g.attrs.clone(),
+                    paren_token: syn::token::Paren(g.group_token.span),
+                    expr: Box::new(inner),
+                });
+            }
+            syn::visit_mut::visit_expr_mut(self, expr);
+        }
+    }
+    syn::visit_mut::VisitMut::visit_block_mut(&mut Parens, &mut item.block);
+}
+
 /// Why no [`Func`] could be built: the signature could not be read (the errors say why).
 pub struct Rejected {
     /// The signature is valid Rust (a type gradgen does not support, say), so the function can
@@ -87,162 +111,196 @@ pub struct Rejected {
 pub fn parse(args: &Args, item: syn::ItemFn, errors: &mut Errors) -> Result<Func, Rejected> {
     let before = errors.is_empty();
     check_signature_form(&item.sig, errors);
-    let dims: HashSet<String> = item
-        .sig
-        .generics
-        .params
-        .iter()
-        .filter_map(|p| match p {
-            GenericParam::Const(c) => Some(c.ident.to_string()),
-            _ => None,
-        })
-        .collect();
-    let type_params: HashSet<String> = item
-        .sig
-        .generics
-        .params
-        .iter()
-        .filter_map(|p| match p {
-            GenericParam::Type(t) => Some(t.ident.to_string()),
-            _ => None,
-        })
-        .collect();
+    let (dims, type_params) = generic_names(&item.sig);
     let types = TypeReader {
         dims: &dims,
         type_params: &type_params,
         not_rust: std::cell::Cell::new(false),
     };
-
-    let mut names = Names::new(idents_in(item.to_token_stream()));
-    let mut values = Vec::new();
-    let mut params = Vec::new();
-    let mut scope: HashMap<String, Option<Operand>> = HashMap::new();
-    let mut mat: Option<(TokenStream, Option<Type>)> = None;
-
-    for input in &item.sig.inputs {
-        let FnArg::Typed(typed) = input else {
-            errors.push(
-                input.to_token_stream(),
-                "methods are not supported yet: `#[differentiable]` goes on a free function\nhelp: pass the model's matrices as parameters",
-            );
-            continue;
-        };
-        let Pat::Ident(pat) = &*typed.pat else {
-            errors.push(
-                typed.pat.to_token_stream(),
-                "a parameter must be a plain name",
-            );
-            continue;
-        };
-        if let Some(m) = &pat.mutability {
-            errors.push(
-                m.span(),
-                "a differentiable function's parameters cannot be `mut`",
-            );
-            continue;
-        }
-        if pat.by_ref.is_some() || pat.subpat.is_some() {
-            errors.push(
-                typed.pat.to_token_stream(),
-                "a parameter must be a plain name",
-            );
-            continue;
-        }
-        let Some((kind, by_ref)) = types.param(&typed.ty, &mut mat, errors) else {
-            continue;
-        };
-        let value = values.len();
-        values.push(Value {
-            name: pat.ident.clone(),
-            text: format!("`{}`", pat.ident),
-            kind: ValueKind::Param(params.len()),
-        });
-        scope.insert(pat.ident.to_string(), Some(Operand::Value(value)));
-        let differentiable = matches!(kind, ParamKind::Mat(..));
-        params.push(Param {
-            name: pat.ident.clone(),
-            kind,
-            by_ref,
-            differentiable,
-            value,
-        });
-    }
-
+    let mut inputs = read_params(&item.sig, &types, errors);
     if let Some(wrt) = &args.wrt {
-        apply_wrt(wrt, &mut params, errors);
+        apply_wrt(wrt, &mut inputs.params, errors);
     }
-
-    let ret_ty = match &item.sig.output {
-        ReturnType::Default => {
-            errors.push(
-                item.sig.ident.span(),
-                format!("`{}` must return what it computes: a scalar (a loss) or a matrix (a layer)\nhelp: add a return type: `-> f64`", item.sig.ident),
-            );
-            None
-        }
-        ReturnType::Type(_, ty) => types.ret(ty, errors),
-    };
+    let ret = read_return(&item.sig, &types, errors);
     let rejected = Rejected {
         signature_is_rust: !types.not_rust.get(),
     };
-    let Some((mat_path, elem)) = mat else {
-        if before && errors.is_empty() {
-            errors.push(
-                item.sig.ident.span(),
-                "a differentiable function needs at least one `Mat` parameter to differentiate",
-            );
-        }
+    let Some(sig) = settle(&item.sig, inputs.mat.take(), ret, before, errors) else {
         return Err(rejected);
     };
-    let Some((ret_ty, ret_shape, ret_elem)) = ret_ty else {
-        return Err(rejected);
-    };
-    check_return_elem(&ret_ty, ret_elem.as_ref(), elem.as_ref(), errors);
-    let scalar_ty: Type = elem.clone().unwrap_or_else(|| syn::parse_quote!(f64));
-    if !(before && errors.is_empty()) {
-        return Err(rejected);
-    }
-
-    let mut lower = Lower {
-        types: &types,
-        values,
-        bindings: Vec::new(),
-        declared: Vec::new(),
-        scope,
-        seen: HashSet::new(),
-        mutable: HashSet::new(),
-        call_shape: None,
-        ret_shape: ret_shape.clone(),
-        names,
-        errors,
-    };
+    let names = Names::new(idents_in(item.to_token_stream()));
+    let mut lower = Lower::new(&types, inputs.values, inputs.scope, &sig, names, errors);
     // A hand-written backward takes the place of the body's derivative: the body is any Rust.
     let output = if args.custom_backward.is_some() {
         None
     } else {
         lower.body(&item.block)
     };
-    let Lower {
-        values,
-        bindings,
-        declared,
-        names: lowered_names,
-        ..
-    } = lower;
-    names = lowered_names;
     Ok(Func {
         item,
-        params,
-        values,
-        bindings,
-        declared,
+        params: inputs.params,
+        values: lower.values,
+        bindings: lower.bindings,
+        declared: lower.declared,
         output,
+        mat_path: sig.mat_path,
+        elem: sig.elem,
+        ret_ty: sig.ret_ty,
+        ret_shape: sig.ret_shape,
+        scalar_ty: sig.scalar_ty,
+        names: lower.names,
+    })
+}
+
+/// The function's const generic names (its dimensions) and type parameter names.
+fn generic_names(sig: &syn::Signature) -> (HashSet<String>, HashSet<String>) {
+    let mut dims = HashSet::new();
+    let mut types = HashSet::new();
+    for p in &sig.generics.params {
+        match p {
+            GenericParam::Const(c) => {
+                dims.insert(c.ident.to_string());
+            }
+            GenericParam::Type(t) => {
+                types.insert(t.ident.to_string());
+            }
+            GenericParam::Lifetime(_) => {}
+        }
+    }
+    (dims, types)
+}
+
+/// The parameters as read, in scope for the body.
+struct Inputs {
+    params: Vec<Param>,
+    values: Vec<Value>,
+    scope: HashMap<String, Option<Operand>>,
+    /// The first `Mat` path and its element type.
+    mat: Option<(TokenStream, Option<Type>)>,
+}
+
+fn read_params(sig: &syn::Signature, types: &TypeReader, errors: &mut Errors) -> Inputs {
+    let mut inputs = Inputs {
+        params: Vec::new(),
+        values: Vec::new(),
+        scope: HashMap::new(),
+        mat: None,
+    };
+    for input in &sig.inputs {
+        let Some(ident) = param_name(input, errors) else {
+            continue;
+        };
+        let FnArg::Typed(typed) = input else {
+            continue;
+        };
+        let Some((kind, by_ref)) = types.param(&typed.ty, &mut inputs.mat, errors) else {
+            continue;
+        };
+        let value = inputs.values.len();
+        inputs.values.push(Value {
+            name: ident.clone(),
+            text: format!("`{ident}`"),
+            kind: ValueKind::Param(inputs.params.len()),
+        });
+        inputs
+            .scope
+            .insert(ident.to_string(), Some(Operand::Value(value)));
+        let differentiable = matches!(kind, ParamKind::Mat(..));
+        inputs.params.push(Param {
+            name: ident.clone(),
+            kind,
+            by_ref,
+            differentiable,
+            value,
+        });
+    }
+    inputs
+}
+
+/// A parameter's name, when it is a plain one.
+fn param_name<'a>(input: &'a FnArg, errors: &mut Errors) -> Option<&'a syn::Ident> {
+    let FnArg::Typed(typed) = input else {
+        errors.push(
+            input.to_token_stream(),
+            "methods are not supported yet: `#[differentiable]` goes on a free function\nhelp: pass the model's matrices as parameters",
+        );
+        return None;
+    };
+    let Pat::Ident(pat) = &*typed.pat else {
+        errors.push(
+            typed.pat.to_token_stream(),
+            "a parameter must be a plain name",
+        );
+        return None;
+    };
+    if let Some(m) = &pat.mutability {
+        errors.push(
+            m.span(),
+            "a differentiable function's parameters cannot be `mut`",
+        );
+        return None;
+    }
+    if pat.by_ref.is_some() || pat.subpat.is_some() {
+        errors.push(
+            typed.pat.to_token_stream(),
+            "a parameter must be a plain name",
+        );
+        return None;
+    }
+    Some(&pat.ident)
+}
+
+/// The declared return type, its shape and its element type.
+type Return = (Type, Shape, Option<Type>);
+
+fn read_return(sig: &syn::Signature, types: &TypeReader, errors: &mut Errors) -> Option<Return> {
+    match &sig.output {
+        ReturnType::Default => {
+            errors.push(
+                sig.ident.span(),
+                format!("`{}` must return what it computes: a scalar (a loss) or a matrix (a layer)\nhelp: add a return type: `-> f64`", sig.ident),
+            );
+            None
+        }
+        ReturnType::Type(_, ty) => types.ret(ty, errors),
+    }
+}
+
+/// What the signature settles for the body: the `Mat` path, the element type, the return.
+struct Settled {
+    mat_path: TokenStream,
+    elem: Option<Type>,
+    ret_ty: Type,
+    ret_shape: Shape,
+    scalar_ty: Type,
+}
+
+/// The signature's verdict: `None` when it has a mistake (reported), or no matrix.
+fn settle(
+    sig: &syn::Signature,
+    mat: Option<(TokenStream, Option<Type>)>,
+    ret: Option<Return>,
+    before: bool,
+    errors: &mut Errors,
+) -> Option<Settled> {
+    let Some((mat_path, elem)) = mat else {
+        if before && errors.is_empty() {
+            errors.push(
+                sig.ident.span(),
+                "a differentiable function needs at least one `Mat` parameter to differentiate",
+            );
+        }
+        return None;
+    };
+    let (ret_ty, ret_shape, ret_elem) = ret?;
+    check_return_elem(&ret_ty, ret_elem.as_ref(), elem.as_ref(), errors);
+    let scalar_ty: Type = elem.clone().unwrap_or_else(|| syn::parse_quote!(f64));
+    (before && errors.is_empty()).then_some(Settled {
         mat_path,
         elem,
         ret_ty,
         ret_shape,
         scalar_ty,
-        names,
     })
 }
 
@@ -451,10 +509,7 @@ impl TypeReader<'_> {
         let Type::Path(tp) = ty else {
             return Some(Named::Other);
         };
-        if tp.qself.is_some() {
-            return Some(Named::Other);
-        }
-        let Some(last) = tp.path.segments.last() else {
+        let Some(last) = tp.path.segments.last().filter(|_| tp.qself.is_none()) else {
             return Some(Named::Other);
         };
         let name = last.ident.to_string();
@@ -467,6 +522,24 @@ impl TypeReader<'_> {
         if name != "Mat" && name != "Labels" {
             return Some(Named::Other);
         }
+        let (r, c, elem) = self.shaped(last, &name, errors)?;
+        if name == "Labels" {
+            return Some(Named::Labels(r, c));
+        }
+        let mut path = tp.path.clone();
+        if let Some(seg) = path.segments.last_mut() {
+            seg.arguments = PathArguments::None;
+        }
+        Some(Named::Mat(r, c, elem, path.to_token_stream()))
+    }
+
+    /// The dimensions and element type of `Mat<R, C[, T]>` or `Labels<N, C>`.
+    fn shaped(
+        &self,
+        last: &syn::PathSegment,
+        name: &str,
+        errors: &mut Errors,
+    ) -> Option<(Dim, Dim, Option<Box<Type>>)> {
         let PathArguments::AngleBracketed(generic) = &last.arguments else {
             errors.push(
                 last.ident.span(),
@@ -501,15 +574,7 @@ impl TypeReader<'_> {
             }
             None => None,
         };
-        let (r, c) = (r?, c?);
-        if name == "Labels" {
-            return Some(Named::Labels(r, c));
-        }
-        let mut path = tp.path.clone();
-        if let Some(seg) = path.segments.last_mut() {
-            seg.arguments = PathArguments::None;
-        }
-        Some(Named::Mat(r, c, elem, path.to_token_stream()))
+        Some((r?, c?, elem))
     }
 
     fn dim(&self, arg: &GenericArgument, errors: &mut Errors) -> Option<Dim> {
@@ -591,6 +656,31 @@ struct Lower<'a, 'e> {
     errors: &'e mut Errors,
 }
 
+impl<'a, 'e> Lower<'a, 'e> {
+    fn new(
+        types: &'a TypeReader<'a>,
+        values: Vec<Value>,
+        scope: HashMap<String, Option<Operand>>,
+        sig: &Settled,
+        names: Names,
+        errors: &'e mut Errors,
+    ) -> Self {
+        Lower {
+            types,
+            values,
+            bindings: Vec::new(),
+            declared: Vec::new(),
+            scope,
+            seen: HashSet::new(),
+            mutable: HashSet::new(),
+            call_shape: None,
+            ret_shape: sig.ret_shape.clone(),
+            names,
+            errors,
+        }
+    }
+}
+
 /// Failure of an expression that has already been reported (or that uses a poisoned name).
 struct Reported;
 
@@ -656,6 +746,46 @@ impl Lower<'_, '_> {
     }
 
     fn local(&mut self, local: &syn::Local) {
+        let Some((ident, init, annotation)) = self.let_parts(local) else {
+            return;
+        };
+        let name = ident.to_string();
+        let declared = annotation.and_then(|ty| {
+            self.types
+                .declared(ty, self.errors)
+                .map(|shape| (shape, ty.to_token_stream()))
+        });
+        let first = self.seen.insert(name.clone());
+        let target = self.names.binding(ident, first);
+        self.call_shape = declared.as_ref().map(|(shape, _)| shape.clone());
+        let result = self.top(&init.expr, target.clone());
+        self.call_shape = None;
+        let Ok(operand) = result else {
+            self.scope.insert(name, None);
+            return;
+        };
+        // Messages call the value by its name from here on, as the user's code does.
+        if let Operand::Value(v) = operand {
+            if self.values[v].name == target {
+                self.values[v].text = format!("`{name}`");
+            }
+        }
+        if let Some((shape, tokens)) = declared {
+            self.declared.push(Declared {
+                operand: operand.clone(),
+                shape,
+                tokens,
+            });
+        }
+        self.scope.insert(name, Some(operand));
+    }
+
+    /// The name, value and type annotation of a `let` of the supported form; any other form is
+    /// reported, and the names it binds are poisoned.
+    fn let_parts<'l>(
+        &mut self,
+        local: &'l syn::Local,
+    ) -> Option<(&'l syn::Ident, &'l syn::LocalInit, Option<&'l Type>)> {
         let (pat, annotation) = match &local.pat {
             Pat::Type(pt) => (&*pt.pat, Some(&*pt.ty)),
             other => (other, None),
@@ -666,71 +796,48 @@ impl Lower<'_, '_> {
                 "gradgen supports `let` with a plain name only (no tuples, structs or wildcards)",
             );
             self.poison_pattern(pat);
-            return;
+            return None;
         };
         let name = pi.ident.to_string();
-        if let Some(m) = &pi.mutability {
-            self.errors.push(
-                m.span(),
-                format!("`let mut` is not supported: every value is computed once\nhelp: bind the updated value to a new name, or shadow it: `let {name} = …;`"),
-            );
-            self.mutable.insert(name.clone());
+        let problem = self.let_problem(local, pi);
+        if let Some((place, message)) = problem {
+            self.errors.push(place, message);
+            if pi.mutability.is_some() {
+                self.mutable.insert(name.clone());
+            }
             self.scope.insert(name, None);
-            return;
+            return None;
+        }
+        Some((&pi.ident, local.init.as_ref()?, annotation))
+    }
+
+    /// What is wrong with a `let` of a plain name, if anything.
+    fn let_problem(&self, local: &syn::Local, pi: &syn::PatIdent) -> Option<(Place, String)> {
+        let name = &pi.ident;
+        if let Some(m) = &pi.mutability {
+            return Some((
+                m.span().into(),
+                format!("`let mut` is not supported: every value is computed once\nhelp: bind the updated value to a new name, or shadow it: `let {name} = …;`"),
+            ));
         }
         if pi.by_ref.is_some() || pi.subpat.is_some() {
-            self.errors
-                .push(pat.span(), "gradgen supports `let` with a plain name only");
-            self.scope.insert(name, None);
-            return;
+            return Some((
+                pi.span().into(),
+                "gradgen supports `let` with a plain name only".to_owned(),
+            ));
         }
         let Some(init) = &local.init else {
-            self.errors.push(
-                local.to_token_stream(),
+            return Some((
+                local.to_token_stream().into(),
                 format!("`{name}` must be given its value where it is declared: `let {name} = …;`"),
-            );
-            self.scope.insert(name, None);
-            return;
+            ));
         };
-        if let Some((_, diverge)) = &init.diverge {
-            self.errors.push(
-                diverge.to_token_stream(),
-                "`let … else` is not supported in a differentiable function",
-            );
-            self.scope.insert(name, None);
-            return;
-        }
-        let declared = annotation.and_then(|ty| {
-            self.types
-                .declared(ty, self.errors)
-                .map(|shape| (shape, ty.to_token_stream()))
-        });
-        let first = self.seen.insert(name.clone());
-        let target = self.names.binding(&pi.ident, first);
-        self.call_shape = declared.as_ref().map(|(shape, _)| shape.clone());
-        let result = self.top(&init.expr, target.clone());
-        self.call_shape = None;
-        match result {
-            Ok(operand) => {
-                // Messages call the value by its name from here on, as the user's code does.
-                if let Operand::Value(v) = operand {
-                    if self.values[v].name == target {
-                        self.values[v].text = format!("`{name}`");
-                    }
-                }
-                if let Some((shape, tokens)) = declared {
-                    self.declared.push(Declared {
-                        operand: operand.clone(),
-                        shape,
-                        tokens,
-                    });
-                }
-                self.scope.insert(name, Some(operand));
-            }
-            Err(Reported) => {
-                self.scope.insert(name, None);
-            }
-        }
+        init.diverge.as_ref().map(|(_, diverge)| {
+            (
+                diverge.to_token_stream().into(),
+                "`let … else` is not supported in a differentiable function".to_owned(),
+            )
+        })
     }
 
     fn poison_pattern(&mut self, pat: &Pat) {
@@ -820,9 +927,9 @@ impl Lower<'_, '_> {
         target: Option<syn::Ident>,
     ) -> Result<Operand, Reported> {
         let method = call.method.to_string();
-        let Some(rule) = rules::lookup_method(&method) else {
+        let Some(rule) = table::lookup_method(&method) else {
             self.errors
-                .push(call.method.span(), unknown_method(&method));
+                .push(call.method.span(), crate::errors::unknown_method(&method));
             // The operands may hold independent mistakes: report them too.
             let _ = self.expr(&call.receiver, None);
             for arg in &call.args {
@@ -873,7 +980,7 @@ impl Lower<'_, '_> {
         target: Option<syn::Ident>,
     ) -> Result<Operand, Reported> {
         let symbol = bin.op.to_token_stream().to_string();
-        let Some(rule) = rules::lookup_operator(&symbol, 2) else {
+        let Some(rule) = table::lookup_operator(&symbol, 2) else {
             let msg = if symbol.ends_with('=')
                 && !matches!(symbol.as_str(), "==" | "!=" | "<=" | ">=")
             {
@@ -904,7 +1011,7 @@ impl Lower<'_, '_> {
             }
         }
         let symbol = un.op.to_token_stream().to_string();
-        let Some(rule) = rules::lookup_operator(&symbol, 1) else {
+        let Some(rule) = table::lookup_operator(&symbol, 1) else {
             self.errors.push(
                 un.op.span(),
                 format!("gradgen cannot differentiate the operator `{symbol}`\nhelp: the supported operators are `+`, `-`, `*`, `/` and unary `-`"),
@@ -924,21 +1031,20 @@ impl Lower<'_, '_> {
 
     fn bind(
         &mut self,
-        rule: &'static rules::Rule,
+        op: &'static table::Op,
         args: Vec<Operand>,
         exprs: &[&Expr],
         span: Span,
         op_span: Span,
         target: Option<syn::Ident>,
     ) -> Operand {
-        let recv = match (&rule.form, args.first()) {
+        let recv = match (&op.form, args.first()) {
             (Form::Method { .. }, Some(Operand::Value(v))) => Some(self.values[*v].name.clone()),
             _ => None,
         };
-        let name =
-            target.unwrap_or_else(|| self.names.intermediate(rule.temp, recv.as_ref(), span));
+        let name = target.unwrap_or_else(|| self.names.intermediate(op.temp, recv.as_ref(), span));
         let value = self.values.len();
-        let text = format!("`{}`", rebuild(exprs, rule));
+        let text = format!("`{}`", rebuild(exprs, op));
         self.values.push(Value {
             name,
             text,
@@ -946,7 +1052,7 @@ impl Lower<'_, '_> {
         });
         self.bindings.push(Binding {
             out: value,
-            rule,
+            op,
             args,
             span,
             op_span,
@@ -995,7 +1101,7 @@ impl Lower<'_, '_> {
         });
         self.bindings.push(Binding {
             out: value,
-            rule: &rules::CALL,
+            op: &table::CALL,
             args,
             span: call.span(),
             op_span: call.func.span(),
@@ -1007,7 +1113,7 @@ impl Lower<'_, '_> {
 }
 
 /// The user's expression for a binding, reassembled for messages.
-fn rebuild(exprs: &[&Expr], rule: &rules::Rule) -> String {
+fn rebuild(exprs: &[&Expr], rule: &table::Op) -> String {
     let parts: Vec<String> = exprs.iter().map(|e| show(e)).collect();
     match rule.form {
         Form::Method { .. } => format!("{}.{}({})", parts[0], rule.name, parts[1..].join(", ")),
@@ -1051,22 +1157,6 @@ fn show(expr: &Expr) -> String {
         Expr::Unary(u) => format!("{}{}", u.op.to_token_stream(), show(&u.expr)),
         other => other.to_token_stream().to_string(),
     }
-}
-
-fn unknown_method(method: &str) -> String {
-    let mut msg = format!("`{method}` is not an operation gradgen can differentiate");
-    match rules::closest_method(method) {
-        Some(close) => msg.push_str(&format!("\nhelp: did you mean `{close}`?")),
-        None => msg.push_str(&format!(
-            "\nhelp: the supported methods are {}",
-            rules::method_names()
-                .iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-    }
-    msg
 }
 
 /// The message for syntax that is never supported, with what to write instead.

@@ -1,80 +1,36 @@
-//! Stage 4 — reverse: activity analysis and the reverse sweep.
+//! Stage 4 — reverse: activity analysis, the reverse sweep, and who owns what.
 //!
-//! Input: a [`Func`] whose shapes are all known. Output: a [`Plan`]: which forward bindings the
-//! backward recomputes, and the backward steps, in order.
+//! Input: a [`Func`] whose shapes are all known. Output: a [`Plan`]: the forward bindings the
+//! output needs (with the operands each may consume), and the backward statements, in order.
 //!
 //! Guarantees:
 //! - Activity: only values that depend on a differentiable input *and* that the output depends
 //!   on get a gradient; labels, scalar parameters, literals and anything that does not reach the
 //!   output cost no backward work.
-//! - The sweep visits the bindings in reverse, seeds the output's gradient with `d_out`, and asks
-//!   the rule table for each active operand's contribution. A value used more than once receives
-//!   one contribution per use: the first initialises its gradient (moved in, never added to a
-//!   zero matrix), later ones are added in place.
-//! - A gradient is consumed only by the binding that produced its value, so after that binding
-//!   it is dead: its last use moves it (reusing its buffer) instead of copying it.
-//! - A forward temporary is consumed by the backward step that reads it last, or, when no
-//!   backward step reads it, may be taken by the step of its last forward use (its buffer then
-//!   holds that step's contribution).
+//! - The sweep visits the bindings in reverse, seeds the output's gradient with `d_out`, and
+//!   asks each binding's row for one contribution per active operand. A value used more than
+//!   once receives one contribution per use: the first initialises its gradient (moved in, never
+//!   added to a zero matrix), later ones are added to it, in place where the row says how.
+//! - Ownership is decided here, once, from what each row declares it uses ([`vjp::Use`]): the
+//!   forward and backward statements form one schedule, and a value (a forward temporary or a
+//!   gradient) may be moved only by the statement that uses it last, where nothing else in that
+//!   statement reads it. A row's emitter only reads the decision. Within a binding, the
+//!   contribution that can hold its result in the incoming gradient's buffer comes last, so
+//!   that it is the one that may take it.
 
-use std::collections::{HashMap, HashSet};
-
-use proc_macro2::{Ident, TokenStream};
-use quote::{quote, quote_spanned};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{quote, quote_spanned, ToTokens};
 
 use crate::ir::{Func, Operand, Shape, ValueKind};
-use crate::rules::{Contrib, Vjp};
-
-/// One statement of the backward part.
-pub enum Step {
-    /// `let [mut] d_v: Shape = expr;`, or, `with_forward`, computed together with the
-    /// function's value by the forward binding (the statement is that binding's).
-    Init {
-        grad: Ident,
-        shape: Shape,
-        mutable: bool,
-        expr: TokenStream,
-        doc: String,
-        with_forward: bool,
-    },
-    /// `d_v += expr;` or `d_v -= expr;`
-    Add {
-        grad: Ident,
-        negate: bool,
-        expr: TokenStream,
-        doc: String,
-    },
-    /// `d_v.method(args);`: a contribution added in place.
-    InPlace {
-        grad: Ident,
-        method: Ident,
-        args: TokenStream,
-        doc: String,
-    },
-    /// `let name = expr;`: the gradients a called function's backward returns, one per argument.
-    Let {
-        name: Ident,
-        expr: TokenStream,
-        doc: String,
-    },
-}
-
-impl Step {
-    /// The gradient this step initialises or adds to (the local it declares, for a `Let`).
-    pub fn grad(&self) -> &Ident {
-        match self {
-            Step::Init { grad, .. } | Step::Add { grad, .. } | Step::InPlace { grad, .. } => grad,
-            Step::Let { name, .. } => name,
-        }
-    }
-}
+use crate::table::Form;
+use crate::vjp::{self, Add, Ctx, Mode, Slot, Use, Val};
 
 /// What the backward function computes.
 pub struct Plan {
-    /// The bindings whose values the output depends on, in order: the forward part.
-    pub forward: Vec<usize>,
-    /// The gradient steps, in order, each after the binding whose contributions it holds.
-    pub steps: Vec<(usize, Vec<Step>)>,
+    /// The forward bindings the output needs, in order.
+    pub forward: Vec<Forward>,
+    /// The backward statements, in order.
+    pub backward: Vec<Stmt>,
     /// The gradient variable of each value that has one, indexed like [`Func::values`].
     pub grads: Vec<Option<Ident>>,
     /// The backward function's seed parameter.
@@ -82,20 +38,100 @@ pub struct Plan {
     /// The generated gradient check's locals: the backward's result, the report, and the
     /// upstream gradient of a matrix value.
     pub check_locals: (Ident, Ident, Ident),
-    /// For each forward binding, which operands it may consume (their buffer becomes the
-    /// result's): temporaries that nothing reads afterwards, forward or backward.
-    pub consumes: HashMap<usize, Vec<bool>>,
-    /// The output binding, when it computes the function's value together with its receiver's
-    /// gradient (`cross_entropy_and_backward`), and that gradient.
-    pub with_value: Option<(usize, Ident)>,
+}
+
+/// A forward binding.
+pub struct Forward {
+    pub binding: usize,
+    /// Which operands it consumes: nothing reads them afterwards, so their buffer becomes the
+    /// result's.
+    pub consumes: Vec<bool>,
+    /// When it computes the function's value together with its receiver's gradient
+    /// (`cross_entropy_and_backward`): that gradient, and whether it is added to later.
+    pub with_grad: Option<(Ident, bool)>,
+}
+
+/// One statement of the backward part.
+pub struct Stmt {
+    /// The binding whose row produced it.
+    pub binding: usize,
+    pub kind: StmtKind,
+    /// Its line of the derivation (`d_h = d_score`).
+    pub text: String,
+}
+
+pub enum StmtKind {
+    /// `let [mut] d: Shape = expr;`
+    Init {
+        grad: Ident,
+        shape: Shape,
+        mutable: bool,
+        expr: TokenStream,
+    },
+    /// `d += expr;`, or `d -= expr;` when `negate`.
+    Add {
+        grad: Ident,
+        negate: bool,
+        expr: TokenStream,
+    },
+    /// `d.method(args);`: a contribution added in place.
+    InPlace {
+        grad: Ident,
+        method: Ident,
+        args: TokenStream,
+    },
+    /// `let parts = callee_backward(…).into_inputs();`
+    Call { parts: Ident, expr: TokenStream },
+    /// The gradient the forward binding computes with the function's value: no statement of
+    /// its own, a line of the derivation.
+    WithValue { grad: Ident },
+}
+
+impl Stmt {
+    /// The gradient this statement starts or adds to; `None` for a call's parts.
+    pub fn grad(&self) -> Option<&Ident> {
+        match &self.kind {
+            StmtKind::Init { grad, .. }
+            | StmtKind::Add { grad, .. }
+            | StmtKind::InPlace { grad, .. }
+            | StmtKind::WithValue { grad } => Some(grad),
+            StmtKind::Call { .. } => None,
+        }
+    }
 }
 
 /// Plans the backward pass. `shapes` must be complete (the shape stage reported no error).
 pub fn plan(func: &mut Func, shapes: &[Shape]) -> Plan {
-    let n = func.values.len();
-    let value_of = |op: &Operand| Func::value_of(op);
+    let active = activity(func);
+    let needed = needed(func);
+    let d_out = func.names.fresh("d_out", Span::call_site());
+    let fused = fused_value(func, &active);
+    let sweep = sweep(func, shapes, &active, fused, &d_out);
+    let schedule = Schedule::build(func, shapes, &needed, &sweep, fused);
+    let owned = schedule.grant(func, shapes);
+    let mut plan = Plan {
+        forward: Vec::new(),
+        backward: Vec::new(),
+        grads: sweep.grads.clone(),
+        d_out,
+        check_locals: (
+            func.names.fresh("grads", Span::call_site()),
+            func.names.fresh("check", Span::call_site()),
+            func.names.fresh("upstream", Span::call_site()),
+        ),
+    };
+    plan.forward = forward_steps(func, &needed, &schedule, &owned, &sweep, fused);
+    plan.backward = backward_steps(func, shapes, &plan, &sweep, &schedule, &owned);
+    mark_accumulated(&mut plan);
+    plan
+}
 
-    // Forward: which values vary with a differentiable input.
+// ---- activity ----
+
+/// Which values get a gradient: those that vary with a differentiable input and that the
+/// output depends on.
+fn activity(func: &Func) -> Vec<bool> {
+    let n = func.values.len();
     let mut varied = vec![false; n];
     for (v, value) in func.values.iter().enumerate() {
         if let ValueKind::Param(p) = value.kind {
@@ -103,403 +139,556 @@ pub fn plan(func: &mut Func, shapes: &[Shape]) -> Plan {
         }
     }
     for b in &func.bindings {
-        varied[b.out] = b.args.iter().filter_map(value_of).any(|a| varied[a]);
+        varied[b.out] = b.args.iter().filter_map(Func::value_of).any(|a| varied[a]);
     }
-    // Backward: which values the output depends on.
-    let mut useful = vec![false; n];
-    let output = func.output.as_ref().and_then(|(op, _)| value_of(op));
-    if let Some(o) = output {
+    let useful = useful(func);
+    (0..n).map(|v| varied[v] && useful[v]).collect()
+}
+
+/// Which values the output depends on.
+fn useful(func: &Func) -> Vec<bool> {
+    let mut useful = vec![false; func.values.len()];
+    if let Some(o) = output(func) {
         useful[o] = true;
     }
     for b in func.bindings.iter().rev() {
         if useful[b.out] {
-            for a in b.args.iter().filter_map(value_of) {
+            for a in b.args.iter().filter_map(Func::value_of) {
                 useful[a] = true;
             }
         }
     }
-    let active: Vec<bool> = (0..n).map(|v| varied[v] && useful[v]).collect();
+    useful
+}
 
-    let d_out = func.names.fresh("d_out", proc_macro2::Span::call_site());
-    let forward: Vec<usize> = (0..func.bindings.len())
+fn output(func: &Func) -> Option<usize> {
+    func.output.as_ref().and_then(|(op, _)| Func::value_of(op))
+}
+
+/// The bindings the output needs, in order.
+fn needed(func: &Func) -> Vec<usize> {
+    let useful = useful(func);
+    (0..func.bindings.len())
         .filter(|&i| useful[func.bindings[i].out])
-        .collect();
-
-    // The value and its receiver's gradient in one pass, when the op can and the receiver is
-    // the value's only active operand.
-    let with_value = output.and_then(|o| {
-        let bi = func.bindings.iter().position(|b| b.out == o)?;
-        let b = &func.bindings[bi];
-        let receiver_only = b
-            .args
-            .iter()
-            .enumerate()
-            .all(|(i, a)| value_of(a).is_some_and(|v| active[v]) == (i == 0));
-        (b.rule.with_backward.is_some() && active[o] && receiver_only).then_some(bi)
-    });
-
-    // Two sweeps: the first finds, for each forward value, the binding whose backward step uses
-    // it last; the second lets that step consume it (its buffer becomes the gradient's).
-    let names_before = func.names.clone();
-    let first = sweep(
-        func,
-        shapes,
-        &active,
-        output,
-        &d_out,
-        with_value,
-        &|_, _| false,
-    );
-    func.names = names_before;
-    let mut last_use: Vec<Option<usize>> = vec![None; n];
-    for (bi, steps) in first.0.iter().rev() {
-        let refs = referenced(steps);
-        for (v, value) in func.values.iter().enumerate() {
-            if refs.contains(&value.name.to_string()) && last_use[v].is_none() {
-                last_use[v] = Some(*bi);
-            }
-        }
-    }
-    let owned_temporary = |func: &Func, v: usize| {
-        matches!(func.values[v].kind, ValueKind::Binding)
-            && Some(v) != output
-            && matches!(shapes[v], Shape::Mat(..))
-    };
-    let temporaries: Vec<bool> = (0..n).map(|v| owned_temporary(func, v)).collect();
-    // A temporary that no backward step reads is free once the forward part is done: the
-    // backward step of its last forward use may take its buffer (`inner` writes the
-    // operand's gradient there).
-    let mut last_forward_use: Vec<Option<usize>> = vec![None; n];
-    for &bi in &forward {
-        for v in func.bindings[bi].args.iter().filter_map(value_of) {
-            last_forward_use[v] = Some(bi);
-        }
-    }
-    let may_take =
-        |bi: usize, v: usize| temporaries[v] && last_use[v].or(last_forward_use[v]) == Some(bi);
-    let (steps, grads) = sweep(func, shapes, &active, output, &d_out, with_value, &may_take);
-    let with_value = with_value.and_then(|bi| {
-        let v = value_of(&func.bindings[bi].args[0])?;
-        Some((bi, grads[v].clone()?))
-    });
-
-    // The forward part: an operand that nothing later reads, forward or backward, is consumed.
-    let backward_refs: HashSet<String> = steps.iter().flat_map(|(_, s)| referenced(s)).collect();
-    let mut consumes = HashMap::new();
-    for (k, &bi) in forward.iter().enumerate() {
-        let b = &func.bindings[bi];
-        let flags: Vec<bool> = b
-            .args
-            .iter()
-            .map(|a| {
-                let Some(v) = value_of(a) else {
-                    return false;
-                };
-                let name = func.values[v].name.to_string();
-                temporaries[v]
-                    && b.args.iter().filter(|o| value_of(o) == Some(v)).count() == 1
-                    && !backward_refs.contains(&name)
-                    && !forward[k + 1..].iter().any(|&later| {
-                        func.bindings[later]
-                            .args
-                            .iter()
-                            .any(|o| value_of(o) == Some(v))
-                    })
-            })
-            .collect();
-        consumes.insert(bi, flags);
-    }
-
-    Plan {
-        forward,
-        steps,
-        grads,
-        d_out,
-        consumes,
-        with_value,
-        check_locals: (
-            func.names.fresh("grads", proc_macro2::Span::call_site()),
-            func.names.fresh("check", proc_macro2::Span::call_site()),
-            func.names.fresh("upstream", proc_macro2::Span::call_site()),
-        ),
-    }
+        .collect()
 }
 
-fn fresh_tokens(c: &Contrib) -> String {
-    match c {
-        Contrib::Expr { fresh, .. } => fresh.to_string(),
-        Contrib::Pass { .. } => String::new(),
-    }
+/// The output binding, when its row computes the value with its receiver's gradient and the
+/// receiver is its only active operand.
+fn fused_value(func: &Func, active: &[bool]) -> Option<usize> {
+    let o = output(func)?;
+    let bi = func.bindings.iter().position(|b| b.out == o)?;
+    let b = &func.bindings[bi];
+    let receiver_only = b
+        .args
+        .iter()
+        .enumerate()
+        .all(|(i, a)| Func::value_of(a).is_some_and(|v| active[v]) == (i == 0));
+    (b.op.with_backward && active[o] && receiver_only).then_some(bi)
 }
 
-/// Every identifier in some steps' tokens.
-fn referenced(steps: &[Step]) -> HashSet<String> {
-    fn walk(tokens: TokenStream, out: &mut HashSet<String>) {
-        for tt in tokens {
-            match tt {
-                proc_macro2::TokenTree::Ident(i) => {
-                    out.insert(i.to_string());
-                }
-                proc_macro2::TokenTree::Group(g) => walk(g.stream(), out),
-                _ => {}
-            }
-        }
-    }
-    let mut out = HashSet::new();
-    for step in steps {
-        let tokens = match step {
-            Step::Init {
-                with_forward: true, ..
-            } => continue,
-            Step::Init { expr, .. } | Step::Add { expr, .. } | Step::Let { expr, .. } => {
-                expr.clone()
-            }
-            Step::InPlace { args, .. } => args.clone(),
-        };
-        walk(tokens, &mut out);
-    }
-    out
+// ---- the sweep: which contributions, in which order, to which gradient ----
+
+/// One contribution to an operand's gradient.
+struct Planned {
+    binding: usize,
+    operand: usize,
+    /// The operand's value, whose gradient receives it.
+    target: usize,
+    grad: Ident,
+    /// It starts the gradient (rather than adding to it).
+    first: bool,
+    /// For a call's operand: the tuple of gradients its backward returned.
+    parts: Option<Ident>,
+    /// Computed by the forward binding with the function's value.
+    with_value: bool,
 }
 
-type Steps = Vec<(usize, Vec<Step>)>;
+struct Sweep {
+    /// The contributions, and the call statements among them (`None` operand), in order.
+    items: Vec<Item>,
+    grads: Vec<Option<Ident>>,
+}
 
-/// The reverse sweep: one step per contribution, bindings in reverse order. `may_take(b, v)`
-/// says whether binding `b`'s step may consume the forward value `v`.
+enum Item {
+    /// `let parts = callee_backward(…)` for a call binding.
+    Call {
+        binding: usize,
+        parts: Ident,
+    },
+    Contribution(Planned),
+}
+
 fn sweep(
     func: &mut Func,
     shapes: &[Shape],
     active: &[bool],
-    output: Option<usize>,
+    fused: Option<usize>,
     d_out: &Ident,
-    with_value: Option<usize>,
-    may_take: &dyn Fn(usize, usize) -> bool,
-) -> (Steps, Vec<Option<Ident>>) {
-    let value_of = |op: &Operand| Func::value_of(op);
+) -> Sweep {
     let mut grads: Vec<Option<Ident>> = vec![None; func.values.len()];
-    if let Some(o) = output.filter(|&o| active[o]) {
+    if let Some(o) = output(func).filter(|&o| active[o]) {
         grads[o] = Some(d_out.clone());
     }
-    let mut steps = Vec::new();
+    let mut items = Vec::new();
     for bi in (0..func.bindings.len()).rev() {
         let b = &func.bindings[bi];
-        if !active[b.out] {
+        if !active[b.out] || grads[b.out].is_none() {
             continue;
         }
-        let Some(g) = grads[b.out].clone() else {
-            continue;
-        };
-        let out_shape = &shapes[b.out];
-        let scalar_grad = *out_shape == Shape::Scalar;
-        let active_args: Vec<usize> = (0..b.args.len())
-            .filter(|&i| value_of(&b.args[i]).is_some_and(|v| active[v]))
-            .collect();
-        // A single contribution may consume an operand whose last use it is.
-        let take: Vec<bool> = b
-            .args
-            .iter()
-            .map(|a| active_args.len() == 1 && value_of(a).is_some_and(|v| may_take(bi, v)))
-            .collect();
-        let arg_shapes: Vec<Shape> = b
-            .args
-            .iter()
-            .map(|a| match a {
-                Operand::Value(v) => shapes[*v].clone(),
-                Operand::Literal(_) => Shape::Scalar,
-            })
-            .collect();
-        let args: Vec<TokenStream> = b.args.iter().map(|a| by_ref(func, a, shapes)).collect();
-        let recvs: Vec<TokenStream> = b.args.iter().map(|a| receiver(func, a)).collect();
-        let texts: Vec<String> = b.args.iter().map(|a| derivation_name(func, a)).collect();
-        let out_name = &func.values[b.out].name;
-        // The seed of a function with a matrix value is borrowed (`d_out: &Mat<…>`): used as
-        // a reference, and copied where a rule needs the gradient by value.
-        let borrowed = Some(b.out) == output && !scalar_grad;
-        let g_ref = if scalar_grad || borrowed {
-            quote!(#g)
-        } else {
-            quote!(&#g)
-        };
-        let g_take = if borrowed {
-            quote!(#g.clone())
-        } else if active_args.len() == 1 || scalar_grad {
-            quote!(#g)
-        } else {
-            g_ref.clone()
-        };
-        // A call: the callee's backward gives every argument's gradient at once; the rule then
-        // takes each from that tuple.
-        let mut local = Vec::new();
-        let mut g_take = g_take;
-        if let Some((path, _)) = &b.call {
-            let parts = func.names.fresh(&format!("{out_name}_grads"), b.op_span);
-            let mut backward = path.clone();
-            if let Some(last) = backward.segments.last_mut() {
-                last.ident = crate::naming::Names::backward_fn(&last.ident);
-            }
-            let seed = if scalar_grad || borrowed {
-                quote!(#g)
-            } else {
-                quote!(&#g)
-            };
-            let doc = format!(
-                "{parts} = the gradients from {}'s backward, given {g}",
-                quote::ToTokens::to_token_stream(path)
-                    .to_string()
-                    .replace(' ', "")
-            );
-            local.push(Step::Let {
-                name: parts.clone(),
-                expr: quote_spanned!(b.op_span=> #backward(#(#args,)* #seed).into_inputs()),
-                doc,
-            });
-            g_take = quote!(#parts);
-        }
-        let vjp = Vjp {
-            shapes: &arg_shapes,
-            args: &args,
-            recvs: &recvs,
-            texts: &texts,
-            out: by_ref(func, &Operand::Value(b.out), shapes),
-            out_recv: quote!(#out_name),
-            out_shape,
-            out_text: out_name.to_string(),
-            g: g_ref.clone(),
-            g_recv: quote!(#g),
-            g_take,
-            g_owned: active_args.len() == 1 && !scalar_grad && !borrowed,
-            g_text: g.to_string(),
-            mat: func.mat_path.clone(),
-            take: &take,
-        };
-        // Fresh expressions first, then negated pass-throughs (which allocate anyway), then plain
-        // ones, so that the last statement can move the incoming gradient instead of copying it.
-        let mut contribs: Vec<(usize, Contrib)> = active_args
-            .iter()
-            .map(|&i| (i, (b.rule.vjp)(&vjp, i)))
-            .collect();
-        // When every contribution is a new value, the first operand's is computed last, from
-        // the incoming gradient by value: its buffer becomes that operand's gradient.
-        let all_fresh = contribs
-            .iter()
-            .all(|(_, c)| matches!(c, Contrib::Expr { .. }));
-        if contribs.len() >= 2 && all_fresh && !scalar_grad && !borrowed && b.call.is_none() {
-            let consumer = contribs[0].0;
-            let owned = Vjp {
-                g_take: quote!(#g),
-                g_owned: true,
-                ..vjp
-            };
-            let taking = (b.rule.vjp)(&owned, consumer);
-            // Only when the rule does use the gradient's buffer: the order stays as written
-            // otherwise.
-            if fresh_tokens(&taking) != fresh_tokens(&contribs[0].1) {
-                contribs.remove(0);
-                contribs.push((consumer, taking));
-            }
-        }
-        contribs.sort_by_key(|(_, c)| match c {
-            Contrib::Expr { .. } => 0,
-            Contrib::Pass { negate: true } => 1,
-            Contrib::Pass { negate: false } => 2,
+        let parts = (b.op.form == Form::Call).then(|| {
+            let name = format!("{}_grads", func.values[b.out].name);
+            func.names.fresh(&name, b.op_span)
         });
-
-        let count = contribs.len();
-        for (k, (i, contrib)) in contribs.into_iter().enumerate() {
-            let last = k + 1 == count;
-            let Some(target_value) = value_of(&b.args[i]) else {
-                continue;
-            };
-            let target_shape = shapes[target_value].clone();
-            let first = grads[target_value].is_none();
-            let target = match &grads[target_value] {
-                Some(t) => t.clone(),
-                None => {
-                    let t = func.names.gradient(&func.values[target_value].name);
-                    grads[target_value] = Some(t.clone());
-                    t
-                }
-            };
-            let op = if first { "=" } else { "+=" };
-            match contrib {
-                Contrib::Pass { negate } => {
-                    let sign = if negate { "−" } else { "" };
-                    let doc = format!("{target} {op} {sign}{g}");
-                    if first {
-                        let movable = (scalar_grad || last) && !borrowed;
-                        let expr = match (negate, movable) {
-                            (false, true) => quote!(#g),
-                            (false, false) => quote!(#g.clone()),
-                            (true, true) => quote!(-#g),
-                            (true, false) => quote!(-#g_ref),
-                        };
-                        local.push(Step::Init {
-                            grad: target,
-                            shape: target_shape,
-                            mutable: false,
-                            expr,
-                            doc,
-                            with_forward: false,
-                        });
-                    } else {
-                        local.push(Step::Add {
-                            grad: target,
-                            negate,
-                            expr: g_ref.clone(),
-                            doc,
-                        });
-                    }
-                }
-                Contrib::Expr {
-                    fresh,
-                    in_place,
-                    text,
-                } => {
-                    let doc = format!("{target} {op} {text}");
-                    if first {
-                        local.push(Step::Init {
-                            grad: target,
-                            shape: target_shape,
-                            mutable: false,
-                            expr: fresh,
-                            doc,
-                            with_forward: Some(bi) == with_value,
-                        });
-                    } else if let Some((method, args)) = in_place {
-                        local.push(Step::InPlace {
-                            grad: target,
-                            method,
-                            args,
-                            doc,
-                        });
-                    } else {
-                        local.push(Step::Add {
-                            grad: target,
-                            negate: false,
-                            expr: fresh,
-                            doc,
-                        });
-                    }
-                }
-            }
+        if let Some(parts) = &parts {
+            items.push(Item::Call {
+                binding: bi,
+                parts: parts.clone(),
+            });
         }
-        steps.push((bi, local));
+        for i in ordered_operands(func, shapes, active, bi) {
+            let target = Func::value_of(&func.bindings[bi].args[i]).unwrap_or_default();
+            let first = grads[target].is_none();
+            let grad = match &grads[target] {
+                Some(g) => g.clone(),
+                None => {
+                    let g = func.names.gradient(&func.values[target].name);
+                    grads[target] = Some(g.clone());
+                    g
+                }
+            };
+            items.push(Item::Contribution(Planned {
+                binding: bi,
+                operand: i,
+                target,
+                grad,
+                first,
+                parts: parts.clone(),
+                with_value: Some(bi) == fused,
+            }));
+        }
     }
+    Sweep { items, grads }
+}
 
-    // A gradient that receives more than one contribution is declared `mut`.
-    let accumulated: Vec<String> = steps
-        .iter()
-        .flat_map(|(_, s)| s.iter())
-        .filter_map(|s| match s {
-            Step::Add { grad, .. } | Step::InPlace { grad, .. } => Some(grad.to_string()),
-            Step::Init { .. } | Step::Let { .. } => None,
+/// The active operands of binding `bi`, ordered so that the contribution that can best use the
+/// incoming gradient's buffer comes last: a plain pass-through last of all, then those built
+/// in a buffer of the gradient's shape, and first those that reduce it.
+fn ordered_operands(func: &Func, shapes: &[Shape], active: &[bool], bi: usize) -> Vec<usize> {
+    let b = &func.bindings[bi];
+    let out_shape = &shapes[b.out];
+    let mut operands: Vec<(usize, u8)> = (0..b.args.len())
+        .filter(|&i| Func::value_of(&b.args[i]).is_some_and(|v| active[v]))
+        .map(|i| {
+            let v = Func::value_of(&b.args[i]).unwrap_or_default();
+            let full = shapes[v] == *out_shape;
+            let takes_g =
+                b.op.grad
+                    .uses(i, b.args.len(), full)
+                    .contains(&vjp::take(Slot::Grad));
+            let pass = full && is_pass_through(b.op, i);
+            (i, u8::from(takes_g) + u8::from(pass))
         })
         .collect();
-    for step in steps.iter_mut().flat_map(|(_, s)| s.iter_mut()) {
-        if let Step::Init { grad, mutable, .. } = step {
-            *mutable = accumulated.contains(&grad.to_string());
+    operands.sort_by_key(|&(_, benefit)| benefit);
+    operands.into_iter().map(|(i, _)| i).collect()
+}
+
+/// The contribution to operand `i` is the incoming gradient itself.
+fn is_pass_through(op: &crate::table::Op, i: usize) -> bool {
+    matches!(&op.grad, vjp::Grad::Entrywise(e) if e.derivatives.get(i) == Some(&"g"))
+}
+
+// ---- the schedule: every statement's uses, and who may move what ----
+
+/// A value or a gradient, as the schedule tracks them.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Tracked {
+    Value(usize),
+    Grad(usize),
+}
+
+struct Schedule {
+    /// Per statement (the needed forward bindings, then the sweep's items), its uses.
+    uses: Vec<Vec<(Tracked, Mode)>>,
+    /// The forward bindings, in the order of their statements.
+    forward: Vec<usize>,
+    /// The index of the first backward statement.
+    forward_len: usize,
+}
+
+/// The statement of forward binding `bi`.
+fn needed_index(schedule: &Schedule, bi: usize) -> Option<usize> {
+    schedule.forward.iter().position(|&f| f == bi)
+}
+
+impl Schedule {
+    fn build(
+        func: &Func,
+        shapes: &[Shape],
+        needed: &[usize],
+        sweep: &Sweep,
+        fused: Option<usize>,
+    ) -> Schedule {
+        let mut uses: Vec<Vec<(Tracked, Mode)>> = needed
+            .iter()
+            .map(|&bi| forward_uses(func, bi, Some(bi) == fused))
+            .collect();
+        let forward_len = uses.len();
+        for item in &sweep.items {
+            uses.push(match item {
+                Item::Call { binding, .. } => call_uses(func, *binding),
+                // Its uses are the forward binding's.
+                Item::Contribution(p) if p.with_value => Vec::new(),
+                Item::Contribution(p) => contribution_uses(func, shapes, p),
+            });
+        }
+        Schedule {
+            uses,
+            forward: needed.to_vec(),
+            forward_len,
         }
     }
-    (steps, grads)
+
+    /// For every statement and each of its uses, whether it may move the value.
+    fn grant(&self, func: &Func, shapes: &[Shape]) -> Vec<Vec<bool>> {
+        let mut last_read: Vec<Option<usize>> = Vec::new();
+        let index = |t: Tracked| match t {
+            Tracked::Value(v) => 2 * v,
+            Tracked::Grad(v) => 2 * v + 1,
+        };
+        last_read.resize(2 * func.values.len(), None);
+        for (s, uses) in self.uses.iter().enumerate() {
+            for &(t, mode) in uses {
+                if mode != Mode::Donor {
+                    last_read[index(t)] = Some(s);
+                }
+            }
+        }
+        let ownable = |t: Tracked| ownable(func, shapes, t);
+        self.uses
+            .iter()
+            .enumerate()
+            .map(|(s, uses)| {
+                uses.iter()
+                    .map(|&(t, mode)| {
+                        let alone = uses.iter().filter(|(u, _)| *u == t).count() == 1;
+                        let last = last_read[index(t)];
+                        let free = match mode {
+                            Mode::Borrow => false,
+                            Mode::Take => last == Some(s),
+                            Mode::Donor => last.is_none_or(|l| l < s),
+                        };
+                        free && alone && ownable(t)
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+/// Whether moving `t` is allowed at all: an owned matrix that the function does not return
+/// (a forward temporary, or a gradient the backward built).
+fn ownable(func: &Func, shapes: &[Shape], t: Tracked) -> bool {
+    let o = output(func);
+    match t {
+        Tracked::Value(v) => {
+            matches!(func.values[v].kind, ValueKind::Binding)
+                && Some(v) != o
+                && matches!(shapes[v], Shape::Mat(..))
+        }
+        // The seed of a matrix value is borrowed; every other gradient is the backward's own.
+        Tracked::Grad(v) => Some(v) != o && matches!(shapes[v], Shape::Mat(..)),
+    }
+}
+
+/// A forward binding reads its operands; an operator, or a method with an in-place variant,
+/// may consume the receiver (an operator, any operand).
+fn forward_uses(func: &Func, bi: usize, fused: bool) -> Vec<(Tracked, Mode)> {
+    let b = &func.bindings[bi];
+    b.args
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| {
+            let v = Func::value_of(a)?;
+            let mode = match b.op.form {
+                Form::Operator { .. } => Mode::Take,
+                Form::Method { .. } if i == 0 && (b.op.consuming || fused) => Mode::Take,
+                _ => Mode::Borrow,
+            };
+            Some((Tracked::Value(v), mode))
+        })
+        .collect()
+}
+
+/// A call's backward reads its arguments and the gradient of its result.
+fn call_uses(func: &Func, bi: usize) -> Vec<(Tracked, Mode)> {
+    let b = &func.bindings[bi];
+    let args = b.args.iter().filter_map(Func::value_of);
+    args.map(|v| (Tracked::Value(v), Mode::Borrow))
+        .chain([(Tracked::Grad(b.out), Mode::Borrow)])
+        .collect()
+}
+
+/// What a contribution uses, as its row declares it.
+fn contribution_uses(func: &Func, shapes: &[Shape], p: &Planned) -> Vec<(Tracked, Mode)> {
+    let b = &func.bindings[p.binding];
+    let full = shapes[p.target] == shapes[b.out];
+    b.op.grad
+        .uses(p.operand, b.args.len(), full)
+        .into_iter()
+        .filter_map(|Use { what, mode }| {
+            let t = match what {
+                Slot::Arg(j) => Tracked::Value(Func::value_of(b.args.get(j)?)?),
+                Slot::Out => Tracked::Value(b.out),
+                Slot::Grad => Tracked::Grad(b.out),
+            };
+            Some((t, mode))
+        })
+        .collect()
+}
+
+/// Whether statement `s` may move `t` (one of its uses of it was granted).
+fn granted(schedule: &Schedule, owned: &[Vec<bool>], s: usize, t: Tracked) -> bool {
+    schedule.uses[s]
+        .iter()
+        .zip(&owned[s])
+        .any(|(&(u, _), &ok)| u == t && ok)
+}
+
+// ---- statements ----
+
+fn forward_steps(
+    func: &Func,
+    needed: &[usize],
+    schedule: &Schedule,
+    owned: &[Vec<bool>],
+    sweep: &Sweep,
+    fused: Option<usize>,
+) -> Vec<Forward> {
+    needed
+        .iter()
+        .enumerate()
+        .map(|(s, &bi)| {
+            let b = &func.bindings[bi];
+            let consumes = b
+                .args
+                .iter()
+                .map(|a| {
+                    Func::value_of(a)
+                        .is_some_and(|v| granted(schedule, owned, s, Tracked::Value(v)))
+                })
+                .collect();
+            let with_grad = (Some(bi) == fused)
+                .then(|| Func::value_of(&b.args[0]))
+                .flatten()
+                .and_then(|v| sweep.grads[v].clone())
+                .map(|g| (g, false));
+            Forward {
+                binding: bi,
+                consumes,
+                with_grad,
+            }
+        })
+        .collect()
+}
+
+fn backward_steps(
+    func: &Func,
+    shapes: &[Shape],
+    plan: &Plan,
+    sweep: &Sweep,
+    schedule: &Schedule,
+    owned: &[Vec<bool>],
+) -> Vec<Stmt> {
+    sweep
+        .items
+        .iter()
+        .enumerate()
+        .map(|(k, item)| {
+            let s = schedule.forward_len + k;
+            match item {
+                Item::Call { binding, parts } => call_stmt(func, shapes, plan, *binding, parts),
+                Item::Contribution(p) if p.with_value => {
+                    // As the forward binding computes it: consuming what that one consumes.
+                    let f = needed_index(schedule, p.binding);
+                    let moves = |t: Tracked| f.is_some_and(|f| granted(schedule, owned, f, t));
+                    let mut stmt = contribution_stmt(func, shapes, plan, p, &moves);
+                    stmt.kind = StmtKind::WithValue {
+                        grad: p.grad.clone(),
+                    };
+                    stmt
+                }
+                Item::Contribution(p) => {
+                    let moves = |t: Tracked| granted(schedule, owned, s, t);
+                    contribution_stmt(func, shapes, plan, p, &moves)
+                }
+            }
+        })
+        .collect()
+}
+
+/// The gradient of binding `bi`'s value as the statements read it.
+fn incoming(func: &Func, shapes: &[Shape], plan: &Plan, bi: usize) -> (Ident, TokenStream) {
+    let out = func.bindings[bi].out;
+    let g = plan.grads[out]
+        .clone()
+        .unwrap_or_else(|| plan.d_out.clone());
+    // The seed of a matrix value is borrowed already; a scalar is passed by value.
+    let by_ref = if output(func) == Some(out) || shapes[out] == Shape::Scalar {
+        quote!(#g)
+    } else {
+        quote!(&#g)
+    };
+    (g, by_ref)
+}
+
+fn call_stmt(func: &Func, shapes: &[Shape], plan: &Plan, bi: usize, parts: &Ident) -> Stmt {
+    let b = &func.bindings[bi];
+    let (g, seed) = incoming(func, shapes, plan, bi);
+    let args: Vec<TokenStream> = b.args.iter().map(|a| by_ref(func, a, shapes)).collect();
+    let (path, _) = b
+        .call
+        .clone()
+        .unwrap_or_else(|| (syn::parse_quote!(missing), Shape::Scalar));
+    let mut backward = path.clone();
+    if let Some(last) = backward.segments.last_mut() {
+        last.ident = crate::naming::Names::backward_fn(&last.ident);
+    }
+    let shown = path.to_token_stream().to_string().replace(' ', "");
+    Stmt {
+        binding: bi,
+        kind: StmtKind::Call {
+            parts: parts.clone(),
+            expr: quote_spanned!(b.op_span=> #backward(#(#args,)* #seed).into_inputs()),
+        },
+        text: format!("{parts} = the gradients from {shown}'s backward, given {g}"),
+    }
+}
+
+fn contribution_stmt(
+    func: &Func,
+    shapes: &[Shape],
+    plan: &Plan,
+    p: &Planned,
+    moves: &dyn Fn(Tracked) -> bool,
+) -> Stmt {
+    let b = &func.bindings[p.binding];
+    let args: Vec<Val> = b
+        .args
+        .iter()
+        .map(|a| {
+            let owned = Func::value_of(a).is_some_and(|v| moves(Tracked::Value(v)));
+            val(func, shapes, a, owned)
+        })
+        .collect();
+    let cx = Ctx {
+        op: b.op.name,
+        args: &args,
+        out: val(func, shapes, &Operand::Value(b.out), false),
+        g: incoming_val(func, shapes, plan, p, moves),
+        mat: &func.mat_path,
+        generic: generic_elem(func),
+    };
+    let c = b.op.grad.vjp(&cx, p.operand);
+    let grad = p.grad.clone();
+    let kind = match (p.first, c.add) {
+        (true, _) => StmtKind::Init {
+            grad,
+            shape: shapes[p.target].clone(),
+            mutable: false,
+            expr: c.fresh,
+        },
+        (false, Add::Plus) => add(grad, false, c.fresh),
+        (false, Add::PlusWith(e)) => add(grad, false, e),
+        (false, Add::Minus(e)) => add(grad, true, e),
+        (false, Add::InPlace(method, args)) => StmtKind::InPlace { grad, method, args },
+    };
+    let sign = if p.first { "=" } else { "+=" };
+    Stmt {
+        binding: p.binding,
+        kind,
+        text: format!("{} {sign} {}", p.grad, c.text),
+    }
+}
+
+/// The incoming gradient as the emitters see it; for a call's operand, the tuple of gradients
+/// its backward returned.
+fn incoming_val(
+    func: &Func,
+    shapes: &[Shape],
+    plan: &Plan,
+    p: &Planned,
+    moves: &dyn Fn(Tracked) -> bool,
+) -> Val {
+    let out = func.bindings[p.binding].out;
+    let shape = shapes[out].clone();
+    if let Some(parts) = &p.parts {
+        return Val {
+            by_ref: quote!(#parts),
+            name: quote!(#parts),
+            text: parts.to_string(),
+            shape,
+            owned: true,
+        };
+    }
+    let (g, by_ref) = incoming(func, shapes, plan, p.binding);
+    Val {
+        by_ref,
+        name: quote!(#g),
+        text: g.to_string(),
+        shape,
+        owned: moves(Tracked::Grad(out)),
+    }
+}
+
+fn add(grad: Ident, negate: bool, expr: TokenStream) -> StmtKind {
+    StmtKind::Add { grad, negate, expr }
+}
+
+/// The element type, when it is one of the function's type parameters.
+pub fn generic_elem(func: &Func) -> Option<TokenStream> {
+    let ty = &func.scalar_ty;
+    let syn::Type::Path(p) = ty else {
+        return None;
+    };
+    let name = p.path.get_ident()?.to_string();
+    (name != "f64" && name != "f32").then(|| ty.to_token_stream())
+}
+
+fn val(func: &Func, shapes: &[Shape], op: &Operand, owned: bool) -> Val {
+    Val {
+        by_ref: by_ref(func, op, shapes),
+        name: receiver(func, op),
+        text: derivation_name(func, op),
+        shape: match op {
+            Operand::Value(v) => shapes[*v].clone(),
+            Operand::Literal(_) => Shape::Scalar,
+        },
+        owned,
+    }
+}
+
+/// A gradient that receives more than one contribution is declared `mut`.
+fn mark_accumulated(plan: &mut Plan) {
+    let added: Vec<Ident> = plan
+        .backward
+        .iter()
+        .filter_map(|s| match &s.kind {
+            StmtKind::Add { grad, .. } | StmtKind::InPlace { grad, .. } => Some(grad.clone()),
+            _ => None,
+        })
+        .collect();
+    for s in &mut plan.backward {
+        if let StmtKind::Init { grad, mutable, .. } = &mut s.kind {
+            *mutable = added.contains(grad);
+        }
+    }
+    for f in &mut plan.forward {
+        if let Some((grad, mutable)) = &mut f.with_grad {
+            *mutable = added.contains(grad);
+        }
+    }
 }
 
 /// An operand by reference: `&h` for an owned matrix, a `&Mat` parameter as it is, a scalar or
@@ -522,7 +711,7 @@ pub fn by_ref(func: &Func, op: &Operand, shapes: &[Shape]) -> TokenStream {
     }
 }
 
-/// An operand as a method receiver: its name (auto-ref does the rest).
+/// An operand as a method receiver, or by value: its name (auto-ref does the rest).
 pub fn receiver(func: &Func, op: &Operand) -> TokenStream {
     match op {
         Operand::Literal(lit) => quote!(#lit),
@@ -533,8 +722,8 @@ pub fn receiver(func: &Func, op: &Operand) -> TokenStream {
     }
 }
 
-/// How the derivation text names an operand.
-fn derivation_name(func: &Func, op: &Operand) -> String {
+/// How the derivation names an operand.
+pub fn derivation_name(func: &Func, op: &Operand) -> String {
     match op {
         Operand::Literal(lit) => lit.text(),
         Operand::Value(v) => func.values[*v].name.to_string(),

@@ -9,13 +9,24 @@
 //! reported again. Declared `let` types and the declared return type are checked here too.
 
 use crate::errors::Errors;
-use crate::ir::{Func, Operand, ParamKind, Shape, ValueKind};
-use crate::rules::{At, ShapeArgs};
+use crate::ir::{Binding, Func, Operand, ParamKind, Shape, ValueKind};
+use crate::shape_rules::{At, ShapeArgs};
 
-/// The shape of every value of `func`, indexed like [`Func::values`].
+/// The shape of every value of `func`, indexed like [`Func::values`]: the parameters', then each
+/// binding's by its row's rule; then the declared types and the return type are checked.
 pub fn infer(func: &Func, errors: &mut Errors) -> Vec<Option<Shape>> {
-    let mut shapes: Vec<Option<Shape>> = func
-        .values
+    let mut shapes = param_shapes(func);
+    for b in &func.bindings {
+        shapes[b.out] = binding_shape(func, b, &shapes, errors);
+    }
+    check_declared(func, &shapes, errors);
+    check_return(func, &shapes, errors);
+    shapes
+}
+
+/// Each parameter's shape, from its type; `None` for the bindings, not inferred yet.
+fn param_shapes(func: &Func) -> Vec<Option<Shape>> {
+    func.values
         .iter()
         .map(|v| match v.kind {
             ValueKind::Param(p) => Some(match &func.params[p].kind {
@@ -25,50 +36,63 @@ pub fn infer(func: &Func, errors: &mut Errors) -> Vec<Option<Shape>> {
             }),
             ValueKind::Binding => None,
         })
-        .collect();
+        .collect()
+}
 
-    for b in &func.bindings {
-        // A call's result has the type the caller declared; rustc checks its arguments.
-        if let Some((_, shape)) = &b.call {
-            shapes[b.out] = Some(shape.clone());
-            continue;
-        }
-        let arg_shapes: Option<Vec<Shape>> =
-            b.args.iter().map(|a| operand_shape(a, &shapes)).collect();
-        // An operand that failed has been reported already.
-        let Some(arg_shapes) = arg_shapes else {
-            continue;
-        };
-        let texts: Vec<String> = b
-            .args
-            .iter()
-            .map(|a| func.text(a).trim_matches('`').to_owned())
-            .collect();
-        let ints: Vec<Option<i64>> = b
-            .args
-            .iter()
-            .map(|a| match a {
-                Operand::Literal(lit) => lit.int(),
-                Operand::Value(_) => None,
-            })
-            .collect();
-        match (b.rule.shape)(&ShapeArgs {
-            shapes: &arg_shapes,
-            texts: &texts,
-            ints: &ints,
-        }) {
-            Ok(shape) => shapes[b.out] = Some(shape),
-            Err(mismatch) => match mismatch.at {
+/// A binding's shape by its row's rule, or `None` (reported, or an operand failed before).
+fn binding_shape(
+    func: &Func,
+    b: &Binding,
+    shapes: &[Option<Shape>],
+    errors: &mut Errors,
+) -> Option<Shape> {
+    // A call's result has the type the caller declared; rustc checks its arguments.
+    if let Some((_, shape)) = &b.call {
+        return Some(shape.clone());
+    }
+    // An operand that failed has been reported already.
+    let arg_shapes: Vec<Shape> = b
+        .args
+        .iter()
+        .map(|a| operand_shape(a, shapes))
+        .collect::<Option<_>>()?;
+    let texts: Vec<String> = b
+        .args
+        .iter()
+        .map(|a| func.text(a).trim_matches('`').to_owned())
+        .collect();
+    let ints: Vec<Option<i64>> = b
+        .args
+        .iter()
+        .map(|a| match a {
+            Operand::Literal(lit) => lit.int(),
+            Operand::Value(_) => None,
+        })
+        .collect();
+    let args = ShapeArgs {
+        op: b.op.name,
+        shapes: &arg_shapes,
+        texts: &texts,
+        ints: &ints,
+    };
+    match (b.op.shape)(&args) {
+        Ok(shape) => Some(shape),
+        Err(mismatch) => {
+            match mismatch.at {
                 At::Arg(i) if i < b.arg_tokens.len() => {
                     errors.push(b.arg_tokens[i].clone(), mismatch.message);
                 }
                 _ => errors.push(b.op_span, mismatch.message),
-            },
+            }
+            None
         }
     }
+}
 
+/// `let h: Mat<N, C> = …`: the value has the declared shape.
+fn check_declared(func: &Func, shapes: &[Option<Shape>], errors: &mut Errors) {
     for d in &func.declared {
-        if let Some(found) = operand_shape(&d.operand, &shapes) {
+        if let Some(found) = operand_shape(&d.operand, shapes) {
             if found != d.shape {
                 errors.push(
                     d.tokens.clone(),
@@ -80,36 +104,35 @@ pub fn infer(func: &Func, errors: &mut Errors) -> Vec<Option<Shape>> {
             }
         }
     }
+}
 
-    if let Some((out, tokens)) = &func.output {
-        let ret = crate::ir::type_text(&func.ret_ty);
-        match (operand_shape(out, &shapes), &func.ret_shape) {
-            (None, _) => {}
-            (Some(found), expected) if found == *expected => {}
-            (Some(found), Shape::Scalar) => {
-                let help = match &found {
-                    Shape::Mat(..) => {
-                        "\nhelp: reduce it to a scalar, e.g. with `.sum()` or `.mean()`"
-                    }
-                    _ => "",
-                };
-                errors.push(
-                    tokens.clone(),
-                    format!(
-                        "mismatched return shape: the function returns `{ret}`, a scalar, but this value is {found}{help}"
-                    ),
-                );
-            }
-            (Some(found), expected) => errors.push(
-                tokens.clone(),
-                format!(
-                    "mismatched return shape: the function returns `{ret}`, {expected}, but this value is {}",
-                    if found == Shape::Scalar { "a scalar".to_owned() } else { found.to_string() }
-                ),
-            ),
-        }
+/// The final expression has the declared return type's shape.
+fn check_return(func: &Func, shapes: &[Option<Shape>], errors: &mut Errors) {
+    let Some((out, tokens)) = &func.output else {
+        return;
+    };
+    let ret = crate::ir::type_text(&func.ret_ty);
+    let Some(found) = operand_shape(out, shapes) else {
+        return;
+    };
+    let expected = &func.ret_shape;
+    if found == *expected {
+        return;
     }
-    shapes
+    let message = if *expected == Shape::Scalar {
+        let help = match &found {
+            Shape::Mat(..) => "\nhelp: reduce it to a scalar, e.g. with `.sum()` or `.mean()`",
+            _ => "",
+        };
+        format!(
+            "mismatched return shape: the function returns `{ret}`, a scalar, but this value is {found}{help}"
+        )
+    } else {
+        format!(
+            "mismatched return shape: the function returns `{ret}`, {expected}, but this value is {found}"
+        )
+    };
+    errors.push(tokens.clone(), message);
 }
 
 /// The shape of an operand, if known.

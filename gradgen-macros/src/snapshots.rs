@@ -9,8 +9,8 @@ use quote::ToTokens;
 
 const REFRESH: &str = "GRADGEN_EXPANDED=overwrite cargo test -p gradgen-macros expanded";
 
-/// The generated items of every `#[differentiable]` function in `source`, pretty-printed; `None`
-/// when it has none.
+/// The generated items of every `#[differentiable]` function and every `#[model]` in `source`,
+/// pretty-printed; `None` when it has none.
 fn expand_file(source: &str, origin: &str) -> Option<String> {
     let mut generated = Vec::new();
     for (args, func) in differentiable_fns(source, origin) {
@@ -24,6 +24,7 @@ fn expand_file(source: &str, origin: &str) -> Option<String> {
                 .filter(|item| !matches!(item, syn::Item::Fn(f) if f.sig.ident == name)),
         );
     }
+    generated.extend(model_items(source, origin));
     if generated.is_empty() {
         return None;
     }
@@ -61,6 +62,83 @@ fn differentiable_fns(source: &str, origin: &str) -> Vec<(proc_macro2::TokenStre
             Some((args, func))
         })
         .collect()
+}
+
+/// What `#[model]` generates for each model struct of the file, and `#[differentiable]` for each
+/// marked `impl` of it, as the struct's callback hands it over; without the user's own struct and
+/// impl, which come back unchanged.
+fn model_items(source: &str, origin: &str) -> Vec<syn::Item> {
+    let file = syn::parse_file(source).unwrap_or_else(|e| panic!("{origin}: {e}"));
+    let mut generated = Vec::new();
+    for item in &file.items {
+        let syn::Item::Struct(strukt) = item else {
+            continue;
+        };
+        let mut strukt = strukt.clone();
+        let Some(pos) = strukt.attrs.iter().position(|a| a.path().is_ident("model")) else {
+            continue;
+        };
+        strukt.attrs.remove(pos);
+        let out: syn::File = syn::parse2(crate::model::model(strukt.to_token_stream()))
+            .unwrap_or_else(|e| panic!("{origin}: {e}"));
+        generated.extend(
+            out.items
+                .into_iter()
+                .filter(|i| !is_user_item(i, &strukt.ident)),
+        );
+        for imp in marked_impls(&file, &strukt.ident) {
+            let out: syn::File =
+                syn::parse2(crate::model::model_impl(callback_input(&strukt, &imp)))
+                    .unwrap_or_else(|e| panic!("{origin}: {e}"));
+            generated.extend(out.items.into_iter().skip(1));
+        }
+    }
+    generated
+}
+
+/// The struct itself, and the `macro_rules!` callback that only hands its weights over.
+fn is_user_item(item: &syn::Item, name: &syn::Ident) -> bool {
+    matches!(item, syn::Item::Struct(s) if s.ident == *name) || matches!(item, syn::Item::Macro(_))
+}
+
+/// The `impl` blocks of `name` marked `#[differentiable]`, without the marker.
+fn marked_impls(file: &syn::File, name: &syn::Ident) -> Vec<syn::ItemImpl> {
+    file.items
+        .iter()
+        .filter_map(|item| {
+            let syn::Item::Impl(imp) = item else {
+                return None;
+            };
+            let syn::Type::Path(ty) = &*imp.self_ty else {
+                return None;
+            };
+            let mut imp = imp.clone();
+            let pos = imp
+                .attrs
+                .iter()
+                .position(|a| a.path().is_ident("differentiable"))?;
+            imp.attrs.remove(pos);
+            ty.path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == *name)
+                .then_some(imp)
+        })
+        .collect()
+}
+
+/// What the struct's callback passes to `model_impl`: its name, its gradients' name, its weights,
+/// then the impl.
+fn callback_input(strukt: &syn::ItemStruct, imp: &syn::ItemImpl) -> proc_macro2::TokenStream {
+    let name = &strukt.ident;
+    let grads = crate::naming::model::grads(name);
+    let weights = strukt.fields.iter().filter_map(|f| {
+        let ty = &f.ty;
+        let is_mat = quote::quote!(#ty).to_string().starts_with("Mat");
+        let field = f.ident.as_ref()?;
+        is_mat.then(|| quote::quote!(#field: #ty,))
+    });
+    quote::quote!([#name] [#grads] [#(#weights)*] #imp)
 }
 
 fn examples_dir() -> PathBuf {

@@ -44,6 +44,20 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
         Self::full(d_out / T::from_usize(R * C))
     }
 
+    /// Adds [`mean_backward`](Mat::mean_backward)`(d_out)` to this matrix in place: how the
+    /// generated code adds a mean's gradient to one that exists already.
+    ///
+    /// ```
+    /// use gradgen::Mat;
+    /// let mut d = Mat::<2, 2>::full(1.0);
+    /// d.add_mean_backward(2.0);
+    /// assert_eq!(d, Mat::full(1.5));
+    /// ```
+    pub fn add_mean_backward(&mut self, d_out: T) {
+        let share = d_out / T::from_usize(R * C);
+        self.view_mut().mapv_inplace(|v| v + share);
+    }
+
     /// The sum of each row: `[R × C] → [R × 1]`.
     ///
     /// Gradient of `out = a.row_sums()`: `d_a = d_out` repeated over the `C` columns

@@ -1,0 +1,889 @@
+//! Stage 3 — the op table: every operation a differentiable function can use, its shape rule
+//! and its derivative, as data. This file is the op reference; it is the only place that knows
+//! op names.
+//!
+//! # Adding an op
+//!
+//! 1. **A row here**, in [`OPS`]. Its derivative is one word of the vocabulary (`vjp.rs`):
+//!    - an entrywise function of one matrix is a [`Grad::Map`]: its scalar `forward` and
+//!      `derivative` formulas over `x`, the result `y` and the incoming gradient `g`, and what
+//!      the derivative reads. The runtime's `{op}`, `into_{op}` and `{op}_backward`, with
+//!      their docs and a doctest from `example`, are generated from the row: nothing to write
+//!      in `gradgen/`;
+//!    - an entrywise op of two operands is a [`Grad::Entrywise`]: per operand, `g` times a
+//!      signed product of `a`, `b` and `y`;
+//!    - a reduction is a [`Grad::Reduce`]; anything else a [`Grad::Custom`], whose runtime
+//!      methods go in `gradgen/src/ops/` (forward and backward side by side, documented).
+//! 2. **Its README row**: run `GRADGEN_README=overwrite cargo test -p gradgen-macros readme`;
+//!    the README's op table is generated from this one, and a test fails when they differ.
+//! 3. **Its tests**: one line in `tests/paths.rs`, which drives the op through every code path
+//!    the generator can emit (operands borrowed, a dead temporary consumed, the gradient moved,
+//!    the gradient added to another contribution), each against finite differences; and, for an
+//!    op that can overflow, a line in the stability tests of `tests/ops.rs`.
+//!
+//! The shape rules live in `shape_rules.rs` and the derivative vocabulary in `vjp.rs`; a row only
+//! names them.
+
+use crate::shape_rules as shape;
+use crate::vjp::{
+    self, Axis, Custom, Entrywise, Grad, Map, Param, Reads, Repeated, CROSS_ENTROPY, READS_A,
+    READS_LABELS, TAKES_G,
+};
+
+/// How an op is written.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Form {
+    /// `receiver.name(args…)` with this many arguments after the receiver.
+    Method { args: usize },
+    /// An operator with this many operands (`a + b`, `-a`).
+    Operator { arity: usize },
+    /// A call to another differentiable function ([`CALL`]).
+    Call,
+}
+
+/// One differentiable operation.
+pub struct Op {
+    /// The method name, or the operator's symbol.
+    pub name: &'static str,
+    pub form: Form,
+    /// How it is written, with `a`, `b` for its operands (the README's first column); empty
+    /// for a method without arguments, `a.{name}()`.
+    pub syntax: &'static str,
+    /// Its shapes in words (the README's second column).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub shapes: &'static str,
+    pub shape: shape::Rule,
+    /// What it computes, for help messages.
+    pub usage: &'static str,
+    /// The forward step in the derivation; `{0}`, `{1}` stand for the operands.
+    pub show: &'static str,
+    /// The base name of an intermediate that holds its result (`score_exp`).
+    pub temp: &'static str,
+    pub grad: Grad,
+    /// The runtime has `into_{name}`, which computes the result in the receiver's buffer (for
+    /// an operator: the operator on an owned operand).
+    pub consuming: bool,
+    /// The runtime has `{name}_and_backward` (and `into_…`): the value and the receiver's
+    /// gradient in one pass, used when the op computes the function's value.
+    pub with_backward: bool,
+}
+
+const fn method(args: usize) -> Form {
+    Form::Method { args }
+}
+
+const MAT: &str = "[R×C] → [R×C]";
+
+impl Op {
+    /// The same row with another shape rule.
+    const fn shaped(self, shape: shape::Rule) -> Op {
+        Op { shape, ..self }
+    }
+
+    /// The same row with its shapes described otherwise.
+    const fn shapes(self, shapes: &'static str) -> Op {
+        Op { shapes, ..self }
+    }
+
+    /// The same row with another base name for intermediates.
+    const fn temp(self, temp: &'static str) -> Op {
+        Op { temp, ..self }
+    }
+}
+
+/// An entrywise function of one matrix, whose runtime kernels are generated from the row.
+#[allow(clippy::too_many_arguments)]
+const fn map(
+    name: &'static str,
+    syntax: &'static str,
+    show: &'static str,
+    usage: &'static str,
+    m: Map,
+) -> Op {
+    Op {
+        name,
+        form: method(m.params.len()),
+        syntax,
+        shapes: MAT,
+        shape: shape::same,
+        usage,
+        show,
+        temp: name,
+        grad: Grad::Map(m),
+        consuming: true,
+        with_backward: false,
+    }
+}
+
+/// The table.
+pub static OPS: &[Op] = &[
+    // ---- arithmetic ----
+    Op {
+        name: "+",
+        form: Form::Operator { arity: 2 },
+        syntax: "a + b",
+        shapes: "[R×C] + [R×C] → [R×C]; a scalar on either side of a matrix; scalar + scalar",
+        shape: shape::plus,
+        usage: "`a + b` adds two matrices of the same shape, a scalar to a matrix, or two scalars",
+        show: "{0} + {1}",
+        temp: "sum",
+        grad: Grad::Entrywise(Entrywise { derivatives: &["g", "g"], repeated: Repeated::Scalar }),
+        consuming: true,
+        with_backward: false,
+    },
+    Op {
+        name: "-",
+        form: Form::Operator { arity: 2 },
+        syntax: "a - b",
+        shapes: "as `+`",
+        shape: shape::minus,
+        usage: "`a - b` subtracts two matrices of the same shape, a scalar and a matrix, or two scalars",
+        show: "{0} − {1}",
+        temp: "diff",
+        grad: Grad::Entrywise(Entrywise { derivatives: &["g", "-g"], repeated: Repeated::Scalar }),
+        consuming: true,
+        with_backward: false,
+    },
+    Op {
+        name: "*",
+        form: Form::Operator { arity: 2 },
+        syntax: "a * b",
+        shapes: "entrywise [R×C] ∘ [R×C]; a scalar on either side; scalar · scalar",
+        shape: shape::times,
+        usage: "`a * b` multiplies entrywise two matrices of the same shape, a matrix by a scalar, or two scalars",
+        show: "{0} ∘ {1}",
+        temp: "prod",
+        grad: Grad::Entrywise(Entrywise { derivatives: &["g * b", "g * a"], repeated: Repeated::Scalar }),
+        consuming: true,
+        with_backward: false,
+    },
+    Op {
+        name: "/",
+        form: Form::Operator { arity: 2 },
+        syntax: "a / b",
+        shapes: "entrywise [R×C] / [R×C]; a scalar on either side; scalar / scalar",
+        shape: shape::over,
+        usage: "`a / b` divides entrywise two matrices of the same shape, a matrix and a scalar, or two scalars",
+        show: "{0} / {1}",
+        temp: "quot",
+        grad: Grad::Entrywise(Entrywise { derivatives: &["g / b", "-g * y / b"], repeated: Repeated::Scalar }),
+        consuming: true,
+        with_backward: false,
+    },
+    Op {
+        name: "-",
+        form: Form::Operator { arity: 1 },
+        syntax: "-a",
+        shapes: "[R×C] or scalar",
+        shape: shape::negation,
+        usage: "`-a` negates a matrix or a scalar",
+        show: "−{0}",
+        temp: "neg",
+        grad: Grad::Entrywise(Entrywise { derivatives: &["-g"], repeated: Repeated::Scalar }),
+        consuming: true,
+        with_backward: false,
+    },
+    // ---- products and the transpose ----
+    Op {
+        name: "matmul",
+        form: method(1),
+        syntax: "a.matmul(&b)",
+        shapes: "[R×K] · [K×C] → [R×C]",
+        shape: shape::matmul,
+        usage: "`a.matmul(&b)` is the matrix product: [R × K] · [K × C] = [R × C]",
+        show: "{0} · {1}",
+        temp: "matmul",
+        grad: Grad::Custom(Custom { uses: vjp::product_uses, vjp: vjp::matmul, readme: "`d_a += g · bᵀ`, `d_b += aᵀ · g`" }),
+        consuming: false,
+        with_backward: false,
+    },
+    Op {
+        name: "matmul_t",
+        form: method(1),
+        syntax: "a.matmul_t(&b)",
+        shapes: "[R×K] · [C×K]ᵀ → [R×C]",
+        shape: shape::matmul_t,
+        usage: "`a.matmul_t(&b)` is `a · bᵀ`: [R × K] · [C × K]ᵀ = [R × C], without copying `bᵀ`",
+        show: "{0} · {1}ᵀ",
+        temp: "matmul_t",
+        grad: Grad::Custom(Custom { uses: vjp::product_uses, vjp: vjp::matmul_t, readme: "`d_a += g · b`, `d_b += gᵀ · a`" }),
+        consuming: false,
+        with_backward: false,
+    },
+    Op {
+        name: "t_matmul",
+        form: method(1),
+        syntax: "a.t_matmul(&b)",
+        shapes: "[K×R]ᵀ · [K×C] → [R×C]",
+        shape: shape::t_matmul,
+        usage: "`a.t_matmul(&b)` is `aᵀ · b`: [K × R]ᵀ · [K × C] = [R × C], without copying `aᵀ`",
+        show: "{0}ᵀ · {1}",
+        temp: "t_matmul",
+        grad: Grad::Custom(Custom { uses: vjp::product_uses, vjp: vjp::t_matmul, readme: "`d_a += b · gᵀ`, `d_b += a · g`" }),
+        consuming: false,
+        with_backward: false,
+    },
+    Op {
+        name: "t",
+        form: method(0),
+        syntax: "a.t()",
+        shapes: "[R×C] → [C×R]",
+        shape: shape::transpose,
+        usage: "`a.t()` is the transpose: [R × C] → [C × R]",
+        show: "{0}ᵀ",
+        temp: "t",
+        grad: Grad::Custom(Custom { uses: |_| TAKES_G, vjp: vjp::transpose, readme: "`d_a += gᵀ` (the gradient's own buffer, read transposed)" }),
+        consuming: true,
+        with_backward: false,
+    },
+    // ---- a row or a column repeated over the entries ----
+    Op {
+        name: "add_row",
+        form: method(1),
+        syntax: "a.add_row(&b)",
+        shapes: "[R×C] + [1×C] → [R×C]",
+        shape: shape::add_row,
+        usage: "`a.add_row(&b)` adds the [1 × C] row `b` to every row of the [R × C] matrix `a`",
+        show: "{0} + {1}   ({1} broadcast over rows)",
+        temp: "plus_row",
+        grad: Grad::Entrywise(Entrywise { derivatives: &["g", "g"], repeated: Repeated::Row }),
+        consuming: true,
+        with_backward: false,
+    },
+    Op {
+        name: "sub_row",
+        form: method(1),
+        syntax: "a.sub_row(&b)",
+        shapes: "[R×C] − [1×C] → [R×C]",
+        shape: shape::sub_row,
+        usage: "`a.sub_row(&b)` subtracts the [1 × C] row `b` from every row of the [R × C] matrix `a`",
+        show: "{0} − {1}   ({1} broadcast over rows)",
+        temp: "minus_row",
+        grad: Grad::Entrywise(Entrywise { derivatives: &["g", "-g"], repeated: Repeated::Row }),
+        consuming: true,
+        with_backward: false,
+    },
+    Op {
+        name: "mul_row",
+        form: method(1),
+        syntax: "a.mul_row(&b)",
+        shapes: "[R×C] ∘ [1×C] → [R×C]",
+        shape: shape::mul_row,
+        usage: "`a.mul_row(&b)` multiplies every row of the [R × C] matrix `a` entrywise by the [1 × C] row `b`",
+        show: "{0} ∘ {1}   ({1} broadcast over rows)",
+        temp: "times_row",
+        grad: Grad::Entrywise(Entrywise { derivatives: &["g * b", "g * a"], repeated: Repeated::Row }),
+        consuming: true,
+        with_backward: false,
+    },
+    Op {
+        name: "div_row",
+        form: method(1),
+        syntax: "a.div_row(&b)",
+        shapes: "[R×C] / [1×C] → [R×C]",
+        shape: shape::div_row,
+        usage: "`a.div_row(&b)` divides every row of the [R × C] matrix `a` entrywise by the [1 × C] row `b`",
+        show: "{0} / {1}   ({1} broadcast over rows)",
+        temp: "over_row",
+        grad: Grad::Entrywise(Entrywise { derivatives: &["g / b", "-g * y / b"], repeated: Repeated::Row }),
+        consuming: true,
+        with_backward: false,
+    },
+    Op {
+        name: "add_col",
+        form: method(1),
+        syntax: "a.add_col(&b)",
+        shapes: "[R×C] + [R×1] → [R×C]",
+        shape: shape::add_col,
+        usage: "`a.add_col(&b)` adds the [R × 1] column `b` to every column of the [R × C] matrix `a`",
+        show: "{0} + {1}   ({1} broadcast over columns)",
+        temp: "plus_col",
+        grad: Grad::Entrywise(Entrywise { derivatives: &["g", "g"], repeated: Repeated::Col }),
+        consuming: true,
+        with_backward: false,
+    },
+    Op {
+        name: "sub_col",
+        form: method(1),
+        syntax: "a.sub_col(&b)",
+        shapes: "[R×C] − [R×1] → [R×C]",
+        shape: shape::sub_col,
+        usage: "`a.sub_col(&b)` subtracts the [R × 1] column `b` from every column of the [R × C] matrix `a`",
+        show: "{0} − {1}   ({1} broadcast over columns)",
+        temp: "minus_col",
+        grad: Grad::Entrywise(Entrywise { derivatives: &["g", "-g"], repeated: Repeated::Col }),
+        consuming: true,
+        with_backward: false,
+    },
+    Op {
+        name: "mul_col",
+        form: method(1),
+        syntax: "a.mul_col(&b)",
+        shapes: "[R×C] ∘ [R×1] → [R×C]",
+        shape: shape::mul_col,
+        usage: "`a.mul_col(&b)` multiplies every column of the [R × C] matrix `a` entrywise by the [R × 1] column `b`",
+        show: "{0} ∘ {1}   ({1} broadcast over columns)",
+        temp: "times_col",
+        grad: Grad::Entrywise(Entrywise { derivatives: &["g * b", "g * a"], repeated: Repeated::Col }),
+        consuming: true,
+        with_backward: false,
+    },
+    Op {
+        name: "div_col",
+        form: method(1),
+        syntax: "a.div_col(&b)",
+        shapes: "[R×C] / [R×1] → [R×C]",
+        shape: shape::div_col,
+        usage: "`a.div_col(&b)` divides every column of the [R × C] matrix `a` entrywise by the [R × 1] column `b`",
+        show: "{0} / {1}   ({1} broadcast over columns)",
+        temp: "over_col",
+        grad: Grad::Entrywise(Entrywise { derivatives: &["g / b", "-g * y / b"], repeated: Repeated::Col }),
+        consuming: true,
+        with_backward: false,
+    },
+    // ---- entrywise functions: one formula each, and the runtime follows ----
+    map("exp", "a.exp()", "exp({0})", "`a.exp()` is eᵃ entrywise", Map {
+        params: &[],
+        forward: "x.exp()",
+        derivative: "g * y",
+        reads: Reads::Output,
+        doc: "`eᵃ`",
+        example: "assert_eq!(Mat::<2, 2>::zeros().exp(), Mat::full(1.0));",
+    }),
+    map("ln", "a.ln()", "ln({0})", "`a.ln()` is the natural logarithm entrywise", Map {
+        params: &[],
+        forward: "x.ln()",
+        derivative: "g / x",
+        reads: Reads::Input,
+        doc: "The natural logarithm (`NaN` for a negative entry, `-∞` for zero, as `f64::ln`)",
+        example: "assert_eq!(Mat::<1, 3>::full(1.0).ln(), Mat::zeros());",
+    }),
+    map("sqrt", "a.sqrt()", "√{0}", "`a.sqrt()` is the square root entrywise", Map {
+        params: &[],
+        forward: "x.sqrt()",
+        derivative: "g / (2 * y)",
+        reads: Reads::Output,
+        doc: "The square root",
+        example: "assert_eq!(Mat::<1, 2>::full(9.0).sqrt(), Mat::full(3.0));",
+    }),
+    map("powi", "a.powi(n)", "{0}^{1}", "`a.powi(n)` is aⁿ entrywise, for an integer literal `n`", Map {
+        params: &[("n", Param::Int)],
+        forward: "x.powi(n)",
+        derivative: "g * n * x.powi(n - 1)",
+        reads: Reads::Input,
+        doc: "`aⁿ`, for an integer `n`",
+        example: "assert_eq!(Mat::<1, 2>::full(2.0).powi(3), Mat::full(8.0));",
+    })
+    .shaped(shape::powi)
+    .shapes("[R×C] → [R×C], `n` an integer literal")
+    .temp("pow"),
+    map("square", "a.square()", "{0}²", "`a.square()` is a² entrywise", Map {
+        params: &[],
+        forward: "x * x",
+        derivative: "2 * g * x",
+        reads: Reads::Input,
+        doc: "`a²`",
+        example: "assert_eq!(Mat::<1, 2>::full(-3.0).square(), Mat::full(9.0));",
+    })
+    .temp("sq"),
+    map("tanh", "a.tanh()", "tanh({0})", "`a.tanh()` is the hyperbolic tangent entrywise", Map {
+        params: &[],
+        forward: "x.tanh()",
+        derivative: "g * (1 - y * y)",
+        reads: Reads::Output,
+        doc: "The hyperbolic tangent",
+        example: "assert_eq!(Mat::<1, 2>::zeros().tanh(), Mat::zeros());",
+    }),
+    map("sigmoid", "a.sigmoid()", "σ({0})", "`a.sigmoid()` is 1 / (1 + e⁻ᵃ) entrywise", Map {
+        params: &[],
+        forward: "if x >= 0 { 1 / (1 + (-x).exp()) } else { x.exp() / (1 + x.exp()) }",
+        derivative: "g * y * (1 - y)",
+        reads: Reads::Output,
+        doc: "The logistic function `1 / (1 + e⁻ᵃ)`, computed without overflow for large `|a|`",
+        example: "assert_eq!(Mat::<1, 2>::zeros().sigmoid(), Mat::full(0.5));\n\
+                  assert_eq!(Mat::<1, 1>::full(-1000.0).sigmoid()[(0, 0)], 0.0);",
+    }),
+    map("relu", "a.relu()", "max({0}, 0)", "`a.relu()` is max(a, 0) entrywise", Map {
+        params: &[],
+        forward: "x.max(0)",
+        derivative: "if y > 0 { g } else { 0 }",
+        reads: Reads::Output,
+        doc: "`max(a, 0)`; the gradient at the kink `a = 0` is 0",
+        example: "let a = Mat::from_rows([[-1.0, 0.0, 2.0]]);\n\
+                  assert_eq!(a.relu(), Mat::from_rows([[0.0, 0.0, 2.0]]));\n\
+                  assert_eq!(a.relu().relu_backward(Mat::full(1.0)), Mat::from_rows([[0.0, 0.0, 1.0]]));",
+    }),
+    map("abs", "a.abs()", "|{0}|", "`a.abs()` is |a| entrywise", Map {
+        params: &[],
+        forward: "x.abs()",
+        derivative: "if x > 0 { g } else if x < 0 { -g } else { 0 }",
+        reads: Reads::Input,
+        doc: "`|a|`; the gradient at the kink `a = 0` is 0",
+        example: "let a = Mat::from_rows([[-2.0, 0.0, 3.0]]);\n\
+                  assert_eq!(a.abs(), Mat::from_rows([[2.0, 0.0, 3.0]]));\n\
+                  assert_eq!(a.abs_backward(Mat::full(1.0)), Mat::from_rows([[-1.0, 0.0, 1.0]]));",
+    }),
+    // ---- reductions ----
+    reduction("row_sums", "[R×C] → [R×1]", "Σ_cols {0}", "`a.row_sums()` sums each row: [R × C] → [R × 1]", shape::per_row, Axis::Cols, false),
+    reduction("col_sums", "[R×C] → [1×C]", "Σ_rows {0}", "`a.col_sums()` sums each column: [R × C] → [1 × C]", shape::per_col, Axis::Rows, false),
+    reduction("row_means", "[R×C] → [R×1]", "mean_cols {0}", "`a.row_means()` is the mean of each row: [R × C] → [R × 1]", shape::per_row, Axis::Cols, true),
+    reduction("col_means", "[R×C] → [1×C]", "mean_rows {0}", "`a.col_means()` is the mean of each column: [R × C] → [1 × C]", shape::per_col, Axis::Rows, true),
+    reduction("sum", "[R×C] → scalar", "Σ {0}", "`a.sum()` is the sum of all entries, a scalar", shape::total, Axis::All, false),
+    reduction("mean", "[R×C] → scalar", "mean({0})", "`a.mean()` is the mean of all entries, a scalar", shape::total, Axis::All, true),
+    Op {
+        name: "row_max",
+        form: method(0),
+        syntax: "a.row_max()",
+        shapes: "[R×C] → [R×1]",
+        shape: shape::per_row,
+        usage: "`a.row_max()` is the largest entry of each row: [R × C] → [R × 1]",
+        show: "max_cols {0}",
+        temp: "row_max",
+        grad: Grad::Custom(Custom { uses: |_| READS_A, vjp: vjp::row_max, readme: "`g[i]` goes to row i's arg-max; on a tie, to the first (leftmost) maximum" }),
+        consuming: false,
+        with_backward: false,
+    },
+    Op {
+        name: "inner",
+        form: method(1),
+        syntax: "a.inner(&b)",
+        shapes: "[R×C], [R×C] → scalar: `Σ a ∘ b`",
+        shape: shape::inner,
+        usage: "`a.inner(&b)` is Σ a ∘ b, the sum of the entrywise products of two matrices of the same shape, a scalar",
+        show: "Σ {0} ∘ {1}",
+        temp: "inner",
+        grad: Grad::Custom(Custom { uses: vjp::inner_uses, vjp: vjp::inner, readme: "`d_a += g · b`, `d_b += g · a`" }),
+        consuming: false,
+        with_backward: false,
+    },
+    squares("sum_squares", "[R×C] → scalar: `Σ a²`", "Σ {0}²", "`a.sum_squares()` is Σ a², the sum of the squares of all entries, a scalar", shape::total, Axis::All, false),
+    squares("mean_squares", "[R×C] → scalar: `mean(a²)`", "mean({0}²)", "`a.mean_squares()` is the mean of the squares of all entries, a scalar", shape::total, Axis::All, true),
+    squares("row_sum_squares", "[R×C] → [R×1]", "Σ_cols {0}²", "`a.row_sum_squares()` sums the squares of each row: [R × C] → [R × 1]", shape::per_row, Axis::Cols, false),
+    squares("col_sum_squares", "[R×C] → [1×C]", "Σ_rows {0}²", "`a.col_sum_squares()` sums the squares of each column: [R × C] → [1 × C]", shape::per_col, Axis::Rows, false),
+    squares("row_mean_squares", "[R×C] → [R×1]", "mean_cols {0}²", "`a.row_mean_squares()` is the mean of the squares of each row: [R × C] → [R × 1]", shape::per_row, Axis::Cols, true),
+    squares("col_mean_squares", "[R×C] → [1×C]", "mean_rows {0}²", "`a.col_mean_squares()` is the mean of the squares of each column: [R × C] → [1 × C]", shape::per_col, Axis::Rows, true),
+    // ---- labels, softmax, losses ----
+    Op {
+        name: "pick",
+        form: method(1),
+        syntax: "a.pick(&y)",
+        shapes: "[R×C] with `Labels<R, C>` → [R×1]",
+        shape: shape::pick,
+        usage: "`a.pick(&y)` takes entry `a[i, y[i]]` of each row: [R × C] with `Labels<R, C>` → [R × 1]",
+        show: "{0}[i, {1}ᵢ]",
+        temp: "picked",
+        grad: Grad::Custom(Custom { uses: |_| READS_LABELS, vjp: vjp::pick, readme: "`d_a[i, yᵢ] += g[i]`" }),
+        consuming: false,
+        with_backward: false,
+    },
+    Op {
+        name: "softmax_rows",
+        form: method(0),
+        syntax: "a.softmax_rows()",
+        shapes: "[R×C] → [R×C], each row's max subtracted first",
+        shape: shape::same,
+        usage: "`a.softmax_rows()` is the softmax of each row: [R × C] → [R × C]",
+        show: "softmax_rows({0})",
+        temp: "softmax",
+        grad: Grad::OfOutput { text: "{out} ∘ ({g} − Σ_cols ({g} ∘ {out}))" },
+        consuming: true,
+        with_backward: false,
+    },
+    Op {
+        name: "log_softmax_rows",
+        form: method(0),
+        syntax: "a.log_softmax_rows()",
+        shapes: "[R×C] → [R×C], computed stably",
+        shape: shape::same,
+        usage: "`a.log_softmax_rows()` is the logarithm of the softmax of each row: [R × C] → [R × C]",
+        show: "log_softmax_rows({0})",
+        temp: "log_softmax",
+        grad: Grad::OfOutput { text: "{g} − exp({out}) ∘ Σ_cols {g}" },
+        consuming: true,
+        with_backward: false,
+    },
+    Op {
+        name: "cross_entropy",
+        form: method(1),
+        syntax: "a.cross_entropy(&y)",
+        shapes: "[R×C] with `Labels<R, C>` → scalar: mean over rows of −log softmax at the label",
+        shape: shape::cross_entropy,
+        usage: "`a.cross_entropy(&y)` is the mean over rows of −log softmax(a)[i, y[i]]: [R × C] with `Labels<R, C>` → scalar",
+        show: "mean_i −log softmax({0})[i, {1}ᵢ]",
+        temp: "cross_entropy",
+        grad: Grad::Custom(Custom { uses: |_| CROSS_ENTROPY, vjp: vjp::fused_loss, readme: "`d_a += g · (softmax(a) − onehot(y)) / R`" }),
+        consuming: false,
+        with_backward: true,
+    },
+];
+
+/// A sum or mean over rows, columns or every entry.
+const fn reduction(
+    name: &'static str,
+    shapes: &'static str,
+    show: &'static str,
+    usage: &'static str,
+    rule: shape::Rule,
+    axis: Axis,
+    mean: bool,
+) -> Op {
+    Op {
+        name,
+        form: method(0),
+        syntax: "",
+        shapes,
+        shape: rule,
+        usage,
+        show,
+        temp: name,
+        grad: Grad::Reduce { axis, mean },
+        consuming: false,
+        with_backward: false,
+    }
+}
+
+/// A sum or mean of squares, which `fold` makes of `a.square()` feeding a reduction.
+const fn squares(
+    name: &'static str,
+    shapes: &'static str,
+    show: &'static str,
+    usage: &'static str,
+    rule: shape::Rule,
+    axis: Axis,
+    mean: bool,
+) -> Op {
+    Op {
+        name,
+        form: method(0),
+        syntax: "",
+        shapes,
+        shape: rule,
+        usage,
+        show,
+        temp: name,
+        grad: Grad::SumOfSquares { axis, mean },
+        consuming: false,
+        with_backward: false,
+    }
+}
+
+/// A call to another `#[differentiable]` function, `f(a, b)`: its derivative is the callee's
+/// companion, `f_backward(a, b, g).into_inputs()`, one gradient per argument in order. The
+/// result's shape is the type the caller declares (`let h: Mat<N, H> = f(…)`); rustc checks
+/// the arguments against the callee's signature.
+pub static CALL: Op = Op {
+    name: "call",
+    form: Form::Call,
+    syntax: "f(&a, …)",
+    shapes: "the declared type of the result",
+    shape: |_| {
+        Err(shape::Mismatch {
+            at: shape::At::Op,
+            message: "a call's shape is the type declared for its result".to_owned(),
+        })
+    },
+    usage: "`let h: Mat<R, C> = layer(&x, &w);` calls another `#[differentiable]` function",
+    show: "{callee}(…)",
+    temp: "call",
+    grad: Grad::Call,
+    consuming: false,
+    with_backward: false,
+};
+
+/// The row of a method name.
+pub fn lookup_method(name: &str) -> Option<&'static Op> {
+    OPS.iter()
+        .find(|r| r.name == name && matches!(r.form, Form::Method { .. }))
+}
+
+/// The row of an operator symbol with this many operands.
+pub fn lookup_operator(symbol: &str, arity: usize) -> Option<&'static Op> {
+    OPS.iter()
+        .find(|r| r.name == symbol && matches!(r.form, Form::Operator { arity: a } if a == arity))
+}
+
+/// Every method name, in table order.
+pub fn method_names() -> Vec<&'static str> {
+    OPS.iter()
+        .filter(|r| matches!(r.form, Form::Method { .. }))
+        .map(|r| r.name)
+        .collect()
+}
+
+// ---- the README's op table, generated from this one ----
+
+/// The README's op table: one row per op, its gradient written from the row's own formulas.
+#[cfg(test)]
+pub fn readme_table() -> String {
+    let mut out = String::from("| op | shapes | gradient contributions |\n|---|---|---|\n");
+    for op in OPS {
+        let syntax = if op.syntax.is_empty() {
+            format!("a.{}()", op.name)
+        } else {
+            op.syntax.to_owned()
+        };
+        out.push_str(&format!(
+            "| `{syntax}` | {} | {} |\n",
+            op.shapes,
+            readme_gradient(op)
+        ));
+    }
+    out
+}
+
+/// The gradient column of a row.
+#[cfg(test)]
+fn readme_gradient(op: &Op) -> String {
+    match &op.grad {
+        Grad::Map(m) => {
+            let f = crate::formula::Formula::parse(m.derivative);
+            let text = f.map_or_else(|e| e, |f| crate::kernels::readme_text(&f, "g", None));
+            let reuse = if m.reads == Reads::Output {
+                " (reuses the result)"
+            } else {
+                ""
+            };
+            format!("`d_a += {text}`{reuse}")
+        }
+        Grad::Entrywise(e) => entrywise_readme(e),
+        Grad::Reduce { axis, mean } => reduce_readme(*axis, *mean),
+        Grad::SumOfSquares { axis, mean } => {
+            let over = match axis {
+                Axis::All => "",
+                Axis::Cols => ", `g` repeated over the columns",
+                Axis::Rows => ", `g` repeated over the rows",
+            };
+            let scale = match (axis, mean) {
+                (_, false) => "",
+                (Axis::All, true) => " / (R·C)",
+                (Axis::Cols, true) => " / C",
+                (Axis::Rows, true) => " / R",
+            };
+            let times = if *axis == Axis::All { " · " } else { " ∘ " };
+            format!("`d_a += 2·g{scale}{times}a`{over}")
+        }
+        Grad::OfOutput { text } => {
+            let text = text.replace("{g}", "g").replace("{out}", "out");
+            format!("`d_a += {text}` (reuses the result)")
+        }
+        Grad::Custom(c) => c.readme.to_owned(),
+        Grad::Call => String::new(),
+    }
+}
+
+#[cfg(test)]
+fn entrywise_readme(e: &Entrywise) -> String {
+    let terms: Vec<String> = e
+        .derivatives
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let name = ["a", "b"].get(i).copied().unwrap_or("c");
+            let repeated = i == 1 && matches!(e.repeated, Repeated::Row | Repeated::Col);
+            let Ok(f) = crate::formula::Formula::parse(d) else {
+                return format!("`{d}`");
+            };
+            let text = if repeated {
+                let along = if e.repeated == Repeated::Row {
+                    "Σ_rows"
+                } else {
+                    "Σ_cols"
+                };
+                repeated_text(&f, along)
+            } else {
+                crate::kernels::readme_text(&f, "g", None)
+            };
+            match text.strip_prefix('−') {
+                Some(rest) => format!("`d_{name} −= {rest}`"),
+                None => format!("`d_{name} += {text}`"),
+            }
+        })
+        .collect();
+    let mut out = terms.join(", ");
+    if e.repeated == Repeated::Scalar && e.derivatives.len() > 1 {
+        out.push_str("; a scalar with a matrix gets `Σ` of its term");
+    }
+    out
+}
+
+/// `−Σ_rows (g ∘ out) / b`: a repeated operand's term, summed over the entries it was repeated
+/// to, with itself taken out of the sum.
+#[cfg(test)]
+fn repeated_text(f: &crate::formula::Formula, along: &str) -> String {
+    let Some(p) = f.product() else {
+        return String::new();
+    };
+    let name = |v: &str| {
+        if v == "y" {
+            "out".to_owned()
+        } else {
+            v.to_owned()
+        }
+    };
+    let mut summed = String::from("g");
+    let mut outside = String::new();
+    for (v, divide) in p
+        .num
+        .iter()
+        .map(|v| (v, false))
+        .chain(p.den.iter().map(|v| (v, true)))
+    {
+        let part = format!("{}{}", if divide { " / " } else { " ∘ " }, name(v));
+        if v == "b" {
+            outside.push_str(&part);
+        } else {
+            summed.push_str(&part);
+        }
+    }
+    if summed.contains(' ') {
+        summed = format!("({summed})");
+    }
+    format!(
+        "{}{along} {summed}{outside}",
+        if p.negate { "−" } else { "" }
+    )
+}
+
+#[cfg(test)]
+fn reduce_readme(axis: Axis, mean: bool) -> String {
+    match (axis, mean) {
+        (Axis::Cols, false) => "`d_a += g` repeated over the columns".to_owned(),
+        (Axis::Cols, true) => "`d_a += g / C` repeated over the columns".to_owned(),
+        (Axis::Rows, false) => "`d_a += g` repeated over the rows".to_owned(),
+        (Axis::Rows, true) => "`d_a += g / R` repeated over the rows".to_owned(),
+        (Axis::All, false) => "`d_a += g` in every entry".to_owned(),
+        (Axis::All, true) => "`d_a += g / (R·C)` in every entry".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formula::Formula;
+    use crate::vjp::slot_of;
+
+    /// Every formula of the table parses, and a map's derivative reads what the row declares.
+    #[test]
+    fn every_formula_parses_and_reads_what_it_declares() {
+        for op in OPS {
+            match &op.grad {
+                Grad::Map(m) => {
+                    let forward = Formula::parse(m.forward).unwrap();
+                    let params: Vec<&str> = m.params.iter().map(|(n, _)| *n).collect();
+                    for v in forward.vars() {
+                        assert!(v == "x" || params.contains(&v.as_str()), "{}: {v}", op.name);
+                    }
+                    let d = Formula::parse(m.derivative).unwrap();
+                    let read = match m.reads {
+                        Reads::Input => "x",
+                        Reads::Output => "y",
+                    };
+                    for v in d.vars() {
+                        let known = v == "g" || v == read || params.contains(&v.as_str());
+                        assert!(
+                            known,
+                            "{}: the derivative reads `{v}`, not declared",
+                            op.name
+                        );
+                    }
+                    assert_eq!(
+                        op.form,
+                        Form::Method {
+                            args: m.params.len()
+                        },
+                        "{}",
+                        op.name
+                    );
+                    assert!(op.consuming, "{}: maps are generated with into_", op.name);
+                }
+                Grad::Entrywise(e) => {
+                    let arity = match op.form {
+                        Form::Operator { arity } => arity,
+                        Form::Method { args } => args + 1,
+                        Form::Call => 0,
+                    };
+                    assert_eq!(e.derivatives.len(), arity, "{}", op.name);
+                    for d in e.derivatives {
+                        let f = Formula::parse(d).unwrap();
+                        // The reverse stage writes these as matrix code with broadcasting.
+                        assert!(
+                            f.product().is_some(),
+                            "{}: `{d}` is not g times a product",
+                            op.name
+                        );
+                        for v in f.vars() {
+                            assert!(slot_of(&v).is_some(), "{}: unknown `{v}`", op.name);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn every_op_is_found_by_its_own_name() {
+        for op in OPS {
+            let found = match op.form {
+                Form::Method { .. } => lookup_method(op.name),
+                Form::Operator { arity } => lookup_operator(op.name, arity),
+                Form::Call => panic!("calls are not in the table: {}", op.name),
+            };
+            assert!(found.is_some_and(|f| std::ptr::eq(f, op)), "{}", op.name);
+        }
+    }
+
+    /// The name of an op's line in `tests/paths.rs`: the method, or the operator's shape rule.
+    fn paths_key(op: &Op) -> &'static str {
+        match (op.name, op.form) {
+            ("+", _) => "plus",
+            ("-", Form::Operator { arity: 2 }) => "minus",
+            ("-", _) => "negate",
+            ("*", _) => "times",
+            ("/", _) => "over",
+            (name, _) => name,
+        }
+    }
+
+    /// Every row is driven through every code path by `tests/paths.rs`.
+    #[test]
+    fn every_op_has_its_line_in_the_all_paths_test() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/paths.rs");
+        let paths = std::fs::read_to_string(path).expect("tests/paths.rs");
+        for op in OPS {
+            let line = format!("\npaths!({}, ", paths_key(op));
+            assert!(
+                paths.contains(&line),
+                "tests/paths.rs has no line for `{}`",
+                op.name
+            );
+        }
+    }
+
+    /// The README's op table is the user's reference: it is generated from this one.
+    /// `GRADGEN_README=overwrite cargo test -p gradgen-macros readme` rewrites it.
+    #[test]
+    fn the_readme_op_table_is_generated_from_this_one() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
+        let readme = std::fs::read_to_string(&path).expect("README.md");
+        let start = readme
+            .find("\n| op | shapes |")
+            .expect("the README has the op table")
+            + 1;
+        let len = readme[start..]
+            .find("\n\n")
+            .map_or(readme.len() - start, |n| n + 1);
+        let expected = readme_table();
+        if std::env::var("GRADGEN_README").is_ok_and(|v| v == "overwrite") {
+            let updated = format!("{}{expected}{}", &readme[..start], &readme[start + len..]);
+            std::fs::write(&path, updated).expect("a writable README");
+            return;
+        }
+        assert_eq!(
+            &readme[start..start + len],
+            expected,
+            "the README's op table differs from the op table: run \
+             `GRADGEN_README=overwrite cargo test -p gradgen-macros readme` and read the diff"
+        );
+    }
+}
