@@ -544,6 +544,58 @@ fn logits_of_a_thousand_give_finite_values_and_gradients() {
     assert!(sm.value.is_finite() && sm.a.to_vec().iter().all(|v| v.is_finite()));
 }
 
+#[differentiable(wrt(a))]
+fn softplus_op(a: &Mat<2, 3>, r: &Mat<2, 3>) -> f64 {
+    (a.softplus() * r).sum()
+}
+
+#[differentiable(wrt(a))]
+fn sigmoid_extreme(a: &Mat<2, 3>, r: &Mat<2, 3>) -> f64 {
+    (a.sigmoid() * r).sum()
+}
+
+/// `softplus` and `sigmoid` at ±1000 and near 0: the values a careful closed form gives, no
+/// overflow to infinity or NaN, and gradients that are the logistic function (0 or 1 at the
+/// extremes).
+#[test]
+fn softplus_and_sigmoid_stay_finite_at_a_thousand() {
+    let a = Mat::from_rows([[1000.0, -1000.0, 0.0], [30.0, -30.0, 1e-12]]);
+    let r = Mat::<2, 3>::full(1.0);
+    let sp = a.softplus();
+    let expected = [
+        [1000.0, 0.0, f64::ln(2.0)],
+        [
+            30.0 + (-30f64).exp().ln_1p(),
+            (-30f64).exp().ln_1p(),
+            f64::ln(2.0) + 5e-13,
+        ],
+    ];
+    for (i, row) in expected.iter().enumerate() {
+        for (j, &e) in row.iter().enumerate() {
+            assert!(
+                (sp[(i, j)] - e).abs() <= 1e-15 * e.abs().max(1.0),
+                "softplus({}) = {}, not {e}",
+                a[(i, j)],
+                sp[(i, j)]
+            );
+        }
+    }
+    let grads = softplus_op_backward(&a, &r, 1.0);
+    assert_eq!(grads.value, softplus_op(&a, &r));
+    let sigmoid = a.sigmoid();
+    for (g, s) in grads.a.to_vec().iter().zip(sigmoid.to_vec()) {
+        assert!(
+            g.is_finite() && (g - s).abs() < 1e-15,
+            "softplus' = {g}, sigmoid = {s}"
+        );
+    }
+    assert_eq!((grads.a[(0, 0)], grads.a[(0, 1)]), (1.0, 0.0));
+    let sg = sigmoid_extreme_backward(&a, &r, 1.0);
+    assert_eq!(sg.value, sigmoid_extreme(&a, &r));
+    assert!(sg.value.is_finite() && sg.a.to_vec().iter().all(|v| v.is_finite()));
+    assert_eq!((sigmoid[(0, 0)], sigmoid[(0, 1)]), (1.0, 0.0));
+}
+
 #[differentiable(wrt(x, w))]
 fn fused_right(x: &Mat<3, 4>, w: &Mat<2, 4>, r: &Mat<3, 2>) -> f64 {
     (x.matmul(&w.t()) * r).sum()

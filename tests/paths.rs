@@ -156,6 +156,7 @@ paths!(powi, [a: 3 x 4] in 0.5..2.0 -> 3 x 4, a.powi(-3));
 paths!(square, [a: 3 x 4] in -1.0..1.0 -> 3 x 4, a.square());
 paths!(tanh, [a: 3 x 4] in -2.0..2.0 -> 3 x 4, a.tanh());
 paths!(sigmoid, [a: 3 x 4] in -3.0..3.0 -> 3 x 4, a.sigmoid());
+paths!(softplus, [a: 3 x 4] in -3.0..3.0 -> 3 x 4, a.softplus());
 paths!(relu, [a: 3 x 4] in -1.0..1.0 -> 3 x 4, a.relu());
 paths!(abs, [a: 3 x 4] in -1.0..1.0 -> 3 x 4, a.abs());
 

@@ -403,6 +403,15 @@ pub static OPS: &[Op] = &[
         example: "assert_eq!(Mat::<1, 2>::zeros().sigmoid(), Mat::full(0.5));\n\
                   assert_eq!(Mat::<1, 1>::full(-1000.0).sigmoid()[(0, 0)], 0.0);",
     }),
+    map("softplus", "a.softplus()", "softplus({0})", "`a.softplus()` is ln(1 + eᵃ) entrywise, computed without overflow", Map {
+        params: &[],
+        forward: "x.max(0) + (-x.abs()).exp().ln_1p()",
+        derivative: "g / (1 + (-x).exp())",
+        reads: Reads::Input,
+        doc: "The softplus `ln(1 + eᵃ)`, a smooth ReLU, computed without overflow for large `|a|`",
+        example: "assert_eq!(Mat::<1, 1>::zeros().softplus()[(0, 0)], 2f64.ln());\n\
+                  assert_eq!(Mat::<1, 2>::from_rows([[1000.0, -1000.0]]).softplus(), Mat::from_rows([[1000.0, 0.0]]));",
+    }),
     map("relu", "a.relu()", "max({0}, 0)", "`a.relu()` is max(a, 0) entrywise", Map {
         params: &[],
         forward: "x.max(0)",
