@@ -26,6 +26,7 @@ mod formula;
 mod fuzz;
 mod ir;
 mod kernels;
+mod lower;
 mod model;
 mod naming;
 mod parse;
@@ -36,6 +37,7 @@ mod shape_rules;
 mod snapshots;
 mod table;
 mod tensors;
+mod types;
 mod vjp;
 
 /// Generates the backward pass of a function of matrices.

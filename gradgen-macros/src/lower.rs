@@ -1,0 +1,598 @@
+//! Part of stage 1 (parse): the body lowered to A-normal form.
+//!
+//! Input: the function's block, with its parameters in scope. Output: the bindings
+//! `out = op(args)`, one operation each: nested expressions get fresh intermediates, shadowed
+//! names get new SSA names (all from `naming`), `&` around operands is dropped, and constants
+//! (literals, dimensions cast to a scalar, items of the enclosing scope) are leaves.
+//!
+//! Guarantees: anything outside the supported language is an error at its own span that says
+//! what is supported instead. A name whose binding failed is poisoned: uses of it are not
+//! reported again. Op names are resolved through the table (`table::lookup_method`), never
+//! spelt here.
+
+use std::collections::{HashMap, HashSet};
+
+use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
+use syn::spanned::Spanned;
+use syn::{Expr, Pat, Stmt, Type};
+
+use crate::errors::{Errors, Place};
+use crate::ir::{Binding, Declared, Literal, Operand, Shape, Value, ValueKind};
+use crate::naming::Names;
+use crate::table::{self, Form};
+use crate::types::TypeReader;
+
+/// Lowers the body to bindings.
+pub struct Lower<'a, 'e> {
+    types: &'a TypeReader<'a>,
+    pub values: Vec<Value>,
+    pub bindings: Vec<Binding>,
+    pub declared: Vec<Declared>,
+    /// Each name in scope: its operand, or `None` when its binding failed (poisoned).
+    scope: HashMap<String, Option<Operand>>,
+    /// `let` names bound at least once (a second binding is a shadowing: a new SSA name).
+    seen: HashSet<String>,
+    /// Names declared `let mut`: reported once there, not again where they are assigned.
+    mutable: HashSet<String>,
+    /// The declared shape of the expression being lowered at the top of a `let` or as the
+    /// final value: what a call there returns.
+    call_shape: Option<Shape>,
+    /// The declared return shape.
+    ret_shape: Shape,
+    pub names: Names,
+    errors: &'e mut Errors,
+}
+
+impl<'a, 'e> Lower<'a, 'e> {
+    pub fn new(
+        types: &'a TypeReader<'a>,
+        values: Vec<Value>,
+        scope: HashMap<String, Option<Operand>>,
+        ret_shape: &Shape,
+        names: Names,
+        errors: &'e mut Errors,
+    ) -> Self {
+        Lower {
+            types,
+            values,
+            bindings: Vec::new(),
+            declared: Vec::new(),
+            scope,
+            seen: HashSet::new(),
+            mutable: HashSet::new(),
+            call_shape: None,
+            ret_shape: ret_shape.clone(),
+            names,
+            errors,
+        }
+    }
+}
+
+/// Failure of an expression that has already been reported (or that uses a poisoned name).
+struct Reported;
+
+impl Lower<'_, '_> {
+    pub fn body(&mut self, block: &syn::Block) -> Option<(Operand, TokenStream)> {
+        let mut output = None;
+        let count = block.stmts.len();
+        for (i, stmt) in block.stmts.iter().enumerate() {
+            let last = i + 1 == count;
+            match stmt {
+                Stmt::Local(local) => self.local(local),
+                Stmt::Expr(expr, None) if last => {
+                    self.call_shape = Some(self.ret_shape.clone());
+                    let target = self.names.fresh("value", expr.span());
+                    if let Ok(op) = self.top(expr, target) {
+                        output = Some((op, expr.to_token_stream()));
+                    }
+                }
+                Stmt::Expr(Expr::Assign(assign), _) if self.assigns_mutable(&assign.left) => {}
+                Stmt::Expr(Expr::Call(call), _) if self.calls_poisoned(call) => {}
+                Stmt::Expr(expr, _) => {
+                    let msg = unsupported_expr(expr).unwrap_or_else(|| {
+                        "a statement here has no effect: only `let` bindings and the final expression make up a differentiable function".to_owned()
+                    });
+                    self.errors.push(unsupported_span(expr), msg);
+                }
+                Stmt::Item(item) => self.errors.push(
+                    item.to_token_stream(),
+                    "items cannot be declared inside a differentiable function\nhelp: declare them outside the function",
+                ),
+                Stmt::Macro(m) => self.errors.push(
+                    m.mac.path.span(),
+                    format!("gradgen cannot differentiate through the macro `{}!`\nhelp: write the computation as `let` bindings of matrix operations", m.mac.path.to_token_stream()),
+                ),
+            }
+        }
+        // A final `return x;` has been reported as such already.
+        let ends_with_expr = matches!(
+            block.stmts.last(),
+            Some(Stmt::Expr(_, None) | Stmt::Expr(Expr::Return(_), _))
+        );
+        if !ends_with_expr {
+            let span = block
+                .stmts
+                .last()
+                .map_or(block.brace_token.span.close(), Spanned::span);
+            self.errors.push(
+                span,
+                "a differentiable function must end with the value it returns\nhelp: write the loss as the final expression, without `;`",
+            );
+        }
+        output
+    }
+
+    /// Whether `call` calls a name whose binding failed (a closure, say): reported already.
+    fn calls_poisoned(&self, call: &syn::ExprCall) -> bool {
+        matches!(&*call.func, Expr::Path(p) if p.path.get_ident().is_some_and(|i| matches!(self.scope.get(&i.to_string()), Some(None))))
+    }
+
+    /// Whether `target` names a `let mut` that was already reported.
+    fn assigns_mutable(&self, target: &Expr) -> bool {
+        matches!(target, Expr::Path(p) if p.path.get_ident().is_some_and(|i| self.mutable.contains(&i.to_string())))
+    }
+
+    fn local(&mut self, local: &syn::Local) {
+        let Some((ident, init, annotation)) = self.let_parts(local) else {
+            return;
+        };
+        let name = ident.to_string();
+        let declared = annotation.and_then(|ty| {
+            self.types
+                .declared(ty, self.errors)
+                .map(|shape| (shape, ty.to_token_stream()))
+        });
+        let first = self.seen.insert(name.clone());
+        let target = self.names.binding(ident, first);
+        self.call_shape = declared.as_ref().map(|(shape, _)| shape.clone());
+        let result = self.top(&init.expr, target.clone());
+        self.call_shape = None;
+        let Ok(operand) = result else {
+            self.scope.insert(name, None);
+            return;
+        };
+        // Messages call the value by its name from here on, as the user's code does.
+        if let Operand::Value(v) = operand {
+            if self.values[v].name == target {
+                self.values[v].text = format!("`{name}`");
+            }
+        }
+        if let Some((shape, tokens)) = declared {
+            self.declared.push(Declared {
+                operand: operand.clone(),
+                shape,
+                tokens,
+            });
+        }
+        self.scope.insert(name, Some(operand));
+    }
+
+    /// The name, value and type annotation of a `let` of the supported form; any other form is
+    /// reported, and the names it binds are poisoned.
+    fn let_parts<'l>(
+        &mut self,
+        local: &'l syn::Local,
+    ) -> Option<(&'l syn::Ident, &'l syn::LocalInit, Option<&'l Type>)> {
+        let (pat, annotation) = match &local.pat {
+            Pat::Type(pt) => (&*pt.pat, Some(&*pt.ty)),
+            other => (other, None),
+        };
+        let Pat::Ident(pi) = pat else {
+            self.errors.push(
+                pat.to_token_stream(),
+                "gradgen supports `let` with a plain name only (no tuples, structs or wildcards)",
+            );
+            self.poison_pattern(pat);
+            return None;
+        };
+        let name = pi.ident.to_string();
+        let problem = self.let_problem(local, pi);
+        if let Some((place, message)) = problem {
+            self.errors.push(place, message);
+            if pi.mutability.is_some() {
+                self.mutable.insert(name.clone());
+            }
+            self.scope.insert(name, None);
+            return None;
+        }
+        Some((&pi.ident, local.init.as_ref()?, annotation))
+    }
+
+    /// What is wrong with a `let` of a plain name, if anything.
+    fn let_problem(&self, local: &syn::Local, pi: &syn::PatIdent) -> Option<(Place, String)> {
+        let name = &pi.ident;
+        if let Some(m) = &pi.mutability {
+            return Some((
+                m.span().into(),
+                format!("`let mut` is not supported: every value is computed once\nhelp: bind the updated value to a new name, or shadow it: `let {name} = …;`"),
+            ));
+        }
+        if pi.by_ref.is_some() || pi.subpat.is_some() {
+            return Some((
+                pi.span().into(),
+                "gradgen supports `let` with a plain name only".to_owned(),
+            ));
+        }
+        let Some(init) = &local.init else {
+            return Some((
+                local.to_token_stream().into(),
+                format!("`{name}` must be given its value where it is declared: `let {name} = …;`"),
+            ));
+        };
+        init.diverge.as_ref().map(|(_, diverge)| {
+            (
+                diverge.to_token_stream().into(),
+                "`let … else` is not supported in a differentiable function".to_owned(),
+            )
+        })
+    }
+
+    fn poison_pattern(&mut self, pat: &Pat) {
+        for name in crate::parse::idents_in(pat.to_token_stream()) {
+            self.scope.insert(name, None);
+        }
+    }
+
+    /// Lowers the whole right-hand side of a `let` (or the final expression): its operation's
+    /// result is named `target`.
+    fn top(&mut self, expr: &Expr, target: syn::Ident) -> Result<Operand, Reported> {
+        let operand = self.expr(expr, Some(target));
+        self.call_shape = None;
+        operand
+    }
+
+    fn expr(&mut self, expr: &Expr, target: Option<syn::Ident>) -> Result<Operand, Reported> {
+        match expr {
+            Expr::Paren(p) => self.expr(&p.expr, target),
+            Expr::Group(g) => self.expr(&g.expr, target),
+            Expr::Reference(r) => {
+                if let Some(m) = &r.mutability {
+                    self.errors.push(
+                        m.span(),
+                        "`&mut` is not supported: values are never modified",
+                    );
+                    return Err(Reported);
+                }
+                self.expr(&r.expr, target)
+            }
+            Expr::Lit(lit) => match &lit.lit {
+                syn::Lit::Float(_) | syn::Lit::Int(_) => Ok(Operand::Literal(Literal {
+                    lit: lit.lit.clone(),
+                    negative: false,
+                })),
+                other => {
+                    self.errors.push(
+                        other.to_token_stream(),
+                        "only numeric literals can take part in a differentiable computation",
+                    );
+                    Err(Reported)
+                }
+            },
+            Expr::Path(p) => self.path(p),
+            Expr::MethodCall(call) => self.method(call, target),
+            Expr::Binary(bin) => self.binary(bin, target),
+            Expr::Unary(un) => self.unary(un, target),
+            Expr::Call(call) if self.calls_poisoned(call) => Err(Reported),
+            Expr::Call(call) => self.call(call, target),
+            other => {
+                let msg = unsupported_expr(other).unwrap_or_else(|| {
+                    format!(
+                        "gradgen cannot differentiate `{}`\nhelp: a differentiable function is made of `let` bindings of matrix operations (methods such as `matmul`, operators `+ - * /`)",
+                        other.to_token_stream()
+                    )
+                });
+                self.errors.push(unsupported_span(other), msg);
+                Err(Reported)
+            }
+        }
+    }
+
+    fn path(&mut self, p: &syn::ExprPath) -> Result<Operand, Reported> {
+        let Some(ident) = p.path.get_ident().filter(|_| p.qself.is_none()) else {
+            self.errors.push(
+                p.to_token_stream(),
+                format!("gradgen cannot use `{}` here: only the function's parameters and `let` names can be used", p.to_token_stream()),
+            );
+            return Err(Reported);
+        };
+        match self.scope.get(&ident.to_string()) {
+            Some(Some(op)) => Ok(op.clone()),
+            Some(None) => Err(Reported),
+            None => {
+                self.errors.push(
+                    ident.span(),
+                    format!("cannot find value `{ident}` in this function"),
+                );
+                Err(Reported)
+            }
+        }
+    }
+
+    fn method(
+        &mut self,
+        call: &syn::ExprMethodCall,
+        target: Option<syn::Ident>,
+    ) -> Result<Operand, Reported> {
+        let method = call.method.to_string();
+        let Some(rule) = table::lookup_method(&method) else {
+            self.errors
+                .push(call.method.span(), crate::errors::unknown_method(&method));
+            // The operands may hold independent mistakes: report them too.
+            let _ = self.expr(&call.receiver, None);
+            for arg in &call.args {
+                let _ = self.expr(arg, None);
+            }
+            return Err(Reported);
+        };
+        if let Some(tf) = &call.turbofish {
+            self.errors.push(
+                tf.to_token_stream(),
+                format!("`{method}` takes no generic arguments: shapes are inferred"),
+            );
+            return Err(Reported);
+        }
+        let Form::Method { args: arity } = rule.form else {
+            return Err(Reported);
+        };
+        if call.args.len() != arity {
+            let plural = |n: usize| if n == 1 { "argument" } else { "arguments" };
+            self.errors.push(
+                call.method.span(),
+                format!(
+                    "`{method}` takes {arity} {} but {} {} supplied\nhelp: {}",
+                    plural(arity),
+                    call.args.len(),
+                    if call.args.len() == 1 { "was" } else { "were" },
+                    rule.usage
+                ),
+            );
+            return Err(Reported);
+        }
+        let mut exprs = vec![&*call.receiver];
+        exprs.extend(call.args.iter());
+        let operands = self.operands(&exprs)?;
+        Ok(self.bind(
+            rule,
+            operands,
+            &exprs,
+            call.span(),
+            call.method.span(),
+            target,
+        ))
+    }
+
+    fn binary(
+        &mut self,
+        bin: &syn::ExprBinary,
+        target: Option<syn::Ident>,
+    ) -> Result<Operand, Reported> {
+        let symbol = bin.op.to_token_stream().to_string();
+        let Some(rule) = table::lookup_operator(&symbol, 2) else {
+            let msg = if symbol.ends_with('=')
+                && !matches!(symbol.as_str(), "==" | "!=" | "<=" | ">=")
+            {
+                format!("compound assignment `{symbol}` is not supported: every value is computed once\nhelp: bind the result to a new name: `let x = x {} y;`", symbol.trim_end_matches('='))
+            } else {
+                format!("gradgen cannot differentiate the operator `{symbol}`\nhelp: the supported operators are `+`, `-`, `*`, `/` and unary `-`")
+            };
+            self.errors.push(bin.op.span(), msg);
+            return Err(Reported);
+        };
+        let exprs = [&*bin.left, &*bin.right];
+        let operands = self.operands(&exprs)?;
+        Ok(self.bind(rule, operands, &exprs, bin.span(), bin.op.span(), target))
+    }
+
+    fn unary(
+        &mut self,
+        un: &syn::ExprUnary,
+        target: Option<syn::Ident>,
+    ) -> Result<Operand, Reported> {
+        // `-2` is a literal, not a negation to differentiate.
+        if let (syn::UnOp::Neg(_), Expr::Lit(l)) = (&un.op, strip_groups(&un.expr)) {
+            if matches!(l.lit, syn::Lit::Int(_) | syn::Lit::Float(_)) {
+                return Ok(Operand::Literal(Literal {
+                    lit: l.lit.clone(),
+                    negative: true,
+                }));
+            }
+        }
+        let symbol = un.op.to_token_stream().to_string();
+        let Some(rule) = table::lookup_operator(&symbol, 1) else {
+            self.errors.push(
+                un.op.span(),
+                format!("gradgen cannot differentiate the operator `{symbol}`\nhelp: the supported operators are `+`, `-`, `*`, `/` and unary `-`"),
+            );
+            return Err(Reported);
+        };
+        let exprs = [&*un.expr];
+        let operands = self.operands(&exprs)?;
+        Ok(self.bind(rule, operands, &exprs, un.span(), un.op.span(), target))
+    }
+
+    /// Lowers every operand, reporting the mistakes of all of them.
+    fn operands(&mut self, exprs: &[&Expr]) -> Result<Vec<Operand>, Reported> {
+        let lowered: Vec<_> = exprs.iter().map(|e| self.expr(e, None)).collect();
+        lowered.into_iter().collect()
+    }
+
+    fn bind(
+        &mut self,
+        op: &'static table::Op,
+        args: Vec<Operand>,
+        exprs: &[&Expr],
+        span: Span,
+        op_span: Span,
+        target: Option<syn::Ident>,
+    ) -> Operand {
+        let recv = match (&op.form, args.first()) {
+            (Form::Method { .. }, Some(Operand::Value(v))) => Some(self.values[*v].name.clone()),
+            _ => None,
+        };
+        let name = target.unwrap_or_else(|| self.names.intermediate(op.temp, recv.as_ref(), span));
+        let value = self.values.len();
+        let text = format!("`{}`", rebuild(exprs, op));
+        self.values.push(Value {
+            name,
+            text,
+            kind: ValueKind::Binding,
+        });
+        self.bindings.push(Binding {
+            out: value,
+            op,
+            args,
+            span,
+            op_span,
+            arg_tokens: exprs.iter().map(|e| e.to_token_stream()).collect(),
+            call: None,
+        });
+        Operand::Value(value)
+    }
+
+    /// `f(a, b)` as the whole right-hand side of a `let` whose type is declared (or as the
+    /// final expression, whose type is the return type): a call to another differentiable
+    /// function, differentiated through its companion `f_backward`.
+    fn call(
+        &mut self,
+        call: &syn::ExprCall,
+        target: Option<syn::Ident>,
+    ) -> Result<Operand, Reported> {
+        let Expr::Path(path) = strip_groups(&call.func) else {
+            self.errors.push(
+                call.func.to_token_stream(),
+                "gradgen can only call a function by its name or path",
+            );
+            return Err(Reported);
+        };
+        let callee = path.path.clone();
+        let name = callee
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
+        let (Some(target), Some(shape)) = (target, self.call_shape.take()) else {
+            self.errors.push(
+                call.func.to_token_stream(),
+                format!("the shape of `{name}(…)` is unknown here\nhelp: bind the call's result with its type: `let h: Mat<R, C> = {name}(…);`"),
+            );
+            return Err(Reported);
+        };
+        let exprs: Vec<&Expr> = call.args.iter().collect();
+        let args = self.operands(&exprs)?;
+        let value = self.values.len();
+        let shown: Vec<String> = exprs.iter().map(|e| show(e)).collect();
+        self.values.push(Value {
+            name: target,
+            text: format!("`{name}({})`", shown.join(", ")),
+            kind: ValueKind::Binding,
+        });
+        self.bindings.push(Binding {
+            out: value,
+            op: &table::CALL,
+            args,
+            span: call.span(),
+            op_span: call.func.span(),
+            arg_tokens: exprs.iter().map(|e| e.to_token_stream()).collect(),
+            call: Some((callee, shape)),
+        });
+        Ok(Operand::Value(value))
+    }
+}
+
+/// The user's expression for a binding, reassembled for messages.
+fn rebuild(exprs: &[&Expr], rule: &table::Op) -> String {
+    let parts: Vec<String> = exprs.iter().map(|e| show(e)).collect();
+    match rule.form {
+        Form::Method { .. } => format!("{}.{}({})", parts[0], rule.name, parts[1..].join(", ")),
+        Form::Operator { arity: 2 } => format!("{} {} {}", parts[0], rule.name, parts[1]),
+        Form::Operator { .. } => format!("{}{}", rule.name, parts[0]),
+        Form::Call => format!("{}({})", rule.name, parts.join(", ")),
+    }
+}
+
+/// The expression inside invisible groups (from `macro_rules!` fragments) and parentheses.
+fn strip_groups(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::Group(g) => strip_groups(&g.expr),
+        Expr::Paren(p) => strip_groups(&p.expr),
+        other => other,
+    }
+}
+
+/// Renders the supported subset of expressions as the user would write them.
+fn show(expr: &Expr) -> String {
+    match expr {
+        Expr::Paren(p) => format!("({})", show(&p.expr)),
+        Expr::Group(g) => show(&g.expr),
+        Expr::Reference(r) => format!("&{}", show(&r.expr)),
+        Expr::Lit(l) => Literal {
+            lit: l.lit.clone(),
+            negative: false,
+        }
+        .text(),
+        Expr::Path(p) => p.to_token_stream().to_string().replace(' ', ""),
+        Expr::MethodCall(m) => {
+            let args: Vec<String> = m.args.iter().map(show).collect();
+            format!("{}.{}({})", show(&m.receiver), m.method, args.join(", "))
+        }
+        Expr::Binary(b) => format!(
+            "{} {} {}",
+            show(&b.left),
+            b.op.to_token_stream(),
+            show(&b.right)
+        ),
+        Expr::Unary(u) => format!("{}{}", u.op.to_token_stream(), show(&u.expr)),
+        other => other.to_token_stream().to_string(),
+    }
+}
+
+/// The message for syntax that is never supported, with what to write instead.
+fn unsupported_expr(expr: &Expr) -> Option<String> {
+    let instead =
+        "help: write the computation as a sequence of `let` bindings of matrix operations";
+    let msg = match expr {
+        Expr::ForLoop(_) => format!("gradgen cannot differentiate a `for` loop\n{instead}; a loop over rows or columns is usually a reduction such as `row_sums()` or `col_sums()`"),
+        Expr::While(_) => format!("gradgen cannot differentiate a `while` loop\n{instead}"),
+        Expr::Loop(_) => format!("gradgen cannot differentiate a `loop`\n{instead}"),
+        Expr::If(_) => format!("gradgen cannot differentiate `if`: the backward pass would depend on the branch taken\n{instead}; an elementwise choice such as `relu` is an operation"),
+        Expr::Match(_) => format!("gradgen cannot differentiate `match`: the backward pass would depend on the arm taken\n{instead}"),
+        Expr::Closure(_) => format!("gradgen cannot differentiate a closure\n{instead}"),
+        Expr::Return(_) => "`return` is not supported: the function's value is its final expression\nhelp: remove `return` and the `;`".to_owned(),
+        Expr::Assign(_) => "assignment is not supported: every value is computed once\nhelp: bind the new value to a new name, or shadow the old one: `let x = …;`".to_owned(),
+        Expr::Macro(m) => format!("gradgen cannot differentiate through the macro `{}!`\n{instead}", m.mac.path.to_token_stream()),
+        Expr::Call(c) => format!(
+            "gradgen cannot differentiate a call to `{}`: calls to functions are not supported yet\nhelp: write the function's operations inline, as `let` bindings",
+            c.func.to_token_stream().to_string().replace(' ', "")
+        ),
+        Expr::Block(_) | Expr::Unsafe(_) => format!("blocks are not supported in a differentiable function\n{instead}"),
+        Expr::Field(f) => format!("gradgen cannot read the field `{}`: only parameters and `let` names can be used", f.member.to_token_stream()),
+        Expr::Index(_) => "indexing is not supported: it would differentiate one entry at a time\nhelp: use `pick(&labels)` to take one entry per row".to_owned(),
+        Expr::Tuple(_) | Expr::Array(_) | Expr::Struct(_) | Expr::Repeat(_) => format!("gradgen cannot differentiate a compound value\n{instead}"),
+        Expr::Cast(_) => "casts are not supported in a differentiable function".to_owned(),
+        Expr::Try(_) => "`?` is not supported in a differentiable function".to_owned(),
+        Expr::Async(_) | Expr::Await(_) => "async code is not supported in a differentiable function".to_owned(),
+        Expr::Range(_) => "ranges are not supported in a differentiable function".to_owned(),
+        Expr::Let(_) | Expr::Break(_) | Expr::Continue(_) | Expr::Yield(_) | Expr::TryBlock(_) | Expr::Const(_) | Expr::Infer(_) => {
+            format!("this expression is not supported in a differentiable function\n{instead}")
+        }
+        _ => return None,
+    };
+    Some(msg)
+}
+
+/// The smallest span that names an unsupported construct: its keyword, where it has one.
+fn unsupported_span(expr: &Expr) -> Place {
+    match expr {
+        Expr::ForLoop(f) => f.for_token.span.into(),
+        Expr::While(w) => w.while_token.span.into(),
+        Expr::Loop(l) => l.loop_token.span.into(),
+        Expr::If(i) => i.if_token.span.into(),
+        Expr::Match(m) => m.match_token.span.into(),
+        Expr::Return(r) => r.return_token.span.into(),
+        Expr::Closure(c) => c.or1_token.span.into(),
+        Expr::Macro(m) => m.mac.path.to_token_stream().into(),
+        Expr::Call(c) => c.func.to_token_stream().into(),
+        _ => expr.to_token_stream().into(),
+    }
+}

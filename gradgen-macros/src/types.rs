@@ -1,0 +1,255 @@
+//! Part of stage 1 (parse): the types gradgen reads in a signature or a `let` annotation.
+//!
+//! Input: a type as the user wrote it. Output: what it is to gradgen, a matrix `Mat<R, C[, T]>`
+//! with its dimensions in the function's symbols, labels `Labels<N, C>`, a float scalar, or a
+//! constant of another type (a flag, a count); or an error at the type's smallest guilty part.
+//!
+//! Guarantees: a dimension is a const generic of the function or an integer literal, and an
+//! unknown one is reported as such (and the signature marked as not even valid Rust).
+
+use std::collections::HashSet;
+
+use proc_macro2::TokenStream;
+use quote::ToTokens;
+use syn::spanned::Spanned;
+use syn::{Expr, GenericArgument, PathArguments, Type};
+
+use crate::errors::Errors;
+use crate::ir::type_text;
+use crate::ir::{Dim, ParamKind, Shape};
+
+/// Reads the types gradgen understands: `Mat<R, C[, T]>`, `Labels<N, C>`, scalars, with or
+/// without `&`.
+pub struct TypeReader<'a> {
+    pub dims: &'a HashSet<String>,
+    pub type_params: &'a HashSet<String>,
+    /// Set when a type is not even valid Rust (an undeclared dimension).
+    pub not_rust: std::cell::Cell<bool>,
+}
+
+impl TypeReader<'_> {
+    /// A parameter's kind and whether it is taken by reference. Records the first `Mat` path and
+    /// element type in `mat`, and checks that every matrix has the same element type.
+    pub fn param(
+        &self,
+        ty: &Type,
+        mat: &mut Option<(TokenStream, Option<Type>)>,
+        errors: &mut Errors,
+    ) -> Option<(ParamKind, bool)> {
+        let ty = ungroup(ty);
+        let (inner, by_ref) = match ty {
+            Type::Reference(r) => {
+                if let Some(m) = &r.mutability {
+                    errors.push(
+                        m.span(),
+                        "a differentiable function cannot take `&mut` parameters",
+                    );
+                    return None;
+                }
+                (&*r.elem, true)
+            }
+            other => (other, false),
+        };
+        let unsupported = || {
+            format!(
+                "gradgen cannot differentiate with respect to a `{}`\nhelp: parameters are `&Mat<R, C>` matrices, `&Labels<N, C>` labels, or scalars (`f64`, `f32`)",
+                type_text(ty)
+            )
+        };
+        match self.named(inner, errors)? {
+            Named::Mat(r, c, elem, path) => {
+                let elem = elem.map(|t| *t);
+                match mat {
+                    None => *mat = Some((path, elem)),
+                    Some((_, first)) => {
+                        let show = |t: Option<&Type>| {
+                            t.map_or_else(|| "f64".to_owned(), |t| t.to_token_stream().to_string())
+                        };
+                        if show(first.as_ref()) != show(elem.as_ref()) {
+                            errors.push(
+                                inner.to_token_stream(),
+                                format!(
+                                    "every matrix of a differentiable function must hold the same element type: this one holds `{}`, an earlier one `{}`",
+                                    show(elem.as_ref()),
+                                    show(first.as_ref())
+                                ),
+                            );
+                            return None;
+                        }
+                    }
+                }
+                Some((ParamKind::Mat(r, c), by_ref))
+            }
+            Named::Labels(n, c) => Some((ParamKind::Labels(n, c), by_ref)),
+            Named::Scalar if !by_ref => Some((ParamKind::Scalar, false)),
+            Named::Scalar | Named::Other => {
+                errors.push(ty.to_token_stream(), unsupported());
+                None
+            }
+        }
+    }
+
+    /// The declared return type: a scalar (its type) or a matrix (its shape and element type).
+    pub fn ret(&self, ty: &Type, errors: &mut Errors) -> Option<(Type, Shape, Option<Type>)> {
+        match self.named(ty, errors)? {
+            Named::Scalar => Some((ty.clone(), Shape::Scalar, Some(ty.clone()))),
+            Named::Mat(r, c, elem, _) => {
+                let elem = elem.map(|t| *t).or_else(|| Some(syn::parse_quote!(f64)));
+                Some((ty.clone(), Shape::Mat(r, c), elem))
+            }
+            Named::Labels(..) | Named::Other => {
+                errors.push(
+                    ty.to_token_stream(),
+                    format!("gradgen differentiates functions that return a scalar (`f64`, `f32`) or a matrix (`Mat<R, C>`), not `{}`", type_text(ty)),
+                );
+                None
+            }
+        }
+    }
+
+    /// The shape a `let` annotation declares.
+    pub fn declared(&self, ty: &Type, errors: &mut Errors) -> Option<Shape> {
+        match self.named(ty, errors)? {
+            Named::Mat(r, c, ..) => Some(Shape::Mat(r, c)),
+            Named::Labels(n, c) => Some(Shape::Labels(n, c)),
+            Named::Scalar => Some(Shape::Scalar),
+            Named::Other => {
+                errors.push(
+                    ty.to_token_stream(),
+                    format!("gradgen cannot read the type `{}`\nhelp: annotate with `Mat<R, C>` or a scalar type, or leave the type out", type_text(ty)),
+                );
+                None
+            }
+        }
+    }
+
+    fn named(&self, ty: &Type, errors: &mut Errors) -> Option<Named> {
+        let ty = ungroup(ty);
+        let Type::Path(tp) = ty else {
+            return Some(Named::Other);
+        };
+        let Some(last) = tp.path.segments.last().filter(|_| tp.qself.is_none()) else {
+            return Some(Named::Other);
+        };
+        let name = last.ident.to_string();
+        let is_scalar = tp.path.segments.len() == 1
+            && matches!(last.arguments, PathArguments::None)
+            && (name == "f64" || name == "f32" || self.type_params.contains(&name));
+        if is_scalar {
+            return Some(Named::Scalar);
+        }
+        if name != "Mat" && name != "Labels" {
+            return Some(Named::Other);
+        }
+        let (r, c, elem) = self.shaped(last, &name, errors)?;
+        if name == "Labels" {
+            return Some(Named::Labels(r, c));
+        }
+        let mut path = tp.path.clone();
+        if let Some(seg) = path.segments.last_mut() {
+            seg.arguments = PathArguments::None;
+        }
+        Some(Named::Mat(r, c, elem, path.to_token_stream()))
+    }
+
+    /// The dimensions and element type of `Mat<R, C[, T]>` or `Labels<N, C>`.
+    fn shaped(
+        &self,
+        last: &syn::PathSegment,
+        name: &str,
+        errors: &mut Errors,
+    ) -> Option<(Dim, Dim, Option<Box<Type>>)> {
+        let PathArguments::AngleBracketed(generic) = &last.arguments else {
+            errors.push(
+                last.ident.span(),
+                format!("`{name}` needs its dimensions: `{name}<R, C>`"),
+            );
+            return None;
+        };
+        let args: Vec<&GenericArgument> = generic.args.iter().collect();
+        let max = if name == "Mat" { 3 } else { 2 };
+        if args.len() < 2 || args.len() > max {
+            let expected = if name == "Mat" {
+                "`Mat<R, C>` or `Mat<R, C, f32>`"
+            } else {
+                "`Labels<N, C>`"
+            };
+            errors.push(
+                generic.to_token_stream(),
+                format!("`{name}` takes two dimensions: {expected}"),
+            );
+            return None;
+        }
+        let r = self.dim(args[0], errors);
+        let c = self.dim(args[1], errors);
+        let elem = match args.get(2) {
+            Some(GenericArgument::Type(t)) => Some(Box::new(t.clone())),
+            Some(other) => {
+                errors.push(
+                    other.to_token_stream(),
+                    "the element type must be `f64` or `f32`",
+                );
+                return None;
+            }
+            None => None,
+        };
+        Some((r?, c?, elem))
+    }
+
+    fn dim(&self, arg: &GenericArgument, errors: &mut Errors) -> Option<Dim> {
+        let bad = |errors: &mut Errors, place: TokenStream| {
+            errors.push(
+                place,
+                "a dimension must be one of the function's const generic parameters or an integer literal",
+            );
+        };
+        match arg {
+            GenericArgument::Type(Type::Path(tp))
+                if tp.qself.is_none() && tp.path.get_ident().is_some() =>
+            {
+                let ident = tp.path.get_ident()?;
+                let name = ident.to_string();
+                if self.dims.contains(&name) {
+                    Some(Dim::Sym(name))
+                } else {
+                    self.not_rust.set(true);
+                    errors.push(
+                        ident.span(),
+                        format!("unknown dimension `{name}`\nhelp: declare it as a const generic of the function: `const {name}: usize`"),
+                    );
+                    None
+                }
+            }
+            GenericArgument::Const(Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Int(i),
+                ..
+            })) => match i.base10_parse::<usize>() {
+                Ok(n) => Some(Dim::Lit(n)),
+                Err(e) => {
+                    errors.add(e);
+                    None
+                }
+            },
+            other => {
+                bad(errors, other.to_token_stream());
+                None
+            }
+        }
+    }
+}
+
+/// A type inside invisible groups (from `macro_rules!` fragments) and parentheses.
+fn ungroup(ty: &Type) -> &Type {
+    match ty {
+        Type::Group(g) => ungroup(&g.elem),
+        Type::Paren(p) => ungroup(&p.elem),
+        other => other,
+    }
+}
+
+enum Named {
+    Mat(Dim, Dim, Option<Box<Type>>, TokenStream),
+    Labels(Dim, Dim),
+    Scalar,
+    Other,
+}
