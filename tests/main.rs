@@ -18,6 +18,7 @@ mod models;
 mod ops;
 mod paths;
 mod pedantic;
+mod scalars;
 mod softmax;
 mod tensors;
 mod ui;

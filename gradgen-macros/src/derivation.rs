@@ -199,6 +199,7 @@ fn forward_formula(func: &Func, bi: usize) -> String {
         let name = match a {
             Operand::Value(v) => func.values[*v].name.to_string(),
             Operand::Literal(l) => l.text(),
+            Operand::Const(c) => c.text.clone(),
         };
         text = text.replace(&format!("{{{i}}}"), &name);
     }

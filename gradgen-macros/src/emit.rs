@@ -26,7 +26,7 @@ use crate::tensors;
 
 /// The generated items, for a function that passed every check.
 pub fn emit(func: &Func, shapes: &[Shape], plan: &Plan) -> TokenStream {
-    let item = &func.item;
+    let item = &user_item(func);
     let derivation = derivation::text(func, shapes, plan);
     let grads = grads_struct(func, &derivation);
     let backward = backward_fn(func, shapes, plan, &derivation);
@@ -44,7 +44,7 @@ pub fn emit(func: &Func, shapes: &[Shape], plan: &Plan) -> TokenStream {
 /// that it takes the same parameters and `d_out` and returns the gradient struct), and the
 /// gradient check, which tests the hand-written derivative against finite differences.
 pub fn custom(func: &Func, custom: &syn::Path) -> TokenStream {
-    let item = &func.item;
+    let item = &user_item(func);
     let fn_name = &func.item.sig.ident;
     let custom_text = custom.to_token_stream().to_string().replace(' ', "");
     if custom
@@ -93,6 +93,41 @@ pub fn custom(func: &Func, custom: &syn::Path) -> TokenStream {
         }
         #check
     }
+}
+
+/// The user's function as it is emitted: unchanged, but for `N as T` (a cast to the element
+/// type parameter, which Rust does not allow), which becomes `<T as Scalar>::cast_from(N)`.
+fn user_item(func: &Func) -> syn::ItemFn {
+    struct Casts<'a>(&'a [String]);
+    impl syn::visit_mut::VisitMut for Casts<'_> {
+        fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+            syn::visit_mut::visit_expr_mut(self, expr);
+            let syn::Expr::Cast(c) = expr else {
+                return;
+            };
+            let syn::Type::Path(tp) = &*c.ty else {
+                return;
+            };
+            if tp
+                .path
+                .get_ident()
+                .is_some_and(|i| self.0.contains(&i.to_string()))
+            {
+                let (ty, value) = (&c.ty, &c.expr);
+                *expr = syn::parse_quote!(<#ty as ::gradgen::Scalar>::cast_from(#value));
+            }
+        }
+    }
+    let type_params: Vec<String> = func
+        .item
+        .sig
+        .generics
+        .type_params()
+        .map(|t| t.ident.to_string())
+        .collect();
+    let mut item = func.item.clone();
+    syn::visit_mut::VisitMut::visit_block_mut(&mut Casts(&type_params), &mut item.block);
+    item
 }
 
 /// The user's function and, when its signature was understood, the generated items, all with
@@ -217,8 +252,8 @@ fn mat_type(func: &Func, shape: &Shape) -> TokenStream {
             }
         }
         Shape::Scalar => func.scalar_ty.to_token_stream(),
-        // Labels are parameters only, never bindings or gradients.
-        Shape::Labels(..) => quote!(_),
+        // Labels and flags are parameters only, never bindings or gradients.
+        Shape::Labels(..) | Shape::Flag(_) => quote!(_),
     }
 }
 
@@ -469,6 +504,10 @@ fn backward_fn(func: &Func, shapes: &[Shape], plan: &Plan, derivation: &str) -> 
             quote!(#value: #name)
         }
         Some((Operand::Literal(lit), _)) => quote!(#value: #lit),
+        Some((Operand::Const(c), _)) => {
+            let tokens = &c.tokens;
+            quote!(#value: #tokens)
+        }
         None => quote!(#value: ::core::unreachable!()),
     };
     let fields = func.params.iter().filter(|p| p.differentiable).map(|p| {
@@ -516,6 +555,14 @@ fn forward_stmt(func: &Func, shapes: &[Shape], plan: &Plan, f: &Forward) -> Toke
             quote_spanned!(b.op_span=> #path(#(#args),*))
         }
         (Form::Call, None) => quote!(::core::unreachable!()),
+        (Form::Method { .. }, _) if b.op.scalar && shapes[b.out] == Shape::Scalar => {
+            // A method of the element type: written as a function, which also types a literal
+            // receiver (`f64::sqrt(2.0)`).
+            let ty = &func.scalar_ty;
+            let method = Ident::new(b.op.name, b.op_span);
+            let args: Vec<TokenStream> = b.args.iter().map(|a| by_ref(func, a, shapes)).collect();
+            quote!(#ty::#method(#(#args),*))
+        }
         (Form::Method { .. }, _) => {
             let recv = receiver(func, &b.args[0]);
             let method = if f.consumes[0] && b.op.consuming {
@@ -690,7 +737,7 @@ fn passed_args(func: &Func) -> Vec<TokenStream> {
         .map(|p| {
             let n = &p.name;
             match (&p.kind, p.by_ref) {
-                (ParamKind::Scalar, _) | (_, true) => quote!(#n),
+                (ParamKind::Scalar | ParamKind::Flag(_), _) | (_, true) => quote!(#n),
                 _ => quote!(#n.clone()),
             }
         })

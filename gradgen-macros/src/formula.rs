@@ -287,9 +287,11 @@ pub struct Rust<'a> {
     pub var: &'a dyn Fn(&str) -> TokenStream,
     /// The integer-valued variables (`powi`'s `n`); every other one is of the element type.
     pub ints: &'a [&'a str],
-    /// The element type when it is a type parameter (`T`); `None` for `f32` and `f64`, whose
-    /// float literals need no conversion.
-    pub generic: Option<TokenStream>,
+    /// The element type (`f64`, `T`).
+    pub elem: TokenStream,
+    /// It is a type parameter, whose literals need a conversion (`f32` and `f64` take a float
+    /// literal as it is).
+    pub generic: bool,
 }
 
 impl Formula {
@@ -387,17 +389,17 @@ fn literal(digits: &str, int: bool, cx: &Rust) -> TokenStream {
     }
     let value: f64 = digits.parse().unwrap_or(f64::NAN);
     let lit = Literal::f64_unsuffixed(value);
-    match &cx.generic {
-        None => quote!(#lit),
-        Some(t) => quote!(<#t as ::gradgen::Scalar>::from_f64(#lit)),
+    let elem = &cx.elem;
+    if cx.generic {
+        quote!(<#elem as ::gradgen::Scalar>::from_f64(#lit))
+    } else {
+        quote!(#lit)
     }
 }
 
 fn float_of_int(int: &TokenStream, cx: &Rust) -> TokenStream {
-    match &cx.generic {
-        Some(t) => quote!(<#t as ::gradgen::Scalar>::from_f64(f64::from(#int))),
-        None => quote!(::gradgen::Scalar::from_f64(f64::from(#int))),
-    }
+    let elem = &cx.elem;
+    quote!(<#elem as ::gradgen::Scalar>::from_f64(f64::from(#int)))
 }
 
 // ---- text ----
@@ -558,7 +560,8 @@ mod tests {
                 quote!(#i)
             },
             ints: &["n"],
-            generic: generic.then(|| quote!(T)),
+            elem: if generic { quote!(T) } else { quote!(f64) },
+            generic,
         })
         .to_string()
     }
@@ -592,7 +595,7 @@ mod tests {
         );
         assert_eq!(
             rust("g * n * x.powi(n - 1)", false),
-            "g * :: gradgen :: Scalar :: from_f64 (f64 :: from (n)) * x . powi (n - 1)"
+            "g * < f64 as :: gradgen :: Scalar > :: from_f64 (f64 :: from (n)) * x . powi (n - 1)"
         );
         assert_eq!(rust("(-x).exp()", false), "(- x) . exp ()");
         assert_eq!(

@@ -34,6 +34,8 @@ pub enum Shape {
     Scalar,
     /// `Labels<N, C>`: `N` class indices below `C`. Always a constant.
     Labels(Dim, Dim),
+    /// A constant of another type (`train: bool`, `k: usize`), as the user wrote the type.
+    Flag(String),
 }
 
 impl fmt::Display for Shape {
@@ -42,6 +44,7 @@ impl fmt::Display for Shape {
             Shape::Mat(r, c) => write!(f, "[{r} × {c}]"),
             Shape::Scalar => f.write_str("a scalar"),
             Shape::Labels(n, c) => write!(f, "Labels<{n}, {c}>"),
+            Shape::Flag(ty) => write!(f, "a constant `{ty}`"),
         }
     }
 }
@@ -71,6 +74,18 @@ pub enum Operand {
     Value(ValueId),
     /// A numeric literal: a constant scalar.
     Literal(Literal),
+    /// A constant scalar that the function does not compute: a dimension or an integer
+    /// constant cast to the element type (`N as f64`), or an item of the enclosing scope (`EPS`).
+    Const(Const),
+}
+
+/// A constant scalar, as the generated code writes it and as messages name it.
+#[derive(Clone)]
+pub struct Const {
+    /// The expression, in parentheses unless it is a plain path (`(N as f64)`, `EPS`).
+    pub tokens: TokenStream,
+    /// How the user wrote it (`N as f64`).
+    pub text: String,
 }
 
 /// A parameter of the user's function.
@@ -88,6 +103,8 @@ pub enum ParamKind {
     Mat(Dim, Dim),
     Labels(Dim, Dim),
     Scalar,
+    /// A constant of another type (`bool`, `usize`, …), with its type as written.
+    Flag(String),
 }
 
 /// `out = op(args)`: one step of the forward computation.
@@ -141,7 +158,7 @@ impl Func {
     pub fn value_of(op: &Operand) -> Option<ValueId> {
         match op {
             Operand::Value(v) => Some(*v),
-            Operand::Literal(_) => None,
+            Operand::Literal(_) | Operand::Const(_) => None,
         }
     }
 
@@ -150,6 +167,7 @@ impl Func {
         match op {
             Operand::Value(v) => self.values[*v].text.clone(),
             Operand::Literal(lit) => lit.text(),
+            Operand::Const(c) => c.text.clone(),
         }
     }
 }

@@ -53,7 +53,8 @@ fn kernel(op: &Op, m: &Map) -> Result<TokenStream, String> {
                 quote!(#i)
             },
             ints: &int_params(m),
-            generic: Some(quote!(T)),
+            elem: quote!(T),
+            generic: true,
         })
     };
     let (fwd, deriv) = (code(&forward), code(&derivative));

@@ -18,7 +18,7 @@ use syn::spanned::Spanned;
 use syn::{Expr, Pat, Stmt, Type};
 
 use crate::errors::{Errors, Place};
-use crate::ir::{Binding, Declared, Literal, Operand, Shape, Value, ValueKind};
+use crate::ir::{Binding, Const, Declared, Literal, Operand, Shape, Value, ValueKind};
 use crate::naming::Names;
 use crate::table::{self, Form};
 use crate::types::TypeReader;
@@ -40,6 +40,8 @@ pub struct Lower<'a, 'e> {
     call_shape: Option<Shape>,
     /// The declared return shape.
     ret_shape: Shape,
+    /// The parameters that are constants of another type (`k: usize`, `train: bool`).
+    flags: HashSet<String>,
     pub names: Names,
     errors: &'e mut Errors,
 }
@@ -50,6 +52,7 @@ impl<'a, 'e> Lower<'a, 'e> {
         values: Vec<Value>,
         scope: HashMap<String, Option<Operand>>,
         ret_shape: &Shape,
+        flags: HashSet<String>,
         names: Names,
         errors: &'e mut Errors,
     ) -> Self {
@@ -63,6 +66,7 @@ impl<'a, 'e> Lower<'a, 'e> {
             mutable: HashSet::new(),
             call_shape: None,
             ret_shape: ret_shape.clone(),
+            flags,
             names,
             errors,
         }
@@ -270,6 +274,7 @@ impl Lower<'_, '_> {
                 }
             },
             Expr::Path(p) => self.path(p),
+            Expr::Cast(c) => self.cast(c),
             Expr::MethodCall(call) => self.method(call, target),
             Expr::Binary(bin) => self.binary(bin, target),
             Expr::Unary(un) => self.unary(un, target),
@@ -288,24 +293,115 @@ impl Lower<'_, '_> {
         }
     }
 
+    /// A name in scope is its value; any other path is an item of the enclosing scope (`EPS`,
+    /// `consts::PI`): a constant, whose type rustc checks.
     fn path(&mut self, p: &syn::ExprPath) -> Result<Operand, Reported> {
-        let Some(ident) = p.path.get_ident().filter(|_| p.qself.is_none()) else {
-            self.errors.push(
-                p.to_token_stream(),
-                format!("gradgen cannot use `{}` here: only the function's parameters and `let` names can be used", p.to_token_stream()),
-            );
-            return Err(Reported);
-        };
-        match self.scope.get(&ident.to_string()) {
-            Some(Some(op)) => Ok(op.clone()),
-            Some(None) => Err(Reported),
-            None => {
-                self.errors.push(
-                    ident.span(),
-                    format!("cannot find value `{ident}` in this function"),
-                );
+        let local = p.path.get_ident().filter(|_| p.qself.is_none());
+        match local.map(|i| (i, self.scope.get(&i.to_string()))) {
+            Some((_, Some(Some(op)))) => Ok(op.clone()),
+            Some((_, Some(None))) => Err(Reported),
+            // Constants and statics are upper case (rustc warns otherwise): a lower-case name
+            // that is not in the function is a typo, not an item.
+            Some((i, None)) if i.to_string().starts_with(|c: char| c.is_lowercase()) => {
+                self.errors.push(i.span(), self.unknown_value(i));
                 Err(Reported)
             }
+            _ => Ok(Operand::Const(Const {
+                tokens: p.to_token_stream(),
+                text: show(&Expr::Path(p.clone())),
+            })),
+        }
+    }
+
+    /// `cannot find value`, with the name in scope meant, if one is close.
+    fn unknown_value(&self, ident: &syn::Ident) -> String {
+        let name = ident.to_string();
+        let mut msg = format!("cannot find value `{name}` in this function");
+        let names = self.scope.keys().map(String::as_str);
+        if let Some(close) = crate::errors::closest(&name, names) {
+            msg.push_str(&format!(
+                "\nhelp: a value with a similar name exists: `{close}`"
+            ));
+        } else {
+            msg.push_str("\nhelp: an item of the enclosing scope (a `const` or a `static`) is named in upper case");
+        }
+        msg
+    }
+
+    /// `N as f64`: a dimension or an integer constant, cast to the element type, is a constant
+    /// scalar. `N as T`, where `T` is the function's element type parameter, means the same
+    /// (the function is emitted with `Scalar::cast_from(N)`, since Rust cannot cast to `T`).
+    fn cast(&mut self, c: &syn::ExprCast) -> Result<Operand, Reported> {
+        let target = ungroup_type(&c.ty);
+        let target_name = match target {
+            Type::Path(tp) if tp.qself.is_none() => tp.path.get_ident().map(ToString::to_string),
+            _ => None,
+        };
+        let generic = target_name
+            .as_ref()
+            .is_some_and(|n| self.types.type_params.contains(n));
+        let float = target_name
+            .as_deref()
+            .is_some_and(|n| n == "f64" || n == "f32");
+        if !(generic || float) {
+            self.errors.push(
+                c.ty.to_token_stream(),
+                format!("gradgen can only cast to the element type (`f64`, `f32` or the function's `T`), not to `{}`", crate::ir::type_text(target)),
+            );
+            return Err(Reported);
+        }
+        if !self.integer_constant(&c.expr) {
+            self.errors
+                .push(c.expr.to_token_stream(), self.not_castable(&c.expr));
+            return Err(Reported);
+        }
+        let expr = &c.expr;
+        let tokens = if generic {
+            quote::quote!((<#target as ::gradgen::Scalar>::cast_from(#expr)))
+        } else {
+            quote::quote!((#expr as #target))
+        };
+        Ok(Operand::Const(Const {
+            tokens,
+            text: show(strip_groups(expr)),
+        }))
+    }
+
+    /// Whether an expression is an integer known without the function's values: dimensions,
+    /// integer parameters and literals, items of the enclosing scope, and arithmetic of them.
+    fn integer_constant(&self, e: &Expr) -> bool {
+        match strip_groups(e) {
+            Expr::Lit(l) => matches!(l.lit, syn::Lit::Int(_)),
+            Expr::Path(p) => match p.path.get_ident() {
+                Some(i) if self.types.dims.contains(&i.to_string()) => true,
+                Some(i) => match self.scope.get(&i.to_string()) {
+                    Some(Some(Operand::Value(v))) => {
+                        self.flags.contains(&self.values[*v].name.to_string())
+                    }
+                    Some(_) => false,
+                    None => true,
+                },
+                None => true,
+            },
+            Expr::Binary(b) => self.integer_constant(&b.left) && self.integer_constant(&b.right),
+            Expr::Unary(u) => self.integer_constant(&u.expr),
+            _ => false,
+        }
+    }
+
+    /// Why an expression cannot be cast.
+    fn not_castable(&self, e: &Expr) -> String {
+        let text = show(strip_groups(e));
+        let value = match strip_groups(e) {
+            Expr::Path(p) => p
+                .path
+                .get_ident()
+                .and_then(|i| self.scope.get(&i.to_string()).cloned().flatten()),
+            _ => None,
+        };
+        match value {
+            Some(_) => format!("`{text}` is a value of the function, not an integer constant: only a dimension (`N as f64`) or an integer constant can be cast\nhelp: a scalar of the element type needs no cast"),
+            None => format!("only a dimension (`N as f64`) or an integer constant can be cast to a scalar, not `{text}`\nhelp: a scalar of the element type needs no cast; a matrix cannot be cast"),
         }
     }
 
@@ -314,52 +410,59 @@ impl Lower<'_, '_> {
         call: &syn::ExprMethodCall,
         target: Option<syn::Ident>,
     ) -> Result<Operand, Reported> {
-        let method = call.method.to_string();
-        let Some(rule) = table::lookup_method(&method) else {
-            self.errors
-                .push(call.method.span(), crate::errors::unknown_method(&method));
-            // The operands may hold independent mistakes: report them too.
-            let _ = self.expr(&call.receiver, None);
-            for arg in &call.args {
-                let _ = self.expr(arg, None);
-            }
-            return Err(Reported);
-        };
         if let Some(tf) = &call.turbofish {
             self.errors.push(
                 tf.to_token_stream(),
-                format!("`{method}` takes no generic arguments: shapes are inferred"),
-            );
-            return Err(Reported);
-        }
-        let Form::Method { args: arity } = rule.form else {
-            return Err(Reported);
-        };
-        if call.args.len() != arity {
-            let plural = |n: usize| if n == 1 { "argument" } else { "arguments" };
-            self.errors.push(
-                call.method.span(),
                 format!(
-                    "`{method}` takes {arity} {} but {} {} supplied\nhelp: {}",
-                    plural(arity),
-                    call.args.len(),
-                    if call.args.len() == 1 { "was" } else { "were" },
-                    rule.usage
+                    "`{}` takes no generic arguments: shapes are inferred",
+                    call.method
                 ),
             );
             return Err(Reported);
         }
         let mut exprs = vec![&*call.receiver];
         exprs.extend(call.args.iter());
-        let operands = self.operands(&exprs)?;
-        Ok(self.bind(
-            rule,
-            operands,
-            &exprs,
-            call.span(),
-            call.method.span(),
-            target,
-        ))
+        self.method_parts(&call.method, &exprs, call.span(), target)
+    }
+
+    /// `receiver.method(args…)`, or `f64::method(receiver, args…)`: `exprs` is the receiver
+    /// and then the arguments.
+    fn method_parts(
+        &mut self,
+        method_ident: &syn::Ident,
+        exprs: &[&Expr],
+        span: Span,
+        target: Option<syn::Ident>,
+    ) -> Result<Operand, Reported> {
+        let method = method_ident.to_string();
+        let Some(rule) = table::lookup_method(&method) else {
+            self.errors
+                .push(method_ident.span(), crate::errors::unknown_method(&method));
+            // The operands may hold independent mistakes: report them too.
+            for e in exprs {
+                let _ = self.expr(e, None);
+            }
+            return Err(Reported);
+        };
+        let Form::Method { args: arity } = rule.form else {
+            return Err(Reported);
+        };
+        let supplied = exprs.len() - 1;
+        if supplied != arity {
+            let plural = |n: usize| if n == 1 { "argument" } else { "arguments" };
+            self.errors.push(
+                method_ident.span(),
+                format!(
+                    "`{method}` takes {arity} {} but {supplied} {} supplied\nhelp: {}",
+                    plural(arity),
+                    if supplied == 1 { "was" } else { "were" },
+                    rule.usage
+                ),
+            );
+            return Err(Reported);
+        }
+        let operands = self.operands(exprs)?;
+        Ok(self.bind(rule, operands, exprs, span, method_ident.span(), target))
     }
 
     fn binary(
@@ -465,6 +568,20 @@ impl Lower<'_, '_> {
             );
             return Err(Reported);
         };
+        if let Some(method) = self.float_function(&path.path) {
+            let exprs: Vec<&Expr> = call.args.iter().collect();
+            if exprs.is_empty() {
+                self.errors.push(
+                    call.to_token_stream(),
+                    format!(
+                        "`{}` takes the value it applies to as its first argument",
+                        show(&call.func)
+                    ),
+                );
+                return Err(Reported);
+            }
+            return self.method_parts(method, &exprs, call.span(), target);
+        }
         let callee = path.path.clone();
         let name = callee
             .segments
@@ -497,6 +614,29 @@ impl Lower<'_, '_> {
             call: Some((callee, shape)),
         });
         Ok(Operand::Value(value))
+    }
+}
+
+impl Lower<'_, '_> {
+    /// `f64::sqrt`, `f32::exp`, `T::ln`: a method of the element type called as a function,
+    /// which is the same as the method (`x.sqrt()`).
+    fn float_function<'p>(&self, path: &'p syn::Path) -> Option<&'p syn::Ident> {
+        let [ty, method] = path.segments.iter().collect::<Vec<_>>()[..] else {
+            return None;
+        };
+        let ty = ty.ident.to_string();
+        let float = ty == "f64" || ty == "f32" || self.types.type_params.contains(&ty);
+        let op = table::lookup_method(&method.ident.to_string())?;
+        (float && op.scalar).then_some(&method.ident)
+    }
+}
+
+/// A type inside invisible groups and parentheses.
+fn ungroup_type(ty: &Type) -> &Type {
+    match ty {
+        Type::Group(g) => ungroup_type(&g.elem),
+        Type::Paren(p) => ungroup_type(&p.elem),
+        other => other,
     }
 }
 
@@ -569,7 +709,6 @@ fn unsupported_expr(expr: &Expr) -> Option<String> {
         Expr::Field(f) => format!("gradgen cannot read the field `{}`: only parameters and `let` names can be used", f.member.to_token_stream()),
         Expr::Index(_) => "indexing is not supported: it would differentiate one entry at a time\nhelp: use `pick(&labels)` to take one entry per row".to_owned(),
         Expr::Tuple(_) | Expr::Array(_) | Expr::Struct(_) | Expr::Repeat(_) => format!("gradgen cannot differentiate a compound value\n{instead}"),
-        Expr::Cast(_) => "casts are not supported in a differentiable function".to_owned(),
         Expr::Try(_) => "`?` is not supported in a differentiable function".to_owned(),
         Expr::Async(_) | Expr::Await(_) => "async code is not supported in a differentiable function".to_owned(),
         Expr::Range(_) => "ranges are not supported in a differentiable function".to_owned(),

@@ -122,15 +122,29 @@ pub fn parse(args: &Args, item: syn::ItemFn, errors: &mut Errors) -> Result<Func
     let rejected = Rejected {
         signature_is_rust: !types.not_rust.get(),
     };
-    let Some(sig) = settle(&item.sig, inputs.mat.take(), ret, before, errors) else {
+    let Some(sig) = settle(
+        &item.sig,
+        &inputs.params,
+        inputs.mat.take(),
+        ret,
+        before,
+        errors,
+    ) else {
         return Err(rejected);
     };
     let names = Names::new(idents_in(item.to_token_stream()));
+    let flags = inputs
+        .params
+        .iter()
+        .filter(|p| matches!(p.kind, ParamKind::Flag(_)))
+        .map(|p| p.name.to_string())
+        .collect();
     let mut lower = Lower::new(
         &types,
         inputs.values,
         inputs.scope,
         &sig.ret_shape,
+        flags,
         names,
         errors,
     );
@@ -282,6 +296,7 @@ struct Settled {
 /// The signature's verdict: `None` when it has a mistake (reported), or no matrix.
 fn settle(
     sig: &syn::Signature,
+    params: &[Param],
     mat: Option<(TokenStream, Option<Type>)>,
     ret: Option<Return>,
     before: bool,
@@ -289,10 +304,23 @@ fn settle(
 ) -> Option<Settled> {
     let Some((mat_path, elem)) = mat else {
         if before && errors.is_empty() {
-            errors.push(
-                sig.ident.span(),
-                "a differentiable function needs at least one `Mat` parameter to differentiate",
-            );
+            let mut msg =
+                "a differentiable function needs at least one `Mat` parameter to differentiate"
+                    .to_owned();
+            let constants: Vec<String> = params
+                .iter()
+                .filter_map(|p| match &p.kind {
+                    ParamKind::Flag(ty) => Some(format!("`{}: {ty}`", p.name)),
+                    _ => None,
+                })
+                .collect();
+            if !constants.is_empty() {
+                msg.push_str(&format!(
+                    "\nhelp: {} is a constant to gradgen; the values it differentiates are `&Mat<R, C>` matrices",
+                    constants.join(", ")
+                ));
+            }
+            errors.push(sig.ident.span(), msg);
         }
         return None;
     };

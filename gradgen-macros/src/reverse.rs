@@ -588,7 +588,8 @@ fn contribution_stmt(
         out: val(func, shapes, &Operand::Value(b.out), false),
         g: incoming_val(func, shapes, plan, p, moves),
         mat: &func.mat_path,
-        generic: generic_elem(func),
+        elem: func.scalar_ty.to_token_stream(),
+        generic: generic_elem(func).is_some(),
     };
     let c = b.op.grad.vjp(&cx, p.operand);
     let grad = p.grad.clone();
@@ -663,7 +664,7 @@ fn val(func: &Func, shapes: &[Shape], op: &Operand, owned: bool) -> Val {
         text: derivation_name(func, op),
         shape: match op {
             Operand::Value(v) => shapes[*v].clone(),
-            Operand::Literal(_) => Shape::Scalar,
+            Operand::Literal(_) | Operand::Const(_) => Shape::Scalar,
         },
         owned,
     }
@@ -696,6 +697,7 @@ fn mark_accumulated(plan: &mut Plan) {
 pub fn by_ref(func: &Func, op: &Operand, shapes: &[Shape]) -> TokenStream {
     match op {
         Operand::Literal(lit) => quote!(#lit),
+        Operand::Const(c) => c.tokens.clone(),
         Operand::Value(v) => {
             let name = &func.values[*v].name;
             let is_ref_param = match func.values[*v].kind {
@@ -715,6 +717,7 @@ pub fn by_ref(func: &Func, op: &Operand, shapes: &[Shape]) -> TokenStream {
 pub fn receiver(func: &Func, op: &Operand) -> TokenStream {
     match op {
         Operand::Literal(lit) => quote!(#lit),
+        Operand::Const(c) => c.tokens.clone(),
         Operand::Value(v) => {
             let name = &func.values[*v].name;
             quote!(#name)
@@ -726,6 +729,7 @@ pub fn receiver(func: &Func, op: &Operand) -> TokenStream {
 pub fn derivation_name(func: &Func, op: &Operand) -> String {
     match op {
         Operand::Literal(lit) => lit.text(),
+        Operand::Const(c) => c.text.clone(),
         Operand::Value(v) => func.values[*v].name.to_string(),
     }
 }

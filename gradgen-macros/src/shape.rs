@@ -33,6 +33,7 @@ fn param_shapes(func: &Func) -> Vec<Option<Shape>> {
                 ParamKind::Mat(r, c) => Shape::Mat(r.clone(), c.clone()),
                 ParamKind::Labels(n, c) => Shape::Labels(n.clone(), c.clone()),
                 ParamKind::Scalar => Shape::Scalar,
+                ParamKind::Flag(ty) => Shape::Flag(ty.clone()),
             }),
             ValueKind::Binding => None,
         })
@@ -66,7 +67,7 @@ fn binding_shape(
         .iter()
         .map(|a| match a {
             Operand::Literal(lit) => lit.int(),
-            Operand::Value(_) => None,
+            Operand::Value(_) | Operand::Const(_) => None,
         })
         .collect();
     let args = ShapeArgs {
@@ -138,7 +139,7 @@ fn check_return(func: &Func, shapes: &[Option<Shape>], errors: &mut Errors) {
 /// The shape of an operand, if known.
 pub fn operand_shape(op: &Operand, shapes: &[Option<Shape>]) -> Option<Shape> {
     match op {
-        Operand::Literal(_) => Some(Shape::Scalar),
+        Operand::Literal(_) | Operand::Const(_) => Some(Shape::Scalar),
         Operand::Value(v) => shapes[*v].clone(),
     }
 }

@@ -48,11 +48,36 @@ pub enum Along {
 
 /// A matrix in, the same shape out: entrywise functions, `softmax_rows`.
 pub fn same(a: &ShapeArgs) -> Result<Shape, Mismatch> {
+    if a.shapes[0] == Shape::Scalar {
+        let scalar_ops: Vec<String> = crate::table::OPS
+            .iter()
+            .filter(|op| op.scalar)
+            .map(|op| format!("`{}`", op.name))
+            .collect();
+        return Err(Mismatch {
+            at: At::Arg(0),
+            message: format!(
+                "`{}` applies to matrices, but `{}` is a scalar\nhelp: the functions of a scalar that gradgen differentiates are {}",
+                a.op,
+                a.texts[0],
+                scalar_ops.join(", ")
+            ),
+        });
+    }
     mat(a, 0, op_name(a)).map(|(r, c)| Shape::Mat(r, c))
 }
 
 fn op_name<'a>(a: &ShapeArgs<'a>) -> &'a str {
     a.op
+}
+
+/// A matrix or a scalar in, the same shape out: the entrywise functions that are also methods
+/// of `f32` and `f64` (`sqrt`, `exp`, …).
+pub fn same_or_scalar(a: &ShapeArgs) -> Result<Shape, Mismatch> {
+    match &a.shapes[0] {
+        Shape::Scalar => Ok(Shape::Scalar),
+        _ => same(a),
+    }
 }
 
 /// `[R × C]` → `[R × 1]`.
@@ -73,7 +98,7 @@ pub fn total(a: &ShapeArgs) -> Result<Shape, Mismatch> {
 /// `-a`: a matrix or a scalar, of the same shape.
 pub fn negation(a: &ShapeArgs) -> Result<Shape, Mismatch> {
     match &a.shapes[0] {
-        Shape::Labels(..) => Err(labels_are_not_numbers(a, 0, "-")),
+        Shape::Labels(..) | Shape::Flag(_) => Err(labels_are_not_numbers(a, 0, "-")),
         s => Ok(s.clone()),
     }
 }
@@ -97,7 +122,7 @@ pub fn t_matmul(a: &ShapeArgs) -> Result<Shape, Mismatch> {
 
 /// `a.powi(n)`: `n` an integer literal that fits an `i32`.
 pub fn powi(a: &ShapeArgs) -> Result<Shape, Mismatch> {
-    let shape = mat(a, 0, "powi").map(|(r, c)| Shape::Mat(r, c))?;
+    let shape = same_or_scalar(a)?;
     match a.ints[1] {
         Some(n) if i32::try_from(n).is_ok() => Ok(shape),
         _ => Err(Mismatch {
@@ -185,7 +210,7 @@ pub fn div_col(a: &ShapeArgs) -> Result<Shape, Mismatch> {
 fn mat(a: &ShapeArgs, i: usize, op: &str) -> Result<(Dim, Dim), Mismatch> {
     match &a.shapes[i] {
         Shape::Mat(r, c) => Ok((r.clone(), c.clone())),
-        Shape::Labels(..) => Err(labels_are_not_numbers(a, i, op)),
+        Shape::Labels(..) | Shape::Flag(_) => Err(labels_are_not_numbers(a, i, op)),
         Shape::Scalar => Err(Mismatch {
             at: At::Arg(i),
             message: format!("`{op}` needs a matrix, but `{}` is a scalar", a.texts[i]),
@@ -193,13 +218,20 @@ fn mat(a: &ShapeArgs, i: usize, op: &str) -> Result<(Dim, Dim), Mismatch> {
     }
 }
 
+/// Labels and flags are constants that are not numbers of the element type.
 fn labels_are_not_numbers(a: &ShapeArgs, i: usize, op: &str) -> Mismatch {
+    let t = &a.texts[i];
+    let message = match &a.shapes[i] {
+        Shape::Flag(ty) => format!(
+            "`{t}` is a constant `{ty}`, not a number of the matrices' element type: `{op}` cannot use it\nhelp: a flag chooses a branch (`if {t} {{ … }} else {{ … }}`); an integer becomes a scalar with a cast (`{t} as f64`); if `{ty}` is an alias of `Mat`, gradgen cannot see through it: write `Mat<R, C>`"
+        ),
+        shape => format!(
+            "`{t}` is {shape}, class indices and not numbers: `{op}` cannot use it\nhelp: labels are used with `pick`, e.g. `score.pick(&{t})`"
+        ),
+    };
     Mismatch {
         at: At::Arg(i),
-        message: format!(
-            "`{}` is {}, class indices and not numbers: `{op}` cannot use it\nhelp: labels are used with `pick`, e.g. `score.pick(&{})`",
-            a.texts[i], a.shapes[i], a.texts[i]
-        ),
+        message,
     }
 }
 
@@ -207,7 +239,7 @@ fn elementwise(a: &ShapeArgs, op: &str) -> Result<Shape, Mismatch> {
     let (l, r) = (&a.shapes[0], &a.shapes[1]);
     let (lt, rt) = (&a.texts[0], &a.texts[1]);
     for i in 0..2 {
-        if let Shape::Labels(..) = a.shapes[i] {
+        if let Shape::Labels(..) | Shape::Flag(_) = a.shapes[i] {
             return Err(labels_are_not_numbers(a, i, op));
         }
     }

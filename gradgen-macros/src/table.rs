@@ -66,6 +66,9 @@ pub struct Op {
     /// The runtime has `{name}_and_backward` (and `into_…`): the value and the receiver's
     /// gradient in one pass, used when the op computes the function's value.
     pub with_backward: bool,
+    /// It is also a method of `f32` and `f64` (`sqrt`, `exp`): it applies to a scalar, and
+    /// `f64::sqrt(x)` is the same op.
+    pub scalar: bool,
 }
 
 const fn method(args: usize) -> Form {
@@ -83,6 +86,15 @@ impl Op {
     /// The same row with its shapes described otherwise.
     const fn shapes(self, shapes: &'static str) -> Op {
         Op { shapes, ..self }
+    }
+
+    /// The same row, for a scalar too: the op is also a method of `f32` and `f64`.
+    const fn scalar(self) -> Op {
+        Op {
+            scalar: true,
+            shape: shape::same_or_scalar,
+            ..self
+        }
     }
 
     /// The same row with another base name for intermediates.
@@ -112,6 +124,7 @@ const fn map(
         grad: Grad::Map(m),
         consuming: true,
         with_backward: false,
+        scalar: false,
     }
 }
 
@@ -130,6 +143,7 @@ pub static OPS: &[Op] = &[
         grad: Grad::Entrywise(Entrywise { derivatives: &["g", "g"], repeated: Repeated::Scalar }),
         consuming: true,
         with_backward: false,
+        scalar: false,
     },
     Op {
         name: "-",
@@ -143,6 +157,7 @@ pub static OPS: &[Op] = &[
         grad: Grad::Entrywise(Entrywise { derivatives: &["g", "-g"], repeated: Repeated::Scalar }),
         consuming: true,
         with_backward: false,
+        scalar: false,
     },
     Op {
         name: "*",
@@ -156,6 +171,7 @@ pub static OPS: &[Op] = &[
         grad: Grad::Entrywise(Entrywise { derivatives: &["g * b", "g * a"], repeated: Repeated::Scalar }),
         consuming: true,
         with_backward: false,
+        scalar: false,
     },
     Op {
         name: "/",
@@ -169,6 +185,7 @@ pub static OPS: &[Op] = &[
         grad: Grad::Entrywise(Entrywise { derivatives: &["g / b", "-g * y / b"], repeated: Repeated::Scalar }),
         consuming: true,
         with_backward: false,
+        scalar: false,
     },
     Op {
         name: "-",
@@ -182,6 +199,7 @@ pub static OPS: &[Op] = &[
         grad: Grad::Entrywise(Entrywise { derivatives: &["-g"], repeated: Repeated::Scalar }),
         consuming: true,
         with_backward: false,
+        scalar: false,
     },
     // ---- products and the transpose ----
     Op {
@@ -196,6 +214,7 @@ pub static OPS: &[Op] = &[
         grad: Grad::Custom(Custom { uses: vjp::product_uses, vjp: vjp::matmul, readme: "`d_a += g · bᵀ`, `d_b += aᵀ · g`" }),
         consuming: false,
         with_backward: false,
+        scalar: false,
     },
     Op {
         name: "matmul_t",
@@ -209,6 +228,7 @@ pub static OPS: &[Op] = &[
         grad: Grad::Custom(Custom { uses: vjp::product_uses, vjp: vjp::matmul_t, readme: "`d_a += g · b`, `d_b += gᵀ · a`" }),
         consuming: false,
         with_backward: false,
+        scalar: false,
     },
     Op {
         name: "t_matmul",
@@ -222,6 +242,7 @@ pub static OPS: &[Op] = &[
         grad: Grad::Custom(Custom { uses: vjp::product_uses, vjp: vjp::t_matmul, readme: "`d_a += b · gᵀ`, `d_b += a · g`" }),
         consuming: false,
         with_backward: false,
+        scalar: false,
     },
     Op {
         name: "t",
@@ -235,6 +256,7 @@ pub static OPS: &[Op] = &[
         grad: Grad::Custom(Custom { uses: |_| TAKES_G, vjp: vjp::transpose, readme: "`d_a += gᵀ` (the gradient's own buffer, read transposed)" }),
         consuming: true,
         with_backward: false,
+        scalar: false,
     },
     // ---- a row or a column repeated over the entries ----
     Op {
@@ -249,6 +271,7 @@ pub static OPS: &[Op] = &[
         grad: Grad::Entrywise(Entrywise { derivatives: &["g", "g"], repeated: Repeated::Row }),
         consuming: true,
         with_backward: false,
+        scalar: false,
     },
     Op {
         name: "sub_row",
@@ -262,6 +285,7 @@ pub static OPS: &[Op] = &[
         grad: Grad::Entrywise(Entrywise { derivatives: &["g", "-g"], repeated: Repeated::Row }),
         consuming: true,
         with_backward: false,
+        scalar: false,
     },
     Op {
         name: "mul_row",
@@ -275,6 +299,7 @@ pub static OPS: &[Op] = &[
         grad: Grad::Entrywise(Entrywise { derivatives: &["g * b", "g * a"], repeated: Repeated::Row }),
         consuming: true,
         with_backward: false,
+        scalar: false,
     },
     Op {
         name: "div_row",
@@ -288,6 +313,7 @@ pub static OPS: &[Op] = &[
         grad: Grad::Entrywise(Entrywise { derivatives: &["g / b", "-g * y / b"], repeated: Repeated::Row }),
         consuming: true,
         with_backward: false,
+        scalar: false,
     },
     Op {
         name: "add_col",
@@ -301,6 +327,7 @@ pub static OPS: &[Op] = &[
         grad: Grad::Entrywise(Entrywise { derivatives: &["g", "g"], repeated: Repeated::Col }),
         consuming: true,
         with_backward: false,
+        scalar: false,
     },
     Op {
         name: "sub_col",
@@ -314,6 +341,7 @@ pub static OPS: &[Op] = &[
         grad: Grad::Entrywise(Entrywise { derivatives: &["g", "-g"], repeated: Repeated::Col }),
         consuming: true,
         with_backward: false,
+        scalar: false,
     },
     Op {
         name: "mul_col",
@@ -327,6 +355,7 @@ pub static OPS: &[Op] = &[
         grad: Grad::Entrywise(Entrywise { derivatives: &["g * b", "g * a"], repeated: Repeated::Col }),
         consuming: true,
         with_backward: false,
+        scalar: false,
     },
     Op {
         name: "div_col",
@@ -340,6 +369,7 @@ pub static OPS: &[Op] = &[
         grad: Grad::Entrywise(Entrywise { derivatives: &["g / b", "-g * y / b"], repeated: Repeated::Col }),
         consuming: true,
         with_backward: false,
+        scalar: false,
     },
     // ---- entrywise functions: one formula each, and the runtime follows ----
     map("exp", "a.exp()", "exp({0})", "`a.exp()` is eᵃ entrywise", Map {
@@ -349,7 +379,8 @@ pub static OPS: &[Op] = &[
         reads: Reads::Output,
         doc: "`eᵃ`",
         example: "assert_eq!(Mat::<2, 2>::zeros().exp(), Mat::full(1.0));",
-    }),
+    })
+    .scalar(),
     map("ln", "a.ln()", "ln({0})", "`a.ln()` is the natural logarithm entrywise", Map {
         params: &[],
         forward: "x.ln()",
@@ -357,7 +388,8 @@ pub static OPS: &[Op] = &[
         reads: Reads::Input,
         doc: "The natural logarithm (`NaN` for a negative entry, `-∞` for zero, as `f64::ln`)",
         example: "assert_eq!(Mat::<1, 3>::full(1.0).ln(), Mat::zeros());",
-    }),
+    })
+    .scalar(),
     map("sqrt", "a.sqrt()", "√{0}", "`a.sqrt()` is the square root entrywise", Map {
         params: &[],
         forward: "x.sqrt()",
@@ -365,7 +397,8 @@ pub static OPS: &[Op] = &[
         reads: Reads::Output,
         doc: "The square root",
         example: "assert_eq!(Mat::<1, 2>::full(9.0).sqrt(), Mat::full(3.0));",
-    }),
+    })
+    .scalar(),
     map("powi", "a.powi(n)", "{0}^{1}", "`a.powi(n)` is aⁿ entrywise, for an integer literal `n`", Map {
         params: &[("n", Param::Int)],
         forward: "x.powi(n)",
@@ -374,6 +407,7 @@ pub static OPS: &[Op] = &[
         doc: "`aⁿ`, for an integer `n`",
         example: "assert_eq!(Mat::<1, 2>::full(2.0).powi(3), Mat::full(8.0));",
     })
+    .scalar()
     .shaped(shape::powi)
     .shapes("[R×C] → [R×C], `n` an integer literal")
     .temp("pow"),
@@ -393,7 +427,8 @@ pub static OPS: &[Op] = &[
         reads: Reads::Output,
         doc: "The hyperbolic tangent",
         example: "assert_eq!(Mat::<1, 2>::zeros().tanh(), Mat::zeros());",
-    }),
+    })
+    .scalar(),
     map("sigmoid", "a.sigmoid()", "σ({0})", "`a.sigmoid()` is 1 / (1 + e⁻ᵃ) entrywise", Map {
         params: &[],
         forward: "if x >= 0 { 1 / (1 + (-x).exp()) } else { x.exp() / (1 + x.exp()) }",
@@ -431,7 +466,8 @@ pub static OPS: &[Op] = &[
         example: "let a = Mat::from_rows([[-2.0, 0.0, 3.0]]);\n\
                   assert_eq!(a.abs(), Mat::from_rows([[2.0, 0.0, 3.0]]));\n\
                   assert_eq!(a.abs_backward(Mat::full(1.0)), Mat::from_rows([[-1.0, 0.0, 1.0]]));",
-    }),
+    })
+    .scalar(),
     // ---- reductions ----
     reduction("row_sums", "[R×C] → [R×1]", "Σ_cols {0}", "`a.row_sums()` sums each row: [R × C] → [R × 1]", shape::per_row, Axis::Cols, false),
     reduction("col_sums", "[R×C] → [1×C]", "Σ_rows {0}", "`a.col_sums()` sums each column: [R × C] → [1 × C]", shape::per_col, Axis::Rows, false),
@@ -451,6 +487,7 @@ pub static OPS: &[Op] = &[
         grad: Grad::Custom(Custom { uses: |_| READS_A, vjp: vjp::row_max, readme: "`g[i]` goes to row i's arg-max; on a tie, to the first (leftmost) maximum" }),
         consuming: false,
         with_backward: false,
+        scalar: false,
     },
     Op {
         name: "inner",
@@ -464,6 +501,7 @@ pub static OPS: &[Op] = &[
         grad: Grad::Custom(Custom { uses: vjp::inner_uses, vjp: vjp::inner, readme: "`d_a += g · b`, `d_b += g · a`" }),
         consuming: false,
         with_backward: false,
+        scalar: false,
     },
     squares("sum_squares", "[R×C] → scalar: `Σ a²`", "Σ {0}²", "`a.sum_squares()` is Σ a², the sum of the squares of all entries, a scalar", shape::total, Axis::All, false),
     squares("mean_squares", "[R×C] → scalar: `mean(a²)`", "mean({0}²)", "`a.mean_squares()` is the mean of the squares of all entries, a scalar", shape::total, Axis::All, true),
@@ -484,6 +522,7 @@ pub static OPS: &[Op] = &[
         grad: Grad::Custom(Custom { uses: |_| READS_LABELS, vjp: vjp::pick, readme: "`d_a[i, yᵢ] += g[i]`" }),
         consuming: false,
         with_backward: false,
+        scalar: false,
     },
     Op {
         name: "softmax_rows",
@@ -497,6 +536,7 @@ pub static OPS: &[Op] = &[
         grad: Grad::OfOutput { text: "{out} ∘ ({g} − Σ_cols ({g} ∘ {out}))" },
         consuming: true,
         with_backward: false,
+        scalar: false,
     },
     Op {
         name: "log_softmax_rows",
@@ -510,6 +550,7 @@ pub static OPS: &[Op] = &[
         grad: Grad::OfOutput { text: "{g} − exp({out}) ∘ Σ_cols {g}" },
         consuming: true,
         with_backward: false,
+        scalar: false,
     },
     Op {
         name: "cross_entropy",
@@ -523,6 +564,7 @@ pub static OPS: &[Op] = &[
         grad: Grad::Custom(Custom { uses: |_| CROSS_ENTROPY, vjp: vjp::fused_loss, readme: "`d_a += g · (softmax(a) − onehot(y)) / R`" }),
         consuming: false,
         with_backward: true,
+        scalar: false,
     },
 ];
 
@@ -548,6 +590,7 @@ const fn reduction(
         grad: Grad::Reduce { axis, mean },
         consuming: false,
         with_backward: false,
+        scalar: false,
     }
 }
 
@@ -573,6 +616,7 @@ const fn squares(
         grad: Grad::SumOfSquares { axis, mean },
         consuming: false,
         with_backward: false,
+        scalar: false,
     }
 }
 
@@ -597,6 +641,7 @@ pub static CALL: Op = Op {
     grad: Grad::Call,
     consuming: false,
     with_backward: false,
+    scalar: false,
 };
 
 /// The row of a method name.

@@ -50,43 +50,48 @@ impl TypeReader<'_> {
             }
             other => (other, false),
         };
-        let unsupported = || {
-            format!(
-                "gradgen cannot differentiate with respect to a `{}`\nhelp: parameters are `&Mat<R, C>` matrices, `&Labels<N, C>` labels, or scalars (`f64`, `f32`)",
-                type_text(ty)
-            )
-        };
         match self.named(inner, errors)? {
             Named::Mat(r, c, elem, path) => {
-                let elem = elem.map(|t| *t);
-                match mat {
-                    None => *mat = Some((path, elem)),
-                    Some((_, first)) => {
-                        let show = |t: Option<&Type>| {
-                            t.map_or_else(|| "f64".to_owned(), |t| t.to_token_stream().to_string())
-                        };
-                        if show(first.as_ref()) != show(elem.as_ref()) {
-                            errors.push(
-                                inner.to_token_stream(),
-                                format!(
-                                    "every matrix of a differentiable function must hold the same element type: this one holds `{}`, an earlier one `{}`",
-                                    show(elem.as_ref()),
-                                    show(first.as_ref())
-                                ),
-                            );
-                            return None;
-                        }
-                    }
-                }
+                same_elem(inner, elem.map(|t| *t), path, mat, errors)?;
                 Some((ParamKind::Mat(r, c), by_ref))
             }
             Named::Labels(n, c) => Some((ParamKind::Labels(n, c), by_ref)),
             Named::Scalar if !by_ref => Some((ParamKind::Scalar, false)),
-            Named::Scalar | Named::Other => {
-                errors.push(ty.to_token_stream(), unsupported());
+            Named::Scalar => {
+                errors.push(
+                    ty.to_token_stream(),
+                    format!("a scalar is taken by value: write `{}`", type_text(inner)),
+                );
                 None
             }
+            Named::Other if self.alias_like(inner) => {
+                errors.push(ty.to_token_stream(), alias_message(inner));
+                None
+            }
+            // Anything else is a constant: a flag, a count, an option.
+            Named::Other => Some((ParamKind::Flag(type_text(ty)), false)),
         }
+    }
+
+    /// A type with dimensions among its generic arguments (`M<N, D>`), which is not `Mat`: an
+    /// alias, most likely, which a macro cannot see through.
+    fn alias_like(&self, ty: &Type) -> bool {
+        let Type::Path(tp) = ty else {
+            return false;
+        };
+        let Some(PathArguments::AngleBracketed(args)) =
+            tp.path.segments.last().map(|s| &s.arguments)
+        else {
+            return false;
+        };
+        args.args.iter().any(|a| match a {
+            GenericArgument::Type(Type::Path(p)) => p
+                .path
+                .get_ident()
+                .is_some_and(|i| self.dims.contains(&i.to_string())),
+            GenericArgument::Const(Expr::Lit(_)) => true,
+            _ => false,
+        })
     }
 
     /// The declared return type: a scalar (its type) or a matrix (its shape and element type).
@@ -96,6 +101,10 @@ impl TypeReader<'_> {
             Named::Mat(r, c, elem, _) => {
                 let elem = elem.map(|t| *t).or_else(|| Some(syn::parse_quote!(f64)));
                 Some((ty.clone(), Shape::Mat(r, c), elem))
+            }
+            Named::Other if self.alias_like(ty) => {
+                errors.push(ty.to_token_stream(), alias_message(ty));
+                None
             }
             Named::Labels(..) | Named::Other => {
                 errors.push(
@@ -113,6 +122,10 @@ impl TypeReader<'_> {
             Named::Mat(r, c, ..) => Some(Shape::Mat(r, c)),
             Named::Labels(n, c) => Some(Shape::Labels(n, c)),
             Named::Scalar => Some(Shape::Scalar),
+            Named::Other if self.alias_like(ty) => {
+                errors.push(ty.to_token_stream(), alias_message(ty));
+                None
+            }
             Named::Other => {
                 errors.push(
                     ty.to_token_stream(),
@@ -236,6 +249,46 @@ impl TypeReader<'_> {
             }
         }
     }
+}
+
+/// Every matrix of a function holds the same element type; the first one's path (`Mat`,
+/// `gradgen::Mat`) and element type are recorded in `mat`.
+fn same_elem(
+    ty: &Type,
+    elem: Option<Type>,
+    path: TokenStream,
+    mat: &mut Option<(TokenStream, Option<Type>)>,
+    errors: &mut Errors,
+) -> Option<()> {
+    let show =
+        |t: Option<&Type>| t.map_or_else(|| "f64".to_owned(), |t| t.to_token_stream().to_string());
+    match mat {
+        None => *mat = Some((path, elem)),
+        Some((_, first)) if show(first.as_ref()) != show(elem.as_ref()) => {
+            errors.push(
+                ty.to_token_stream(),
+                format!(
+                    "every matrix of a differentiable function must hold the same element type: this one holds `{}`, an earlier one `{}`",
+                    show(elem.as_ref()),
+                    show(first.as_ref())
+                ),
+            );
+            return None;
+        }
+        Some(_) => {}
+    }
+    Some(())
+}
+
+/// What to write instead of a type alias of `Mat`.
+fn alias_message(ty: &Type) -> String {
+    let text = type_text(ty);
+    let args = text
+        .split_once('<')
+        .map_or("R, C", |(_, rest)| rest.trim_end_matches('>'));
+    format!(
+        "gradgen cannot see through type aliases: the macro reads `{text}` as written, before rustc resolves it\nhelp: if `{text}` stands for a `Mat`, write it out (`Mat<{args}, f32>`), or make the function generic over the element type (`T: Scalar`) and write `Mat<{args}, T>`"
+    )
 }
 
 /// A type inside invisible groups (from `macro_rules!` fragments) and parentheses.

@@ -195,8 +195,10 @@ pub struct Ctx<'a> {
     pub g: Val,
     /// The user's path to `Mat`.
     pub mat: &'a TokenStream,
-    /// The element type when it is a type parameter; `None` for `f32` and `f64`.
-    pub generic: Option<TokenStream>,
+    /// The element type (`f64`, `T`).
+    pub elem: TokenStream,
+    /// The element type is a type parameter.
+    pub generic: bool,
 }
 
 /// The gradient contribution to one operand.
@@ -336,7 +338,8 @@ pub fn formula_code(f: &Formula, cx: &Ctx, params: &[(&str, Param)]) -> TokenStr
                 .unwrap_or_default()
         },
         ints: &ints,
-        generic: cx.generic.clone(),
+        elem: cx.elem.clone(),
+        generic: cx.generic,
     })
 }
 

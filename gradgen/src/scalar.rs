@@ -16,6 +16,19 @@ pub trait Scalar: NdFloat + num_traits::Float + sealed::Sealed {
     fn to_f64(self) -> f64;
     /// Narrows from `f64` (exact for `f64`, rounding for `f32`).
     fn from_f64(v: f64) -> Self;
+
+    /// An integer as this type, rounded to the nearest value: what `N as T` means in a
+    /// `#[differentiable]` function generic over `T` (Rust cannot cast to a type parameter, so
+    /// the macro writes this instead).
+    ///
+    /// ```
+    /// use gradgen::Scalar;
+    /// assert_eq!(<f32 as Scalar>::cast_from(3usize), 3.0);
+    /// assert_eq!(<f64 as Scalar>::cast_from(-2i32), -2.0);
+    /// ```
+    fn cast_from<I: num_traits::ToPrimitive>(value: I) -> Self {
+        value.to_f64().map_or_else(Self::nan, Self::from_f64)
+    }
 }
 
 mod sealed {

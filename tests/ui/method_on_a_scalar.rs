@@ -3,7 +3,7 @@ use gradgen::prelude::*;
 #[differentiable]
 fn loss<const N: usize>(x: &Mat<N, 3>) -> f64 {
     let s = x.sum();
-    s.exp()
+    s.sigmoid()
 }
 
 fn main() {}
