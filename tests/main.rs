@@ -12,6 +12,7 @@ mod composition;
 mod custom;
 mod examples;
 mod hygiene;
+mod init;
 mod layers;
 mod model;
 mod models;

@@ -65,6 +65,7 @@ extern crate self as gradgen;
 
 pub mod check;
 mod error;
+pub mod init;
 mod labels;
 mod mat;
 mod ops;
@@ -78,6 +79,8 @@ pub use mat::Mat;
 /// The ndarray version gradgen builds on, for [`Mat::from_array`] and [`Mat::into_array`].
 pub use ndarray;
 pub use params::{Params, Tensors};
+/// The `rand` version gradgen builds on, for generators to pass to [`init`].
+pub use rand;
 pub use scalar::Scalar;
 
 /// Everything a model file needs: `use gradgen::prelude::*;`.
