@@ -64,6 +64,7 @@
 extern crate self as gradgen;
 
 pub mod check;
+pub mod data;
 mod error;
 pub mod init;
 mod labels;
@@ -83,9 +84,12 @@ pub use params::{Params, Tensors};
 pub use rand;
 pub use scalar::Scalar;
 
-/// Everything a model file needs: `use gradgen::prelude::*;`.
+/// Everything a model file needs: `use gradgen::prelude::*;`. Brings in the types, the
+/// attributes, and the traits whose methods a training loop calls (`Tensors` for gradient
+/// clipping and accumulation, `Optimizer` for `step`).
 pub mod prelude {
-    pub use crate::{differentiable, model, Labels, Mat, Scalar};
+    pub use crate::data::Dataset;
+    pub use crate::{differentiable, model, Labels, Mat, Params, Scalar, Tensors};
 }
 
 /// Paths the generated code names absolutely. Not part of the public API.
