@@ -18,6 +18,7 @@ mod layers;
 mod model;
 mod models;
 mod ops;
+mod optim;
 mod padding;
 mod pedantic;
 mod softmax;

@@ -70,6 +70,7 @@ pub mod init;
 mod labels;
 mod mat;
 mod ops;
+pub mod optim;
 mod params;
 mod scalar;
 
@@ -89,6 +90,7 @@ pub use scalar::Scalar;
 /// clipping and accumulation, `Optimizer` for `step`).
 pub mod prelude {
     pub use crate::data::Dataset;
+    pub use crate::optim::Optimizer;
     pub use crate::{differentiable, model, Labels, Mat, Params, Scalar, Tensors};
 }
 
