@@ -24,3 +24,4 @@ mod pedantic;
 mod softmax;
 mod tensors;
 mod ui;
+mod weights;

@@ -73,6 +73,7 @@ mod ops;
 pub mod optim;
 mod params;
 mod scalar;
+pub mod weights;
 
 pub use error::Error;
 pub use gradgen_macros::{differentiable, model};
