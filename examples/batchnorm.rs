@@ -8,6 +8,7 @@
 //! The loss is `Σ out ∘ G` for a fixed random `G`, so the gradient flowing into `out` is `G`,
 //! as it would be from any later layer.
 
+use gradgen::init;
 use gradgen::prelude::*;
 
 /// Batch norm of `x` over its rows (the batch), scaled by `gamma` and shifted by `beta`,
@@ -82,21 +83,19 @@ const N: usize = 64;
 const D: usize = 16;
 const EPS: f64 = 1e-5;
 
-/// A deterministic pseudo-random value in [-1, 1) from a position.
-fn noise(seed: u64, i: usize, j: usize) -> f64 {
-    let mut z = seed ^ ((i as u64) << 32 | j as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
-    (z >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+/// A seeded random matrix with entries uniform in [-1, 1).
+fn noise<const R: usize, const C: usize>(rng: &mut init::SeededRng) -> Mat<R, C> {
+    init::uniform(rng, -1.0, 1.0).expect("a valid range")
 }
 
 /// The example's batch: features with different scales and offsets, as real activations have.
 pub fn batch() -> (Mat<N, D>, Mat<1, D>, Mat<1, D>, Mat<N, D>) {
-    let x = Mat::<N, D>::from_fn(|i, j| 3.0 * noise(1, i, j) * (1.0 + j as f64) + j as f64);
-    let gamma = Mat::<1, D>::from_fn(|_, j| 1.0 + 0.5 * noise(2, 0, j));
-    let beta = Mat::<1, D>::from_fn(|_, j| noise(3, 0, j));
-    let g = Mat::<N, D>::from_fn(|i, j| noise(4, i, j));
+    let mut rng = init::rng(1);
+    let base: Mat<N, D> = noise(&mut rng);
+    let x = Mat::<N, D>::from_fn(|i, j| 3.0 * base[(i, j)] * (1.0 + j as f64) + j as f64);
+    let gamma = noise::<1, D>(&mut rng) * 0.5 + 1.0;
+    let beta = noise(&mut rng);
+    let g = noise(&mut rng);
     (x, gamma, beta, g)
 }
 

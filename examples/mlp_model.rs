@@ -5,10 +5,18 @@
 //!
 //! ```text
 //! cargo run --release --example mlp_model
+//! cargo run --release --example mlp_model -- --plot model.svg   # and draw the curves
 //! ```
 
+use std::process::ExitCode;
+
+use gradgen::check::GradCheck;
+use gradgen::data::accuracy;
+use gradgen::init;
 use gradgen::prelude::*;
-use gradgen_suite::data::{spiral, Rng};
+use gradgen_suite::cli::Args;
+use gradgen_suite::progress::{Progress, Show};
+use gradgen_suite::spiral;
 
 /// A ReLU layer of `H` units between `D` inputs and `C` classes.
 #[model]
@@ -32,28 +40,15 @@ impl<const D: usize, const H: usize, const C: usize> Mlp<D, H, C> {
     }
 
     /// The fraction of rows whose highest score is at their label.
-    #[allow(clippy::cast_precision_loss)]
     pub fn accuracy<const N: usize>(&self, x: &Mat<N, D>, y: &Labels<N, C>) -> f64 {
-        let scores = x
-            .matmul(&self.w1)
-            .add_row(&self.b1)
-            .relu()
-            .matmul(&self.w2)
-            .add_row(&self.b2);
-        let correct = (0..N)
-            .filter(|&i| {
-                let best = (0..C)
-                    .max_by(|&p, &q| scores[(i, p)].total_cmp(&scores[(i, q)]))
-                    .unwrap_or(0);
-                best == y[i]
-            })
-            .count();
-        correct as f64 / N as f64
+        let hidden = x.matmul(&self.w1).add_row(&self.b1).relu();
+        accuracy(&hidden.matmul(&self.w2).add_row(&self.b2), y).fraction()
     }
 }
 
 const N: usize = 300;
 const CLASSES: usize = 3;
+const SEED: u64 = 7;
 const HIDDEN: usize = 100;
 const EPOCHS: usize = 10_000;
 const RATE: f64 = 1.0;
@@ -61,46 +56,60 @@ const REG: f64 = 1e-3;
 
 /// What training reports.
 pub struct Outcome {
-    pub check: gradgen::check::GradCheck,
-    pub progress: Vec<String>,
+    pub check: GradCheck,
+    pub progress: Progress,
     pub train_accuracy: f64,
 }
 
-pub fn train() -> Result<Outcome, gradgen::Error> {
-    let mut rng = Rng::new(7);
-    let (x, y) = spiral::<N, CLASSES>(&mut rng)?;
-    let mut model = Mlp::<2, HIDDEN, CLASSES> {
-        w1: Mat::from_fn(|_, _| 0.01 * rng.normal()),
-        b1: Mat::zeros(),
-        w2: Mat::from_fn(|_, _| 0.01 * rng.normal()),
-        b2: Mat::zeros(),
+/// A model of `N(0, std²)` weights and biases drawn from `rng` (`biases`: whether the biases are
+/// drawn too, or zero).
+fn random_model(
+    rng: &mut init::SeededRng,
+    std: f64,
+    biases: bool,
+) -> Result<Mlp<2, HIDDEN, CLASSES>, gradgen::Error> {
+    let w1 = init::normal(rng, 0.0, std)?;
+    let b1 = if biases {
+        init::normal(rng, 0.0, std)?
+    } else {
+        Mat::zeros()
     };
+    let w2 = init::normal(rng, 0.0, std)?;
+    let b2 = if biases {
+        init::normal(rng, 0.0, std)?
+    } else {
+        Mat::zeros()
+    };
+    Ok(Mlp { w1, b1, w2, b2 })
+}
+
+/// Trains on the spiral for `EPOCHS` full-batch steps: the run of `two_layer_net`.
+///
+/// # Errors
+/// Never: the generated data is well-formed.
+pub fn train(show: Show) -> Result<Outcome, gradgen::Error> {
+    // The data, initial weights and probe of `two_layer_net`: the same seed, the same draws.
+    let (x, y) = spiral::<N, CLASSES>(SEED)?;
+    let mut rng = init::rng(SEED);
+    let mut model = random_model(&mut rng, 0.01, false)?;
     // The generated gradients against finite differences, before training: on every tenth
     // point and at unit-scale weights, where no finite-difference step crosses a ReLU kink (at
     // the small initial weights many would).
     const M: usize = N / 10;
     let xs = Mat::<M, 2>::from_fn(|i, j| x[(10 * i, j)]);
     let ys = Labels::<M, CLASSES>::new((0..M).map(|i| y[10 * i]).collect())?;
-    let probe = Mlp::<2, HIDDEN, CLASSES> {
-        w1: Mat::from_fn(|_, _| rng.normal()),
-        b1: Mat::from_fn(|_, _| rng.normal()),
-        w2: Mat::from_fn(|_, _| rng.normal()),
-        b2: Mat::from_fn(|_, _| rng.normal()),
-    };
-    let check = probe.loss_gradcheck(&xs, &ys, REG);
-    let mut progress = Vec::new();
+    let check = random_model(&mut rng, 1.0, true)?.loss_gradcheck(&xs, &ys, REG);
+    let mut progress = Progress::new(show, EPOCHS, 2000, "train accuracy");
     for epoch in 0..=EPOCHS {
         let (loss, grads) = model.loss_backward(&x, &y, REG, 1.0);
-        if epoch % 2000 == 0 {
-            progress.push(format!(
-                "epoch {epoch:>5}  loss {loss:.4}  train accuracy {:>5.1}%",
-                100.0 * model.accuracy(&x, &y)
-            ));
+        if epoch.is_multiple_of(50) {
+            progress.record(epoch, loss, model.accuracy(&x, &y), epoch == EPOCHS);
         }
         if epoch < EPOCHS {
             model.step(&grads, RATE);
         }
     }
+    progress.finish();
     Ok(Outcome {
         check,
         progress,
@@ -108,13 +117,25 @@ pub fn train() -> Result<Outcome, gradgen::Error> {
     })
 }
 
-fn main() -> Result<(), gradgen::Error> {
+fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse(&["--plot"], &[])?;
     println!("two-layer ReLU net as a model struct, on a {CLASSES}-arm spiral of {N} points");
-    let outcome = train()?;
+    let outcome = train(Show::Live)?;
     println!("{}", outcome.check);
-    for line in &outcome.progress {
-        println!("{line}");
-    }
     println!("training accuracy {:.1}%", 100.0 * outcome.train_accuracy);
+    if let Some(path) = &args.plot {
+        outcome.progress.plot(path, "the MLP model on a spiral")?;
+        println!("curves drawn to {}", path.display());
+    }
     Ok(())
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -3,21 +3,26 @@
 //!
 //! ```text
 //! cargo run --release --example softmax_classifier
+//! cargo run --release --example softmax_classifier -- --plot iris.svg   # and draw the curves
 //! ```
 //!
-//! The data (150 flowers, 4 measurements, 3 species) is embedded in the binary. Every fifth
-//! flower is held out for testing (30 flowers, 10 per species); the features are standardised
-//! with the training set's mean and standard deviation; the weights start at zero and follow
-//! full-batch gradient descent. Before training, the generated gradients are checked against
-//! finite differences.
+//! The data (150 flowers, 4 measurements, 3 species; `examples/data/iris.csv`) is embedded in
+//! the binary and read with `gradgen::data`. A seeded 80/20 split holds out 30 flowers for
+//! testing; the features are standardised with the training part's mean and standard
+//! deviation; the weights start at zero and follow full-batch gradient descent. Before
+//! training, the generated gradients are checked against finite differences.
 //!
 //! `cargo run --release --example softmax_classifier -- --derivation` prints the derivation of
 //! the generated backward pass instead.
 
 use std::error::Error;
+use std::process::ExitCode;
 
 use gradgen::check::GradCheck;
+use gradgen::data::{Accuracy, Dataset};
 use gradgen::prelude::*;
+use gradgen_suite::cli::Args;
+use gradgen_suite::progress::{Progress, Show};
 
 /// Mean cross-entropy of a linear classifier: the loss whose backward gradgen generates.
 #[differentiable]
@@ -35,161 +40,63 @@ pub fn softmax_loss<const N: usize, const D: usize, const C: usize>(
 }
 
 const IRIS: &str = include_str!("data/iris.csv");
-const SPECIES: [&str; 3] = ["setosa", "versicolor", "virginica"];
 const FEATURES: usize = 4;
 const CLASSES: usize = 3;
+/// 80% of the 150 flowers; `to_mats` checks it at run time.
 const TRAIN: usize = 120;
-const TEST: usize = 30;
+const SEED: u64 = 42;
 
 const EPOCHS: usize = 300;
 const LEARNING_RATE: f64 = 0.5;
 
-/// One flower: its four measurements (cm) and its species index.
-type Sample = ([f64; FEATURES], usize);
-
-fn parse_iris(csv: &str) -> Result<Vec<Sample>, Box<dyn Error>> {
-    let mut samples = Vec::new();
-    for (line_no, line) in csv.lines().enumerate().skip(1) {
-        let fields: Vec<&str> = line.trim().split(',').collect();
-        if fields.len() != FEATURES + 1 {
-            return Err(format!(
-                "line {}: expected {} fields, found {}",
-                line_no + 1,
-                FEATURES + 1,
-                fields.len()
-            )
-            .into());
-        }
-        let mut x = [0.0; FEATURES];
-        for (value, field) in x.iter_mut().zip(&fields) {
-            *value = field
-                .parse()
-                .map_err(|e| format!("line {}: `{field}`: {e}", line_no + 1))?;
-        }
-        let species = SPECIES
-            .iter()
-            .position(|s| *s == fields[FEATURES])
-            .ok_or_else(|| {
-                format!(
-                    "line {}: unknown species `{}`",
-                    line_no + 1,
-                    fields[FEATURES]
-                )
-            })?;
-        samples.push((x, species));
-    }
-    Ok(samples)
-}
-
-/// The features as a matrix (row-major) and the species as checked labels.
-fn to_matrices<const N: usize>(
-    samples: &[&Sample],
-) -> Result<(Mat<N, FEATURES>, Labels<N, CLASSES>), gradgen::Error> {
-    let x = Mat::from_vec(samples.iter().flat_map(|(x, _)| *x).collect())?;
-    let y = Labels::new(samples.iter().map(|(_, c)| *c).collect())?;
-    Ok((x, y))
-}
-
-/// Standardises every column with the training set's statistics.
-fn standardise<const N: usize, const M: usize>(
-    train: &mut Mat<N, FEATURES>,
-    test: &mut Mat<M, FEATURES>,
-) {
-    let mean = train.col_sums() * (1.0 / N as f64);
-    for j in 0..FEATURES {
-        let var = (0..N)
-            .map(|i| (train[(i, j)] - mean[(0, j)]).powi(2))
-            .sum::<f64>()
-            / N as f64;
-        let std = var.sqrt().max(1e-12);
-        for i in 0..N {
-            train[(i, j)] = (train[(i, j)] - mean[(0, j)]) / std;
-        }
-        for i in 0..M {
-            test[(i, j)] = (test[(i, j)] - mean[(0, j)]) / std;
-        }
-    }
-}
-
-/// The fraction of rows whose highest score is at the label.
-fn accuracy<const N: usize>(
-    x: &Mat<N, FEATURES>,
-    w: &Mat<FEATURES, CLASSES>,
-    b: &Mat<1, CLASSES>,
-    y: &Labels<N, CLASSES>,
-) -> f64 {
-    let score = x.matmul(w).add_row(b);
-    let correct = (0..N)
-        .filter(|&i| {
-            let best = (0..CLASSES)
-                .max_by(|&p, &q| score[(i, p)].total_cmp(&score[(i, q)]))
-                .unwrap_or(0);
-            best == y[i]
-        })
-        .count();
-    correct as f64 / N as f64
-}
-
-/// What training reports: the gradient check at the start, one line per 50 epochs, and the
-/// final accuracies.
+/// What training reports: the gradient check at the start, the progress (one line per 50
+/// epochs), and the final accuracies.
 pub struct Outcome {
     pub check: GradCheck,
-    pub progress: Vec<String>,
-    pub train_accuracy: f64,
-    pub test_accuracy: f64,
+    pub progress: Progress,
+    pub train_accuracy: Accuracy,
+    pub test_accuracy: Accuracy,
 }
 
-/// Loads the embedded data, trains for `EPOCHS` epochs and evaluates on the held-out flowers.
-pub fn train() -> Result<Outcome, Box<dyn Error>> {
-    let samples = parse_iris(IRIS)?;
-    if samples.len() != TRAIN + TEST {
-        return Err(format!("expected {} samples, found {}", TRAIN + TEST, samples.len()).into());
-    }
-    let (mut train, mut test) = (Vec::new(), Vec::new());
-    for (i, sample) in samples.iter().enumerate() {
-        if i % 5 == 4 {
-            test.push(sample);
-        } else {
-            train.push(sample);
-        }
-    }
-    let (mut x_train, y_train) = to_matrices::<TRAIN>(&train)?;
-    let (mut x_test, y_test) = to_matrices::<TEST>(&test)?;
-    standardise(&mut x_train, &mut x_test);
+/// Reads the embedded data, trains for `EPOCHS` epochs and evaluates on the held-out flowers.
+pub fn train(show: Show) -> Result<Outcome, Box<dyn Error>> {
+    let iris = Dataset::<FEATURES, CLASSES>::read_csv(IRIS.as_bytes(), "species")?;
+    let (mut train, mut test) = iris.split(0.2, SEED)?;
+    train.standardize()?.apply(&mut test);
+    // 120 training flowers: one full batch, whose size the type knows.
+    let (x, y) = train.to_mats::<TRAIN>()?;
 
     let mut w = Mat::<FEATURES, CLASSES>::zeros();
     let mut b = Mat::<1, CLASSES>::zeros();
-    let check = softmax_loss_gradcheck(&x_train, &w, &b, &y_train);
+    let check = softmax_loss_gradcheck(&x, &w, &b, &y);
     if !check.passes(1e-6) {
         return Err(
             format!("the generated gradients disagree with finite differences: {check}").into(),
         );
     }
-    let mut progress = Vec::new();
+    let mut progress = Progress::new(show, EPOCHS, 50, "test accuracy");
     for epoch in 0..=EPOCHS {
-        let grads = softmax_loss_backward(&x_train, &w, &b, &y_train, 1.0);
-        if epoch % 50 == 0 {
-            progress.push(format!(
-                "epoch {epoch:>3}  loss {:.4}  train accuracy {:>5.1}%",
-                grads.value,
-                100.0 * accuracy(&x_train, &w, &b, &y_train)
-            ));
-        }
+        let grads = softmax_loss_backward(&x, &w, &b, &y, 1.0);
+        let accuracy = test.accuracy::<32>(|x| x.matmul(&w).add_row(&b));
+        progress.record(epoch, grads.value, accuracy.fraction(), epoch == EPOCHS);
         if epoch < EPOCHS {
             w -= grads.w * LEARNING_RATE;
             b -= grads.b * LEARNING_RATE;
         }
     }
+    progress.finish();
+    let scores = |x: &Mat<32, FEATURES>| x.matmul(&w).add_row(&b);
     Ok(Outcome {
         check,
+        train_accuracy: train.accuracy::<32>(scores),
+        test_accuracy: test.accuracy::<32>(scores),
         progress,
-        train_accuracy: accuracy(&x_train, &w, &b, &y_train),
-        test_accuracy: accuracy(&x_test, &w, &b, &y_test),
     })
 }
 
-fn main() -> Result<(), Box<dyn Error>> {
-    if std::env::args().any(|a| a == "--derivation") {
+fn run() -> Result<(), Box<dyn Error>> {
+    let args = Args::parse(&["--plot"], &["--derivation"])?;
+    if args.has("--derivation") {
         print!(
             "{}",
             SoftmaxLossGrads::<TRAIN, FEATURES, CLASSES>::DERIVATION
@@ -197,17 +104,28 @@ fn main() -> Result<(), Box<dyn Error>> {
         return Ok(());
     }
     println!(
-        "softmax classifier on Iris: {TRAIN} training and {TEST} test flowers, {FEATURES} features, {CLASSES} classes"
+        "softmax classifier on Iris: {TRAIN} training and {} test flowers, {FEATURES} features, {CLASSES} classes",
+        150 - TRAIN
     );
-    let outcome = train()?;
+    let outcome = train(Show::Live)?;
     println!("{}", outcome.check);
-    for line in &outcome.progress {
-        println!("{line}");
-    }
     println!(
-        "test accuracy {:.1}% ({} of {TEST})",
-        100.0 * outcome.test_accuracy,
-        (outcome.test_accuracy * TEST as f64).round()
+        "train accuracy {}, test accuracy {}",
+        outcome.train_accuracy, outcome.test_accuracy
     );
+    if let Some(path) = &args.plot {
+        outcome.progress.plot(path, "softmax classifier on Iris")?;
+        println!("curves drawn to {}", path.display());
+    }
     Ok(())
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -91,3 +91,59 @@ fn a_models_weights_and_grads_are_its_matrix_fields_in_order() {
     });
     assert_eq!(model.b, Mat::zeros());
 }
+
+#[test]
+fn gradients_scale_accumulate_and_clip_as_one_vector() {
+    let x = Mat::<4, 3, f32>::from_fn(|i, j| (i as f32 - j as f32) / 3.0);
+    let params: AffineLossParams<4, 3, 2> = AffineLossParams {
+        w: Mat::from_fn(|i, j| 0.1 * (i + j) as f32),
+        b: Mat::full(-0.2),
+    };
+    let one = affine_loss_backward(&x, &params.w, &params.b, 1.0);
+    let flat = |g: &AffineLossGrads<4, 3, 2>| -> Vec<f32> {
+        g.w.to_vec().into_iter().chain(g.b.to_vec()).collect()
+    };
+    let norm = flat(&one).iter().map(|v| v * v).sum::<f32>().sqrt();
+    assert!((one.global_norm() - norm).abs() < 1e-5 * norm);
+    assert_eq!(one.entry_count(), 8);
+    assert_eq!(one.layout(), [("w", (3, 2)), ("b", (1, 2))]);
+
+    // Accumulating three shards is three times one, and scaling by 1/3 is the mean again.
+    let mut total = AffineLossGrads::<4, 3, 2>::zeros();
+    for _ in 0..3 {
+        total.accumulate(&one);
+    }
+    let tripled: Vec<f32> = flat(&one).iter().map(|v| 3.0 * v).collect();
+    assert!(flat(&total)
+        .iter()
+        .zip(&tripled)
+        .all(|(a, b)| (a - b).abs() < 1e-5));
+    total.scale(1.0 / 3.0);
+    total.add_scaled(&one, -1.0);
+    assert!(total.global_norm() < 1e-5);
+
+    // Clipping: above the bound the direction is kept and the norm becomes the bound (less
+    // PyTorch's 1e-6); below it nothing changes.
+    let mut clipped = one.clone();
+    let before = clipped.clip_norm(norm / 2.0);
+    assert_eq!(before, one.global_norm());
+    assert!((clipped.global_norm() - norm / 2.0).abs() < 1e-4);
+    let ratio: Vec<f32> = flat(&clipped)
+        .iter()
+        .zip(flat(&one))
+        .filter(|(_, o)| o.abs() > 1e-6)
+        .map(|(c, o)| c / o)
+        .collect();
+    assert!(ratio.len() >= 6, "most entries are not zero");
+    assert!(ratio.iter().all(|r| (r - 0.5).abs() < 1e-4), "{ratio:?}");
+    let mut unclipped = one.clone();
+    unclipped.clip_norm(norm * 2.0);
+    assert_eq!(flat(&unclipped), flat(&one));
+
+    assert!(one.is_finite());
+    let mut bad = one.clone();
+    bad.b[(0, 1)] = f32::NAN;
+    assert!(!bad.is_finite());
+    bad.fill(0.0);
+    assert_eq!(bad.global_norm(), 0.0);
+}

@@ -26,7 +26,8 @@ fn softmax<const N: usize, const D: usize, const C: usize>(
     let b: Mat<1, C, f32> = random(3, 0.1);
     let y: Labels<N, C> = labels();
     let (xa, wa, ba) = (x.as_array(), w.as_array(), b.as_array());
-    let ys = y.as_slice();
+    let classes = y.to_classes().expect("every row labelled");
+    let ys = classes.as_slice();
     let generated = || softmax_loss_backward(black_box(&x), &w, &b, &y, 1.0);
     let hand = || softmax_hand(black_box(xa), wa, ba, ys);
     // The products alone: X·W forward, Xᵀ·dS backward (dS stands in for the real gradient).
@@ -67,7 +68,8 @@ fn mlp<const N: usize, const D: usize, const H: usize, const C: usize>(
         w2.as_array(),
         b2.as_array(),
     );
-    let ys = y.as_slice();
+    let classes = y.to_classes().expect("every row labelled");
+    let ys = classes.as_slice();
     let generated = || mlp_loss_backward(black_box(&x), &w1, &b1, &w2, &b2, &y, 1.0);
     let hand = || mlp_hand(black_box(xa), w1a, b1a, w2a, b2a, ys);
     // The five products: X·W1, H·W2 forward; Hᵀ·dS, dS·W2ᵀ, Xᵀ·dH backward.

@@ -283,20 +283,16 @@ pub fn batchnorm_fused_model(
 
 // ---- inputs ----
 
-/// A deterministic pseudo-random value in [-1, 1) from a seed and a position.
-#[must_use]
-pub fn noise(seed: u64, i: usize, j: usize) -> f32 {
-    let mut z = seed ^ ((i as u64) << 32 | j as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
-    ((z >> 40) as f32 / (1u64 << 23) as f32) - 1.0
-}
-
-/// A random matrix with entries in [-scale, scale).
+/// A random matrix with entries uniform in [-scale, scale), the same for the same seed on every
+/// machine (`gradgen::init`'s seeded generator).
+///
+/// # Panics
+/// When `scale` is not a positive finite number.
 #[must_use]
 pub fn random<const R: usize, const C: usize>(seed: u64, scale: f32) -> Mat<R, C, f32> {
-    Mat::from_fn(|i, j| scale * noise(seed, i, j))
+    let scale = f64::from(scale);
+    gradgen::init::uniform(&mut gradgen::init::rng(seed), -scale, scale)
+        .expect("a positive finite scale")
 }
 
 /// Labels cycling through the classes.

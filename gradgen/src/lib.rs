@@ -59,17 +59,93 @@
 //!
 //! The runtime is [`Mat`], a matrix whose shape is part of its type, [`Labels`], and the
 //! typed operations on them; [`check`] compares any gradient with central finite differences.
+//!
+//! # Training on real data
+//!
+//! Every dimension is a const generic, so data whose row count is known only at run time
+//! (a file) cannot be one `Mat<n, D>`: `Mat::<n, 8>::from_vec(xs)` with a run-time `n` is
+//! rustc's error E0435. It comes in batches of a const size instead, every row used:
+//!
+//! - [`data`]: a [`Dataset<D, C>`](data::Dataset) of any number of rows, loaded from a CSV
+//!   file or built from `Vec`s or ndarray arrays; a seeded shuffle and train/test split;
+//!   standardisation fitted on the training part; [`batches::<B>()`](data::Dataset::batches)
+//!   that yield `Mat<B, D>` and `Labels<B, C>` and pad the last batch with rows whose labels
+//!   are ignored ([`Labels::with_ignored`]), so that `cross_entropy` and
+//!   [`labelled_mean`](Mat::labelled_mean) average over the real rows only; prediction and
+//!   accuracy over a whole dataset.
+//! - [`optim`]: [`Sgd`](optim::Sgd), [`Adam`](optim::Adam) and [`AdamW`](optim::AdamW)
+//!   with PyTorch's formulas and defaults, for any [`Params`]: a `#[model]` struct's weights or
+//!   a function's `<Name>Params`. [`Tensors`] scales, accumulates, clips and measures a set of
+//!   gradients as one vector.
+//! - [`init`]: He, Xavier, normal and uniform initial weights from a seed.
+//! - [`weights`]: saving and loading any [`Tensors`] in the safetensors format.
+//!
+//! ```
+//! use gradgen::data::Dataset;
+//! use gradgen::optim::Adam;
+//! use gradgen::prelude::*;
+//! use gradgen::{init, weights};
+//!
+//! #[model]
+//! struct Linear<const D: usize, const C: usize> {
+//!     w: Mat<D, C>,
+//!     b: Mat<1, C>,
+//! }
+//!
+//! #[differentiable]
+//! impl<const D: usize, const C: usize> Linear<D, C> {
+//!     #[differentiable]
+//!     fn loss<const N: usize>(&self, x: &Mat<N, D>, y: &Labels<N, C>) -> f64 {
+//!         x.matmul(&self.w).add_row(&self.b).cross_entropy(y)
+//!     }
+//!
+//!     fn scores<const N: usize>(&self, x: &Mat<N, D>) -> Mat<N, C> {
+//!         x.matmul(&self.w).add_row(&self.b)
+//!     }
+//! }
+//!
+//! # fn main() -> Result<(), gradgen::Error> {
+//! // 203 points in the plane, labelled by the side of a line: a row count no batch size divides.
+//! let points: Mat<203, 2> = init::uniform(&mut init::rng(1), -1.0, 1.0)?;
+//! let labels = (0..203).map(|i| usize::from(points[(i, 0)] + 0.5 * points[(i, 1)] > 0.1)).collect();
+//! let data = Dataset::<2, 2>::from_vec(points.to_vec(), labels)?; // or Dataset::load_csv(path, "label")
+//! let (mut train, mut test) = data.split(0.2, 7)?;
+//! train.standardize()?.apply(&mut test);
+//!
+//! let mut model = Linear::<2, 2> { w: init::xavier_uniform(&mut init::rng(2)), b: Mat::zeros() };
+//! let mut adam = Adam::new(0.05);
+//! for epoch in 0..20 {
+//!     train.shuffle(epoch);
+//!     for (x, y) in train.batches::<16>() { // 162 rows: 10 full batches and one of 2 rows
+//!         let (_loss, grads) = model.loss_backward(&x, &y, 1.0);
+//!         adam.step(&mut model, &grads)?;
+//!     }
+//! }
+//! let accuracy = test.accuracy::<16>(|x| model.scores(x)); // all 41 test rows
+//! assert!(accuracy.fraction() > 0.9, "{accuracy}");
+//!
+//! let saved = weights::to_bytes(&model)?; // or weights::save(&model, "linear.safetensors")
+//! let mut restored = Linear::<2, 2> { w: Mat::zeros(), b: Mat::zeros() };
+//! weights::from_bytes(&mut restored, &saved)?;
+//! assert_eq!(test.accuracy::<16>(|x| restored.scores(x)), accuracy);
+//! # Ok(())
+//! # }
+//! ```
 
 // Lets the generated code, which names `::gradgen::…`, compile inside this crate's own tests.
 extern crate self as gradgen;
 
 pub mod check;
+pub mod data;
 mod error;
+pub mod init;
 mod labels;
 mod mat;
 mod ops;
+pub mod optim;
 mod params;
 mod scalar;
+pub mod weights;
 
 pub use error::Error;
 pub use gradgen_macros::{differentiable, model};
@@ -78,11 +154,18 @@ pub use mat::Mat;
 /// The ndarray version gradgen builds on, for [`Mat::from_array`] and [`Mat::into_array`].
 pub use ndarray;
 pub use params::{Params, Tensors};
+/// The `rand` version gradgen builds on, for generators to pass to [`init`] and
+/// [`data::Dataset::shuffle_with`].
+pub use rand;
 pub use scalar::Scalar;
 
-/// Everything a model file needs: `use gradgen::prelude::*;`.
+/// Everything a model file needs: `use gradgen::prelude::*;`. Brings in the types, the
+/// attributes, and the traits whose methods a training loop calls (`Tensors` for gradient
+/// clipping and accumulation, `Optimizer` for `step`).
 pub mod prelude {
-    pub use crate::{differentiable, model, Labels, Mat, Scalar};
+    pub use crate::data::Dataset;
+    pub use crate::optim::Optimizer;
+    pub use crate::{differentiable, model, Labels, Mat, Params, Scalar, Tensors};
 }
 
 /// Paths the generated code names absolutely. Not part of the public API.

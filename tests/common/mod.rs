@@ -1,42 +1,36 @@
-//! Shared test fixtures: a small deterministic random source and the gradient-check macro.
+//! Shared test fixtures: seeded random inputs and the gradient-check macro.
 #![allow(dead_code)]
 
+use gradgen::init::{self, SeededRng};
+use gradgen::rand::RngExt;
 use gradgen::{Labels, Mat, Scalar};
 
-/// SplitMix64: deterministic, seedable, good enough for test inputs.
-pub struct Rng(u64);
+/// Random test inputs from a seed: the same seed gives the same inputs on every machine
+/// (`gradgen::init`'s generator, xoshiro256++ from the `rand` crate).
+pub struct Rng(SeededRng);
 
 impl Rng {
     pub fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        Rng(init::rng(seed))
     }
 
     /// Uniform in `[lo, hi)`.
     pub fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
-        let unit = (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-        lo + (hi - lo) * unit
+        self.0.random_range(lo..hi)
     }
 
+    /// A matrix of entries uniform in `[lo, hi)`.
     pub fn mat<const R: usize, const C: usize, T: Scalar>(
         &mut self,
         lo: f64,
         hi: f64,
     ) -> Mat<R, C, T> {
-        Mat::from_fn(|_, _| T::from_f64(self.uniform(lo, hi)))
+        init::uniform(&mut self.0, lo, hi).expect("lo < hi")
     }
 
+    /// Labels drawn uniformly from `0..C`.
     pub fn labels<const N: usize, const C: usize>(&mut self) -> Labels<N, C> {
-        let classes = (0..N)
-            .map(|_| (self.next_u64() % C as u64) as usize)
-            .collect();
+        let classes = (0..N).map(|_| self.0.random_range(0..C)).collect();
         Labels::new(classes).expect("labels below C")
     }
 }

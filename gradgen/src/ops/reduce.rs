@@ -133,6 +133,20 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
         best
     }
 
+    /// The column of each row's largest entry, in row order: the predicted class of each row
+    /// of a classifier's scores. On a tie, the first (leftmost); a `NaN` entry is never the
+    /// largest unless the whole row is `NaN`. Not differentiable (an index has no gradient).
+    ///
+    /// ```
+    /// use gradgen::Mat;
+    /// let scores = Mat::from_rows([[0.1, 0.7, 0.2], [2.0, 2.0, -1.0]]);
+    /// assert_eq!(scores.argmax_rows(), [1, 0]);
+    /// ```
+    #[must_use]
+    pub fn argmax_rows(&self) -> Vec<usize> {
+        (0..R).map(|i| self.argmax(i)).collect()
+    }
+
     /// The largest entry of each row: `[R × C] → [R × 1]`.
     ///
     /// Gradient of `out = a.row_max()`: `d_out[i]` goes to the arg-max entry of row `i` and the

@@ -97,28 +97,37 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     }
 
     /// The mean cross-entropy of the rows' softmax at the labels:
-    /// `mean over i of −log softmax(a)[i, yᵢ]`, a scalar, computed stably.
+    /// `mean over labelled i of −log softmax(a)[i, yᵢ]`, a scalar, computed stably.
     ///
-    /// Gradient of `out = a.cross_entropy(y)`: `d_a = d_out · (softmax(a) − onehot(y)) / R`
-    /// ([`cross_entropy_backward`](Mat::cross_entropy_backward)).
+    /// The mean is over the `n` labelled rows ([`Labels::labelled`]): an ignored (padding) row
+    /// does not count, so a padded batch has the loss of its real rows. With no labelled row
+    /// the loss is 0 (not NaN) and so is its gradient.
+    ///
+    /// Gradient of `out = a.cross_entropy(y)`: `d_a = d_out · (softmax(a) − onehot(y)) / n` at
+    /// labelled rows, 0 at ignored rows ([`cross_entropy_backward`](Mat::cross_entropy_backward)).
     ///
     /// ```
     /// use gradgen::{Labels, Mat};
     /// let a = Mat::<2, 3>::zeros();
     /// let y = Labels::new(vec![0, 2])?;
     /// assert!((a.cross_entropy(&y) - f64::ln(3.0)).abs() < 1e-15);
+    /// let padded = Labels::with_ignored(vec![Some(0), None])?;
+    /// assert!((a.cross_entropy(&padded) - f64::ln(3.0)).abs() < 1e-15);
+    /// assert_eq!(a.cross_entropy_backward(&padded, 1.0).as_array().row(1).sum(), 0.0);
     /// # Ok::<(), gradgen::Error>(())
     /// ```
     #[must_use]
     pub fn cross_entropy(&self, labels: &Labels<R, C>) -> T {
-        let total = (0..R).fold(T::zero(), |s, i| {
-            s + self.log_sum_exp(i) - self[(i, labels[i])]
+        // Summed as `into_cross_entropy_and_backward` sums, so that the generated backward's
+        // value is the forward's to the last bit.
+        let total = labels.labelled_rows().fold(T::zero(), |s, (i, class)| {
+            s + (self.log_sum_exp(i) - self[(i, class)])
         });
-        total / T::from_usize(R)
+        per_labelled_row(total, labels)
     }
 
     /// The gradient of [`cross_entropy`](Mat::cross_entropy)'s input `self`:
-    /// `d_out · (softmax(self) − onehot(labels)) / R`.
+    /// `d_out · (softmax(self) − onehot(labels)) / n` at labelled rows, 0 at ignored rows.
     #[must_use]
     pub fn cross_entropy_backward(&self, labels: &Labels<R, C>, d_out: T) -> Self {
         self.clone().into_cross_entropy_backward(labels, d_out)
@@ -128,13 +137,18 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// the generated code calls when the logits are not needed afterwards.
     #[must_use]
     pub fn into_cross_entropy_backward(self, labels: &Labels<R, C>, d_out: T) -> Self {
-        let scale = d_out / T::from_usize(R);
-        let mut d = self.into_softmax_rows();
-        for i in 0..R {
-            d[(i, labels[i])] -= T::one();
-        }
-        d *= scale;
-        d
+        self.into_cross_entropy_and_backward(labels, d_out).1
+    }
+}
+
+/// `total / n` for the `n` labelled rows of `labels`, and 0 when there are none.
+fn per_labelled_row<const R: usize, const C: usize, T: Scalar>(
+    total: T,
+    labels: &Labels<R, C>,
+) -> T {
+    match labels.labelled() {
+        0 => T::zero(),
+        n => total / T::from_usize(n),
     }
 }
 
@@ -162,20 +176,23 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// buffer.
     #[must_use]
     pub fn into_cross_entropy_and_backward(mut self, labels: &Labels<R, C>, d_out: T) -> (T, Self) {
-        let n = T::from_usize(R);
-        let scale = d_out / n;
+        let scale = per_labelled_row(d_out, labels);
         let mut total = T::zero();
         for (i, mut row) in self.view_mut().rows_mut().into_iter().enumerate() {
-            let label = labels[i];
+            let Some(label) = labels.get(i) else {
+                row.fill(T::zero());
+                continue;
+            };
             let m = row.fold(T::neg_infinity(), |m, &v| m.max(v));
             let correct = row[label];
             row.mapv_inplace(|v| (v - m).exp());
-            let z = row.sum();
-            total += m + z.ln() - correct;
+            // In column order, as `log_sum_exp` sums: the forward's value to the last bit.
+            let z = row.fold(T::zero(), |s, &v| s + v);
+            total += (m + z.ln()) - correct;
             let factor = scale / z;
             row.mapv_inplace(|p| p * factor);
             row[label] -= scale;
         }
-        (total / n, self)
+        (per_labelled_row(total, labels), self)
     }
 }
