@@ -51,7 +51,7 @@ const LEARNING_RATE: f64 = 1.0;
 const REG: f64 = 1e-3;
 
 /// The weights of `mlp_loss` on the spiral: the generated struct of its differentiable inputs.
-pub type Weights = MlpLossParams<f64, N, 2, HIDDEN, CLASSES>;
+pub type Weights = MlpLossParams<f64, 2, HIDDEN, CLASSES>;
 
 /// The class scores of every point.
 pub fn scores(x: &Mat<N, 2>, p: &Weights) -> Mat<N, CLASSES> {

@@ -60,11 +60,11 @@ fn a_functions_grads_and_params_are_its_differentiable_inputs_in_order() {
             .collect::<Vec<_>>(),
         ["w", "b"]
     );
-    let _: std::marker::PhantomData<AffineLossGrads<4, 3, 2>> = grads_type_of(&params);
+    let _: std::marker::PhantomData<AffineLossGrads<3, 2>> = grads_type_of(&params);
     params.for_each_mut(&mut |_, mut view| view.fill(2.0));
     assert_eq!(params.w, Mat::full(2.0));
     assert_eq!(params.b, Mat::full(2.0));
-    let zero = AffineLossGrads::<4, 3, 2>::default();
+    let zero = AffineLossGrads::<3, 2>::default();
     assert_eq!((zero.value, zero.w.sum(), zero.b.sum()), (0.0, 0.0, 0.0));
 }
 
@@ -95,12 +95,12 @@ fn a_models_weights_and_grads_are_its_matrix_fields_in_order() {
 #[test]
 fn gradients_scale_accumulate_and_clip_as_one_vector() {
     let x = Mat::<4, 3, f32>::from_fn(|i, j| (i as f32 - j as f32) / 3.0);
-    let params: AffineLossParams<4, 3, 2> = AffineLossParams {
+    let params: AffineLossParams<3, 2> = AffineLossParams {
         w: Mat::from_fn(|i, j| 0.1 * (i + j) as f32),
         b: Mat::full(-0.2),
     };
     let one = affine_loss_backward(&x, &params.w, &params.b, 1.0);
-    let flat = |g: &AffineLossGrads<4, 3, 2>| -> Vec<f32> {
+    let flat = |g: &AffineLossGrads<3, 2>| -> Vec<f32> {
         g.w.to_vec().into_iter().chain(g.b.to_vec()).collect()
     };
     let norm = flat(&one).iter().map(|v| v * v).sum::<f32>().sqrt();
@@ -109,7 +109,7 @@ fn gradients_scale_accumulate_and_clip_as_one_vector() {
     assert_eq!(one.layout(), [("w", (3, 2)), ("b", (1, 2))]);
 
     // Accumulating three shards is three times one, and scaling by 1/3 is the mean again.
-    let mut total = AffineLossGrads::<4, 3, 2>::zeros();
+    let mut total = AffineLossGrads::<3, 2>::zeros();
     for _ in 0..3 {
         total.accumulate(&one);
     }

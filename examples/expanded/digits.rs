@@ -128,12 +128,7 @@ fn __gradgen_Mlp_loss<const D: usize, const H: usize, const C: usize, const N: u
 ///   d_self_w1 = xᵀ · d_x_matmul   [D × N]·[N × H]                                          [D × H]   matmul
 /// ```
 #[derive(Clone, Debug)]
-struct GradgenMlpLossGrads<
-    const D: usize,
-    const H: usize,
-    const C: usize,
-    const N: usize,
-> {
+struct GradgenMlpLossGrads<const D: usize, const H: usize, const C: usize> {
     /// The forward value, `__gradgen_Mlp_loss(…)`.
     pub value: f64,
     /// The gradient with respect to `self_w1`, shaped like it: [D × H].
@@ -145,12 +140,7 @@ struct GradgenMlpLossGrads<
     /// The gradient with respect to `self_b2`, shaped like it: [1 × C].
     pub self_b2: Mat<1, C>,
 }
-impl<
-    const D: usize,
-    const H: usize,
-    const C: usize,
-    const N: usize,
-> GradgenMlpLossGrads<D, H, C, N> {
+impl<const D: usize, const H: usize, const C: usize> GradgenMlpLossGrads<D, H, C> {
     /// The derivation of [`__gradgen_Mlp_loss_backward`], as its documentation shows it: the forward bindings with their shapes, then every gradient contribution in reverse order.
     pub const DERIVATION: &'static str = "Forward: one operation per binding                                                       shape\n  x_matmul = x · self_w1                                                                 [N × H]\n  x_matmul_plus_row = x_matmul + self_b1   (self_b1 broadcast over rows)                 [N × H]\n  hidden = max(x_matmul_plus_row, 0)                                                     [N × H]\n  hidden_matmul = hidden · self_w2                                                       [N × C]\n  hidden_matmul_plus_row = hidden_matmul + self_b2   (self_b2 broadcast over rows)       [N × C]\n  value = mean_i −log softmax(hidden_matmul_plus_row)[i, yᵢ]                             scalar\n\nBackward, in reverse: each gradient has its value's shape\n  d_out: the gradient flowing into value (given)                                         scalar    seed\n  d_hidden_matmul_plus_row = d_out · (softmax(hidden_matmul_plus_row) − onehot(y)) / N             cross_entropy, computed with the value\n  d_self_b2 = Σ_rows d_hidden_matmul_plus_row   (broadcast → sum)                        [1 × C]   add_row\n  d_hidden_matmul = d_hidden_matmul_plus_row                                             [N × C]   add_row\n  d_hidden = d_hidden_matmul · self_w2ᵀ   [N × C]·[C × H]                                [N × H]   matmul\n  d_self_w2 = hiddenᵀ · d_hidden_matmul   [H × N]·[N × C]                                [H × C]   matmul\n  d_x_matmul_plus_row = d_hidden where hidden > 0, else 0   (reuses relu)                [N × H]   relu\n  d_self_b1 = Σ_rows d_x_matmul_plus_row   (broadcast → sum)                             [1 × H]   add_row\n  d_x_matmul = d_x_matmul_plus_row                                                       [N × H]   add_row\n  d_self_w1 = xᵀ · d_x_matmul   [D × N]·[N × H]                                          [D × H]   matmul\n";
     /// The gradients in the order of `__gradgen_Mlp_loss`'s parameters, `()` for a parameter that is not differentiated: what the backward of a differentiable function that calls `__gradgen_Mlp_loss` takes apart.
@@ -160,8 +150,8 @@ impl<
         (self.self_w1, self.self_b1, self.self_w2, self.self_b2, (), ())
     }
 }
-impl<const D: usize, const H: usize, const C: usize, const N: usize> ::gradgen::Tensors
-for GradgenMlpLossGrads<D, H, C, N> {
+impl<const D: usize, const H: usize, const C: usize> ::gradgen::Tensors
+for GradgenMlpLossGrads<D, H, C> {
     type Elem = f64;
     fn for_each(
         &self,
@@ -182,12 +172,7 @@ for GradgenMlpLossGrads<D, H, C, N> {
         f("self_b2", self.self_b2.view_mut());
     }
 }
-impl<
-    const D: usize,
-    const H: usize,
-    const C: usize,
-    const N: usize,
-> GradgenMlpLossGrads<D, H, C, N> {
+impl<const D: usize, const H: usize, const C: usize> GradgenMlpLossGrads<D, H, C> {
     /// Every matrix zero, and the value zero: the start of a sum of gradients, or the initial state of an optimizer.
     #[must_use]
     pub fn zeros() -> Self {
@@ -200,12 +185,8 @@ impl<
         }
     }
 }
-impl<
-    const D: usize,
-    const H: usize,
-    const C: usize,
-    const N: usize,
-> ::core::default::Default for GradgenMlpLossGrads<D, H, C, N> {
+impl<const D: usize, const H: usize, const C: usize> ::core::default::Default
+for GradgenMlpLossGrads<D, H, C> {
     fn default() -> Self {
         Self::zeros()
     }
@@ -260,7 +241,7 @@ fn __gradgen_Mlp_loss_backward<
     x: &Mat<N, D>,
     y: &Labels<N, C>,
     d_out: f64,
-) -> GradgenMlpLossGrads<D, H, C, N> {
+) -> GradgenMlpLossGrads<D, H, C> {
     let x_matmul: Mat<N, H> = x.matmul(self_w1);
     let x_matmul_plus_row: Mat<N, H> = x_matmul.into_add_row(self_b1);
     let hidden: Mat<N, H> = x_matmul_plus_row.into_relu();

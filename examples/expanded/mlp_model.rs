@@ -147,12 +147,7 @@ fn __gradgen_Mlp_loss<const D: usize, const H: usize, const C: usize, const N: u
 ///   self_w1 receives 2 contributions (d_self_w1), from `self_w1_sq_sum = Σ self_w1²` and from `x_matmul = x · self_w1`
 /// ```
 #[derive(Clone, Debug)]
-struct GradgenMlpLossGrads<
-    const D: usize,
-    const H: usize,
-    const C: usize,
-    const N: usize,
-> {
+struct GradgenMlpLossGrads<const D: usize, const H: usize, const C: usize> {
     /// The forward value, `__gradgen_Mlp_loss(…)`.
     pub value: f64,
     /// The gradient with respect to `self_w1`, shaped like it: [D × H].
@@ -164,12 +159,7 @@ struct GradgenMlpLossGrads<
     /// The gradient with respect to `self_b2`, shaped like it: [1 × C].
     pub self_b2: Mat<1, C>,
 }
-impl<
-    const D: usize,
-    const H: usize,
-    const C: usize,
-    const N: usize,
-> GradgenMlpLossGrads<D, H, C, N> {
+impl<const D: usize, const H: usize, const C: usize> GradgenMlpLossGrads<D, H, C> {
     /// The derivation of [`__gradgen_Mlp_loss_backward`], as its documentation shows it: the forward bindings with their shapes, then every gradient contribution in reverse order.
     pub const DERIVATION: &'static str = "Forward: one operation per binding                                                             shape\n  x_matmul = x · self_w1                                                                       [N × H]\n  x_matmul_plus_row = x_matmul + self_b1   (self_b1 broadcast over rows)                       [N × H]\n  hidden = max(x_matmul_plus_row, 0)                                                           [N × H]\n  hidden_matmul = hidden · self_w2                                                             [N × C]\n  hidden_matmul_plus_row = hidden_matmul + self_b2   (self_b2 broadcast over rows)             [N × C]\n  data_loss = mean_i −log softmax(hidden_matmul_plus_row)[i, yᵢ]                               scalar\n  self_w1_sq_sum = Σ self_w1²                                                                  scalar\n  self_w2_sq_sum = Σ self_w2²                                                                  scalar\n  l2 = self_w1_sq_sum + self_w2_sq_sum                                                         scalar\n  prod = reg ∘ l2                                                                              scalar\n  value = data_loss + prod                                                                     scalar\n\nBackward, in reverse: each gradient has its value's shape\n  d_out: the gradient flowing into value (given)                                               scalar    seed\n  d_data_loss = d_out                                                                          scalar    operator +\n  d_prod = d_out                                                                               scalar    operator +\n  d_l2 = d_prod · reg                                                                          scalar    operator *\n  d_self_w1_sq_sum = d_l2                                                                      scalar    operator +\n  d_self_w2_sq_sum = d_l2                                                                      scalar    operator +\n  d_self_w2 = 2·d_self_w2_sq_sum · self_w2                                                     [H × C]   sum_squares; contribution 1 of 2 to d_self_w2\n  d_self_w1 = 2·d_self_w1_sq_sum · self_w1                                                     [D × H]   sum_squares; contribution 1 of 2 to d_self_w1\n  d_hidden_matmul_plus_row = d_data_loss · (softmax(hidden_matmul_plus_row) − onehot(y)) / N   [N × C]   cross_entropy\n  d_self_b2 = Σ_rows d_hidden_matmul_plus_row   (broadcast → sum)                              [1 × C]   add_row\n  d_hidden_matmul = d_hidden_matmul_plus_row                                                   [N × C]   add_row\n  d_hidden = d_hidden_matmul · self_w2ᵀ   [N × C]·[C × H]                                      [N × H]   matmul\n  d_self_w2 += hiddenᵀ · d_hidden_matmul   [H × N]·[N × C]                                               matmul; contribution 2 of 2 to d_self_w2\n  d_x_matmul_plus_row = d_hidden where hidden > 0, else 0   (reuses relu)                      [N × H]   relu\n  d_self_b1 = Σ_rows d_x_matmul_plus_row   (broadcast → sum)                                   [1 × H]   add_row\n  d_x_matmul = d_x_matmul_plus_row                                                             [N × H]   add_row\n  d_self_w1 += xᵀ · d_x_matmul   [D × N]·[N × H]                                                         matmul; contribution 2 of 2 to d_self_w1\n\nValues used more than once receive one contribution per use, added up:\n  self_w2 receives 2 contributions (d_self_w2), from `self_w2_sq_sum = Σ self_w2²` and from `hidden_matmul = hidden · self_w2`\n  self_w1 receives 2 contributions (d_self_w1), from `self_w1_sq_sum = Σ self_w1²` and from `x_matmul = x · self_w1`\n";
     /// The gradients in the order of `__gradgen_Mlp_loss`'s parameters, `()` for a parameter that is not differentiated: what the backward of a differentiable function that calls `__gradgen_Mlp_loss` takes apart.
@@ -181,8 +171,8 @@ impl<
         (self.self_w1, self.self_b1, self.self_w2, self.self_b2, (), (), ())
     }
 }
-impl<const D: usize, const H: usize, const C: usize, const N: usize> ::gradgen::Tensors
-for GradgenMlpLossGrads<D, H, C, N> {
+impl<const D: usize, const H: usize, const C: usize> ::gradgen::Tensors
+for GradgenMlpLossGrads<D, H, C> {
     type Elem = f64;
     fn for_each(
         &self,
@@ -203,12 +193,7 @@ for GradgenMlpLossGrads<D, H, C, N> {
         f("self_b2", self.self_b2.view_mut());
     }
 }
-impl<
-    const D: usize,
-    const H: usize,
-    const C: usize,
-    const N: usize,
-> GradgenMlpLossGrads<D, H, C, N> {
+impl<const D: usize, const H: usize, const C: usize> GradgenMlpLossGrads<D, H, C> {
     /// Every matrix zero, and the value zero: the start of a sum of gradients, or the initial state of an optimizer.
     #[must_use]
     pub fn zeros() -> Self {
@@ -221,12 +206,8 @@ impl<
         }
     }
 }
-impl<
-    const D: usize,
-    const H: usize,
-    const C: usize,
-    const N: usize,
-> ::core::default::Default for GradgenMlpLossGrads<D, H, C, N> {
+impl<const D: usize, const H: usize, const C: usize> ::core::default::Default
+for GradgenMlpLossGrads<D, H, C> {
     fn default() -> Self {
         Self::zeros()
     }
@@ -298,7 +279,7 @@ fn __gradgen_Mlp_loss_backward<
     y: &Labels<N, C>,
     reg: f64,
     d_out: f64,
-) -> GradgenMlpLossGrads<D, H, C, N> {
+) -> GradgenMlpLossGrads<D, H, C> {
     let x_matmul: Mat<N, H> = x.matmul(self_w1);
     let x_matmul_plus_row: Mat<N, H> = x_matmul.into_add_row(self_b1);
     let hidden: Mat<N, H> = x_matmul_plus_row.into_relu();

@@ -45,13 +45,7 @@
 ///   w1 receives 2 contributions (d_w1), from `w1_sq_sum = Σ w1²` and from `x_matmul = x · w1`
 /// ```
 #[derive(Clone, Debug)]
-pub struct MlpLossGrads<
-    T: Scalar,
-    const N: usize,
-    const D: usize,
-    const H: usize,
-    const C: usize,
-> {
+pub struct MlpLossGrads<T: Scalar, const D: usize, const H: usize, const C: usize> {
     /// The forward value, `mlp_loss(…)`.
     pub value: T,
     /// The gradient with respect to `w1`, shaped like it: [D × H].
@@ -65,11 +59,10 @@ pub struct MlpLossGrads<
 }
 impl<
     T: Scalar,
-    const N: usize,
     const D: usize,
     const H: usize,
     const C: usize,
-> MlpLossGrads<T, N, D, H, C> {
+> MlpLossGrads<T, D, H, C> {
     /// The derivation of [`mlp_loss_backward`], as its documentation shows it: the forward bindings with their shapes, then every gradient contribution in reverse order.
     pub const DERIVATION: &'static str = "Forward: one operation per binding                                          shape\n  x_matmul = x · w1                                                         [N × H]\n  x_matmul_plus_row = x_matmul + b1   (b1 broadcast over rows)              [N × H]\n  hidden = max(x_matmul_plus_row, 0)                                        [N × H]\n  hidden_matmul = hidden · w2                                               [N × C]\n  scores = hidden_matmul + b2   (b2 broadcast over rows)                    [N × C]\n  data_loss = mean_i −log softmax(scores)[i, yᵢ]                            scalar\n  w1_sq_sum = Σ w1²                                                         scalar\n  w2_sq_sum = Σ w2²                                                         scalar\n  l2 = w1_sq_sum + w2_sq_sum                                                scalar\n  prod = reg ∘ l2                                                           scalar\n  value = data_loss + prod                                                  scalar\n\nBackward, in reverse: each gradient has its value's shape\n  d_out: the gradient flowing into value (given)                            scalar    seed\n  d_data_loss = d_out                                                       scalar    operator +\n  d_prod = d_out                                                            scalar    operator +\n  d_l2 = d_prod · reg                                                       scalar    operator *\n  d_w1_sq_sum = d_l2                                                        scalar    operator +\n  d_w2_sq_sum = d_l2                                                        scalar    operator +\n  d_w2 = 2·d_w2_sq_sum · w2                                                 [H × C]   sum_squares; contribution 1 of 2 to d_w2\n  d_w1 = 2·d_w1_sq_sum · w1                                                 [D × H]   sum_squares; contribution 1 of 2 to d_w1\n  d_scores = d_data_loss · (softmax(scores) − onehot(y)) / N                [N × C]   cross_entropy\n  d_b2 = Σ_rows d_scores   (broadcast → sum)                                [1 × C]   add_row\n  d_hidden_matmul = d_scores                                                [N × C]   add_row\n  d_hidden = d_hidden_matmul · w2ᵀ   [N × C]·[C × H]                        [N × H]   matmul\n  d_w2 += hiddenᵀ · d_hidden_matmul   [H × N]·[N × C]                                 matmul; contribution 2 of 2 to d_w2\n  d_x_matmul_plus_row = d_hidden where hidden > 0, else 0   (reuses relu)   [N × H]   relu\n  d_b1 = Σ_rows d_x_matmul_plus_row   (broadcast → sum)                     [1 × H]   add_row\n  d_x_matmul = d_x_matmul_plus_row                                          [N × H]   add_row\n  d_w1 += xᵀ · d_x_matmul   [D × N]·[N × H]                                           matmul; contribution 2 of 2 to d_w1\n\nValues used more than once receive one contribution per use, added up:\n  w2 receives 2 contributions (d_w2), from `w2_sq_sum = Σ w2²` and from `hidden_matmul = hidden · w2`\n  w1 receives 2 contributions (d_w1), from `w1_sq_sum = Σ w1²` and from `x_matmul = x · w1`\n";
     /// The gradients in the order of `mlp_loss`'s parameters, `()` for a parameter that is not differentiated: what the backward of a differentiable function that calls `mlp_loss` takes apart.
@@ -81,13 +74,8 @@ impl<
         ((), self.w1, self.b1, self.w2, self.b2, (), ())
     }
 }
-impl<
-    T: Scalar,
-    const N: usize,
-    const D: usize,
-    const H: usize,
-    const C: usize,
-> ::gradgen::Tensors for MlpLossGrads<T, N, D, H, C> {
+impl<T: Scalar, const D: usize, const H: usize, const C: usize> ::gradgen::Tensors
+for MlpLossGrads<T, D, H, C> {
     type Elem = T;
     fn for_each(
         &self,
@@ -110,11 +98,10 @@ impl<
 }
 impl<
     T: Scalar,
-    const N: usize,
     const D: usize,
     const H: usize,
     const C: usize,
-> MlpLossGrads<T, N, D, H, C> {
+> MlpLossGrads<T, D, H, C> {
     /// Every matrix zero, and the value zero: the start of a sum of gradients, or the initial state of an optimizer.
     #[must_use]
     pub fn zeros() -> Self {
@@ -127,26 +114,15 @@ impl<
         }
     }
 }
-impl<
-    T: Scalar,
-    const N: usize,
-    const D: usize,
-    const H: usize,
-    const C: usize,
-> ::core::default::Default for MlpLossGrads<T, N, D, H, C> {
+impl<T: Scalar, const D: usize, const H: usize, const C: usize> ::core::default::Default
+for MlpLossGrads<T, D, H, C> {
     fn default() -> Self {
         Self::zeros()
     }
 }
 /// The differentiable inputs of [`mlp_loss`] as one value, named like its parameters: what an optimizer updates (`gradgen::optim`) with a [`MlpLossGrads`], and what a weight file holds. Pass its fields to `mlp_loss` and its backward by reference.
 #[derive(Clone, Debug)]
-pub struct MlpLossParams<
-    T: Scalar,
-    const N: usize,
-    const D: usize,
-    const H: usize,
-    const C: usize,
-> {
+pub struct MlpLossParams<T: Scalar, const D: usize, const H: usize, const C: usize> {
     /// The input `w1` of [`mlp_loss`].
     pub w1: Mat<D, H, T>,
     /// The input `b1` of [`mlp_loss`].
@@ -156,13 +132,8 @@ pub struct MlpLossParams<
     /// The input `b2` of [`mlp_loss`].
     pub b2: Mat<1, C, T>,
 }
-impl<
-    T: Scalar,
-    const N: usize,
-    const D: usize,
-    const H: usize,
-    const C: usize,
-> ::gradgen::Tensors for MlpLossParams<T, N, D, H, C> {
+impl<T: Scalar, const D: usize, const H: usize, const C: usize> ::gradgen::Tensors
+for MlpLossParams<T, D, H, C> {
     type Elem = T;
     fn for_each(
         &self,
@@ -185,11 +156,10 @@ impl<
 }
 impl<
     T: Scalar,
-    const N: usize,
     const D: usize,
     const H: usize,
     const C: usize,
-> MlpLossParams<T, N, D, H, C> {
+> MlpLossParams<T, D, H, C> {
     /// Every matrix zero: the start of a sum of gradients, or the initial state of an optimizer.
     #[must_use]
     pub fn zeros() -> Self {
@@ -201,25 +171,15 @@ impl<
         }
     }
 }
-impl<
-    T: Scalar,
-    const N: usize,
-    const D: usize,
-    const H: usize,
-    const C: usize,
-> ::core::default::Default for MlpLossParams<T, N, D, H, C> {
+impl<T: Scalar, const D: usize, const H: usize, const C: usize> ::core::default::Default
+for MlpLossParams<T, D, H, C> {
     fn default() -> Self {
         Self::zeros()
     }
 }
-impl<
-    T: Scalar,
-    const N: usize,
-    const D: usize,
-    const H: usize,
-    const C: usize,
-> ::gradgen::Params for MlpLossParams<T, N, D, H, C> {
-    type Grads = MlpLossGrads<T, N, D, H, C>;
+impl<T: Scalar, const D: usize, const H: usize, const C: usize> ::gradgen::Params
+for MlpLossParams<T, D, H, C> {
+    type Grads = MlpLossGrads<T, D, H, C>;
 }
 /// Backward pass of [`mlp_loss`], generated by `#[differentiable]`.
 ///
@@ -288,7 +248,7 @@ pub fn mlp_loss_backward<
     y: &Labels<N, C>,
     reg: T,
     d_out: T,
-) -> MlpLossGrads<T, N, D, H, C> {
+) -> MlpLossGrads<T, D, H, C> {
     let x_matmul: Mat<N, H, T> = x.matmul(w1);
     let x_matmul_plus_row: Mat<N, H, T> = x_matmul.into_add_row(b1);
     let hidden: Mat<N, H, T> = x_matmul_plus_row.into_relu();

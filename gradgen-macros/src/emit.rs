@@ -261,20 +261,70 @@ fn value_field(func: &Func) -> Ident {
     Names::value_field(func.params.iter().map(|p| &p.name))
 }
 
+/// `<Name>Grads<…>` with the generic arguments it takes (see [`struct_generics`]).
 fn grads_type(func: &Func) -> TokenStream {
     let name = Names::grads_struct(&func.item.sig.ident);
-    let args = func
-        .item
-        .sig
-        .generics
+    let generics = grads_generics(func);
+    let (_, ty_generics, _) = generics.split_for_impl();
+    quote!(#name #ty_generics)
+}
+
+/// The generics of the gradient struct: those its fields and value use.
+fn grads_generics(func: &Func) -> syn::Generics {
+    let mut types: Vec<TokenStream> = field_types(func);
+    types.push(func.ret_ty.to_token_stream());
+    struct_generics(func, &types)
+}
+
+/// The type of each differentiable input's field.
+fn field_types(func: &Func) -> Vec<TokenStream> {
+    differentiable(func)
+        .filter_map(|p| match &p.kind {
+            ParamKind::Mat(r, c) => Some(mat_type(func, &Shape::Mat(r.clone(), c.clone()))),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The function's generic parameters that `types` mention, and the where-clause predicates
+/// about them only: a generated struct takes no parameter its fields do not use, so that
+/// `<Name>Params<D, C>` does not depend on the batch size `N` of the function.
+fn struct_generics(func: &Func, types: &[TokenStream]) -> syn::Generics {
+    let mentioned: std::collections::HashSet<String> = types
+        .iter()
+        .flat_map(|t| crate::parse::idents_in(t.clone()))
+        .collect();
+    let generics = &func.item.sig.generics;
+    let name = |p: &syn::GenericParam| match p {
+        syn::GenericParam::Const(c) => c.ident.to_string(),
+        syn::GenericParam::Type(t) => t.ident.to_string(),
+        syn::GenericParam::Lifetime(l) => l.lifetime.ident.to_string(),
+    };
+    let dropped: Vec<String> = generics
         .params
         .iter()
-        .filter_map(|p| match p {
-            syn::GenericParam::Const(c) => Some(c.ident.to_token_stream()),
-            syn::GenericParam::Type(t) => Some(t.ident.to_token_stream()),
-            syn::GenericParam::Lifetime(_) => None,
-        });
-    quote!(#name<#(#args),*>)
+        .map(name)
+        .filter(|n| !mentioned.contains(n))
+        .collect();
+    let mut kept = generics.clone();
+    kept.params = generics
+        .params
+        .iter()
+        .filter(|p| mentioned.contains(&name(p)))
+        .cloned()
+        .collect();
+    if let Some(wc) = &mut kept.where_clause {
+        wc.predicates = wc
+            .predicates
+            .iter()
+            .filter(|pred| {
+                let idents = crate::parse::idents_in(pred.to_token_stream());
+                !idents.iter().any(|i| dropped.contains(i))
+            })
+            .cloned()
+            .collect();
+    }
+    kept
 }
 
 /// `<Name>Grads`: the value and one field per differentiable input; its `DERIVATION` and
@@ -283,7 +333,8 @@ fn grads_struct(func: &Func, derivation: &str) -> TokenStream {
     let sig = &func.item.sig;
     let fn_name = &sig.ident;
     let name = Names::grads_struct(fn_name);
-    let (vis, generics) = (&func.item.vis, &sig.generics);
+    let generics = &grads_generics(func);
+    let vis = &func.item.vis;
     let where_clause = &generics.where_clause;
     let (value, ret) = (value_field(func), &func.ret_ty);
     let cfgs = cfg_attrs(func);
@@ -342,7 +393,7 @@ fn grad_fields(func: &Func) -> Vec<TokenStream> {
 /// without knowing the names.
 fn grads_methods(func: &Func, name: &Ident, derivation: &str) -> TokenStream {
     let fn_name = &func.item.sig.ident;
-    let generics = &func.item.sig.generics;
+    let generics = &grads_generics(func);
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
     let cfgs = cfg_attrs(func);
     let const_doc = doc_lines(&format!(
@@ -396,7 +447,7 @@ fn grads_tensors(func: &Func, name: &Ident, value: &Ident) -> TokenStream {
     let cfgs = cfg_attrs(func);
     tensors::impls(&tensors::Visited {
         name,
-        generics: &func.item.sig.generics,
+        generics: &grads_generics(func),
         elem: func.scalar_ty.to_token_stream(),
         fields: differentiable(func).map(|p| &p.name).collect(),
         extra: Some((value.clone(), zero)),
@@ -420,7 +471,7 @@ fn params_struct(func: &Func, grads: &Ident) -> TokenStream {
     }
     let name = Names::params_struct(fn_name);
     let vis = &func.item.vis;
-    let generics = &func.item.sig.generics;
+    let generics = &struct_generics(func, &field_types(func));
     let where_clause = &generics.where_clause;
     let cfgs = cfg_attrs(func);
     let fields = differentiable(func).map(|p| {
@@ -446,7 +497,14 @@ fn params_struct(func: &Func, grads: &Ident) -> TokenStream {
         cfgs: &cfgs,
         zeros: true,
     });
-    let params = tensors::params_impl(&name, grads, generics, &cfgs);
+    // A layer's gradients carry its value, whose shape may use a parameter the inputs do not
+    // (the batch size): then they are no `Params::Grads` of these inputs alone.
+    let same_generics = grads_generics(func).params.len() == generics.params.len();
+    let params = if same_generics {
+        tensors::params_impl(&name, grads, generics, &cfgs)
+    } else {
+        quote!()
+    };
     quote! {
         #(#cfgs)*
         #(#doc)*

@@ -32,7 +32,7 @@ use crate::Scalar;
 /// let x = Mat::from_rows([[3.0, 0.0], [0.0, 4.0]]);
 /// let w = Mat::full(1.0);
 /// // Two shards of a batch, accumulated into one gradient:
-/// let mut total = LossGrads::<2>::zeros();
+/// let mut total = LossGrads::zeros();
 /// total.accumulate(&loss_backward(&x, &w, 1.0));
 /// total.accumulate(&loss_backward(&x, &w, 1.0));
 /// assert_eq!(total.w, Mat::from_rows([[6.0], [8.0]]));

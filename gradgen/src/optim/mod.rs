@@ -20,8 +20,8 @@
 //! # fn main() -> Result<(), gradgen::Error> {
 //! let x = Mat::<4, 3>::from_fn(|i, j| (i * 3 + j) as f64 / 10.0 - 0.5);
 //! let y = Labels::new(vec![0, 1, 0, 1])?;
-//! // The function's w and b, owned (its const generics, here the batch size N = 4, name the type)
-//! let mut params = LossParams::<4>::zeros();
+//! // The function's w and b, owned: a struct that does not depend on the batch size N
+//! let mut params = LossParams::zeros();
 //! let mut adam = Adam::new(0.05);
 //! let first = loss(&x, &params.w, &params.b, &y);
 //! for _ in 0..100 {

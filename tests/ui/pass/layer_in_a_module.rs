@@ -21,7 +21,7 @@ fn main() {
     let x = gradgen::Mat::<2, 3, f32>::full(0.5);
     let w = gradgen::Mat::<3, 2, f32>::from_rows([[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]]);
     let y = gradgen::Labels::<2, 2>::new(vec![1, 0]).unwrap();
-    let grads: layers::LossGrads<2, 3> = layers::loss_backward(&x, &w, &y, 1.0);
+    let grads: layers::LossGrads<3> = layers::loss_backward(&x, &w, &y, 1.0);
     assert_eq!(grads.value, layers::loss(&x, &w, &y));
     assert!(layers::loss_gradcheck(&x, &w, &y).passes(1e-2));
 }
