@@ -590,6 +590,15 @@ fn softplus_and_sigmoid_stay_finite_at_a_thousand() {
         );
     }
     assert_eq!((grads.a[(0, 0)], grads.a[(0, 1)]), (1.0, 0.0));
+    // log σ(a) = −softplus(−a): 0 and −1000 at ±1000, gradient σ(−a).
+    let ls = a.log_sigmoid();
+    assert_eq!(
+        (ls[(0, 0)], ls[(0, 1)], ls[(0, 2)]),
+        (0.0, -1000.0, -f64::ln(2.0))
+    );
+    let d_ls = a.log_sigmoid_backward(Mat::full(1.0));
+    assert_eq!((d_ls[(0, 0)], d_ls[(0, 1)]), (0.0, 1.0));
+    assert!(d_ls.to_vec().iter().all(|v| v.is_finite()));
     let sg = sigmoid_extreme_backward(&a, &r, 1.0);
     assert_eq!(sg.value, sigmoid_extreme(&a, &r));
     assert!(sg.value.is_finite() && sg.a.to_vec().iter().all(|v| v.is_finite()));

@@ -157,6 +157,11 @@ paths!(square, [a: 3 x 4] in -1.0..1.0 -> 3 x 4, a.square());
 paths!(tanh, [a: 3 x 4] in -2.0..2.0 -> 3 x 4, a.tanh());
 paths!(sigmoid, [a: 3 x 4] in -3.0..3.0 -> 3 x 4, a.sigmoid());
 paths!(softplus, [a: 3 x 4] in -3.0..3.0 -> 3 x 4, a.softplus());
+paths!(log_sigmoid, [a: 3 x 4] in -3.0..3.0 -> 3 x 4, a.log_sigmoid());
+paths!(ln_1p, [a: 3 x 4] in -0.5..2.0 -> 3 x 4, a.ln_1p());
+paths!(clamp, [a: 3 x 4] in -1.0..1.0 -> 3 x 4, a.clamp(-0.5, 0.5));
+paths!(maximum, [a: 3 x 4, b: 3 x 4] in -1.0..1.0 -> 3 x 4, a.maximum(b));
+paths!(minimum, [a: 3 x 4, b: 3 x 4] in -1.0..1.0 -> 3 x 4, a.minimum(b));
 paths!(relu, [a: 3 x 4] in -1.0..1.0 -> 3 x 4, a.relu());
 paths!(abs, [a: 3 x 4] in -1.0..1.0 -> 3 x 4, a.abs());
 
@@ -169,6 +174,7 @@ paths!(sum, [a: 3 x 4] in -1.0..1.0 -> scalar, a.sum());
 paths!(mean, [a: 3 x 4] in -1.0..1.0 -> scalar, a.mean());
 paths!(row_max, [a: 3 x 4] in -1.0..1.0 -> 3 x 1, a.row_max());
 paths!(inner, [a: 3 x 4, b: 3 x 4] in -1.0..1.0 -> scalar, a.inner(b));
+paths!(row_dots, [a: 3 x 4, b: 3 x 4] in -1.0..1.0 -> 3 x 1, a.row_dots(b));
 paths!(sum_squares, [a: 3 x 4] in -1.0..1.0 -> scalar, a.sum_squares());
 paths!(mean_squares, [a: 3 x 4] in -1.0..1.0 -> scalar, a.mean_squares());
 paths!(row_sum_squares, [a: 3 x 4] in -1.0..1.0 -> 3 x 1, a.row_sum_squares());
@@ -178,6 +184,7 @@ paths!(col_mean_squares, [a: 3 x 4] in -1.0..1.0 -> 1 x 4, a.col_mean_squares())
 
 // ---- labels, softmax, losses ----
 paths!(pick, [a: 3 x 4] with y: 3 x 4 in -1.0..1.0 -> 3 x 1, a.pick(y));
+paths!(labelled_mean, [a: 3 x 1] with y: 3 x 4 in -1.0..1.0 -> scalar, a.labelled_mean(y));
 paths!(softmax_rows, [a: 3 x 4] in -2.0..2.0 -> 3 x 4, a.softmax_rows());
 paths!(log_softmax_rows, [a: 3 x 4] in -2.0..2.0 -> 3 x 4, a.log_softmax_rows());
 paths!(cross_entropy, [a: 3 x 4] with y: 3 x 4 in -2.0..2.0 -> scalar, a.cross_entropy(y));

@@ -107,25 +107,25 @@ fn __gradgen_Mlp_loss<const D: usize, const H: usize, const C: usize, const N: u
 /// # Derivation
 ///
 /// ```text
-/// Forward: one operation per binding                                                       shape
-///   x_matmul = x · self_w1                                                                 [N × H]
-///   x_matmul_plus_row = x_matmul + self_b1   (self_b1 broadcast over rows)                 [N × H]
-///   hidden = max(x_matmul_plus_row, 0)                                                     [N × H]
-///   hidden_matmul = hidden · self_w2                                                       [N × C]
-///   hidden_matmul_plus_row = hidden_matmul + self_b2   (self_b2 broadcast over rows)       [N × C]
-///   value = mean_i −log softmax(hidden_matmul_plus_row)[i, yᵢ]                             scalar
+/// Forward: one operation per binding                                                         shape
+///   x_matmul = x · self_w1                                                                   [N × H]
+///   x_matmul_plus_row = x_matmul + self_b1   (self_b1 broadcast over rows)                   [N × H]
+///   hidden = max(x_matmul_plus_row, 0)                                                       [N × H]
+///   hidden_matmul = hidden · self_w2                                                         [N × C]
+///   hidden_matmul_plus_row = hidden_matmul + self_b2   (self_b2 broadcast over rows)         [N × C]
+///   value = mean_i −log softmax(hidden_matmul_plus_row)[i, yᵢ]                               scalar
 ///
 /// Backward, in reverse: each gradient has its value's shape
-///   d_out: the gradient flowing into value (given)                                         scalar    seed
-///   d_hidden_matmul_plus_row = d_out · (softmax(hidden_matmul_plus_row) − onehot(y)) / N             cross_entropy, computed with the value
-///   d_self_b2 = Σ_rows d_hidden_matmul_plus_row   (broadcast → sum)                        [1 × C]   add_row
-///   d_hidden_matmul = d_hidden_matmul_plus_row                                             [N × C]   add_row
-///   d_hidden = d_hidden_matmul · self_w2ᵀ   [N × C]·[C × H]                                [N × H]   matmul
-///   d_self_w2 = hiddenᵀ · d_hidden_matmul   [H × N]·[N × C]                                [H × C]   matmul
-///   d_x_matmul_plus_row = d_hidden where hidden > 0, else 0   (reuses relu)                [N × H]   relu
-///   d_self_b1 = Σ_rows d_x_matmul_plus_row   (broadcast → sum)                             [1 × H]   add_row
-///   d_x_matmul = d_x_matmul_plus_row                                                       [N × H]   add_row
-///   d_self_w1 = xᵀ · d_x_matmul   [D × N]·[N × H]                                          [D × H]   matmul
+///   d_out: the gradient flowing into value (given)                                           scalar    seed
+///   d_hidden_matmul_plus_row = d_out · (softmax(hidden_matmul_plus_row) − onehot(y)) / n_y             cross_entropy, computed with the value
+///   d_self_b2 = Σ_rows d_hidden_matmul_plus_row   (broadcast → sum)                          [1 × C]   add_row
+///   d_hidden_matmul = d_hidden_matmul_plus_row                                               [N × C]   add_row
+///   d_hidden = d_hidden_matmul · self_w2ᵀ   [N × C]·[C × H]                                  [N × H]   matmul
+///   d_self_w2 = hiddenᵀ · d_hidden_matmul   [H × N]·[N × C]                                  [H × C]   matmul
+///   d_x_matmul_plus_row = d_hidden where hidden > 0, else 0   (reuses relu)                  [N × H]   relu
+///   d_self_b1 = Σ_rows d_x_matmul_plus_row   (broadcast → sum)                               [1 × H]   add_row
+///   d_x_matmul = d_x_matmul_plus_row                                                         [N × H]   add_row
+///   d_self_w1 = xᵀ · d_x_matmul   [D × N]·[N × H]                                            [D × H]   matmul
 /// ```
 #[derive(Clone, Debug)]
 struct GradgenMlpLossGrads<const D: usize, const H: usize, const C: usize> {
@@ -142,7 +142,7 @@ struct GradgenMlpLossGrads<const D: usize, const H: usize, const C: usize> {
 }
 impl<const D: usize, const H: usize, const C: usize> GradgenMlpLossGrads<D, H, C> {
     /// The derivation of [`__gradgen_Mlp_loss_backward`], as its documentation shows it: the forward bindings with their shapes, then every gradient contribution in reverse order.
-    pub const DERIVATION: &'static str = "Forward: one operation per binding                                                       shape\n  x_matmul = x · self_w1                                                                 [N × H]\n  x_matmul_plus_row = x_matmul + self_b1   (self_b1 broadcast over rows)                 [N × H]\n  hidden = max(x_matmul_plus_row, 0)                                                     [N × H]\n  hidden_matmul = hidden · self_w2                                                       [N × C]\n  hidden_matmul_plus_row = hidden_matmul + self_b2   (self_b2 broadcast over rows)       [N × C]\n  value = mean_i −log softmax(hidden_matmul_plus_row)[i, yᵢ]                             scalar\n\nBackward, in reverse: each gradient has its value's shape\n  d_out: the gradient flowing into value (given)                                         scalar    seed\n  d_hidden_matmul_plus_row = d_out · (softmax(hidden_matmul_plus_row) − onehot(y)) / N             cross_entropy, computed with the value\n  d_self_b2 = Σ_rows d_hidden_matmul_plus_row   (broadcast → sum)                        [1 × C]   add_row\n  d_hidden_matmul = d_hidden_matmul_plus_row                                             [N × C]   add_row\n  d_hidden = d_hidden_matmul · self_w2ᵀ   [N × C]·[C × H]                                [N × H]   matmul\n  d_self_w2 = hiddenᵀ · d_hidden_matmul   [H × N]·[N × C]                                [H × C]   matmul\n  d_x_matmul_plus_row = d_hidden where hidden > 0, else 0   (reuses relu)                [N × H]   relu\n  d_self_b1 = Σ_rows d_x_matmul_plus_row   (broadcast → sum)                             [1 × H]   add_row\n  d_x_matmul = d_x_matmul_plus_row                                                       [N × H]   add_row\n  d_self_w1 = xᵀ · d_x_matmul   [D × N]·[N × H]                                          [D × H]   matmul\n";
+    pub const DERIVATION: &'static str = "Forward: one operation per binding                                                         shape\n  x_matmul = x · self_w1                                                                   [N × H]\n  x_matmul_plus_row = x_matmul + self_b1   (self_b1 broadcast over rows)                   [N × H]\n  hidden = max(x_matmul_plus_row, 0)                                                       [N × H]\n  hidden_matmul = hidden · self_w2                                                         [N × C]\n  hidden_matmul_plus_row = hidden_matmul + self_b2   (self_b2 broadcast over rows)         [N × C]\n  value = mean_i −log softmax(hidden_matmul_plus_row)[i, yᵢ]                               scalar\n\nBackward, in reverse: each gradient has its value's shape\n  d_out: the gradient flowing into value (given)                                           scalar    seed\n  d_hidden_matmul_plus_row = d_out · (softmax(hidden_matmul_plus_row) − onehot(y)) / n_y             cross_entropy, computed with the value\n  d_self_b2 = Σ_rows d_hidden_matmul_plus_row   (broadcast → sum)                          [1 × C]   add_row\n  d_hidden_matmul = d_hidden_matmul_plus_row                                               [N × C]   add_row\n  d_hidden = d_hidden_matmul · self_w2ᵀ   [N × C]·[C × H]                                  [N × H]   matmul\n  d_self_w2 = hiddenᵀ · d_hidden_matmul   [H × N]·[N × C]                                  [H × C]   matmul\n  d_x_matmul_plus_row = d_hidden where hidden > 0, else 0   (reuses relu)                  [N × H]   relu\n  d_self_b1 = Σ_rows d_x_matmul_plus_row   (broadcast → sum)                               [1 × H]   add_row\n  d_x_matmul = d_x_matmul_plus_row                                                         [N × H]   add_row\n  d_self_w1 = xᵀ · d_x_matmul   [D × N]·[N × H]                                            [D × H]   matmul\n";
     /// The gradients in the order of `__gradgen_Mlp_loss`'s parameters, `()` for a parameter that is not differentiated: what the backward of a differentiable function that calls `__gradgen_Mlp_loss` takes apart.
     #[must_use]
     #[allow(clippy::unused_self)]
@@ -198,25 +198,25 @@ for GradgenMlpLossGrads<D, H, C> {
 /// # Derivation
 ///
 /// ```text
-/// Forward: one operation per binding                                                       shape
-///   x_matmul = x · self_w1                                                                 [N × H]
-///   x_matmul_plus_row = x_matmul + self_b1   (self_b1 broadcast over rows)                 [N × H]
-///   hidden = max(x_matmul_plus_row, 0)                                                     [N × H]
-///   hidden_matmul = hidden · self_w2                                                       [N × C]
-///   hidden_matmul_plus_row = hidden_matmul + self_b2   (self_b2 broadcast over rows)       [N × C]
-///   value = mean_i −log softmax(hidden_matmul_plus_row)[i, yᵢ]                             scalar
+/// Forward: one operation per binding                                                         shape
+///   x_matmul = x · self_w1                                                                   [N × H]
+///   x_matmul_plus_row = x_matmul + self_b1   (self_b1 broadcast over rows)                   [N × H]
+///   hidden = max(x_matmul_plus_row, 0)                                                       [N × H]
+///   hidden_matmul = hidden · self_w2                                                         [N × C]
+///   hidden_matmul_plus_row = hidden_matmul + self_b2   (self_b2 broadcast over rows)         [N × C]
+///   value = mean_i −log softmax(hidden_matmul_plus_row)[i, yᵢ]                               scalar
 ///
 /// Backward, in reverse: each gradient has its value's shape
-///   d_out: the gradient flowing into value (given)                                         scalar    seed
-///   d_hidden_matmul_plus_row = d_out · (softmax(hidden_matmul_plus_row) − onehot(y)) / N             cross_entropy, computed with the value
-///   d_self_b2 = Σ_rows d_hidden_matmul_plus_row   (broadcast → sum)                        [1 × C]   add_row
-///   d_hidden_matmul = d_hidden_matmul_plus_row                                             [N × C]   add_row
-///   d_hidden = d_hidden_matmul · self_w2ᵀ   [N × C]·[C × H]                                [N × H]   matmul
-///   d_self_w2 = hiddenᵀ · d_hidden_matmul   [H × N]·[N × C]                                [H × C]   matmul
-///   d_x_matmul_plus_row = d_hidden where hidden > 0, else 0   (reuses relu)                [N × H]   relu
-///   d_self_b1 = Σ_rows d_x_matmul_plus_row   (broadcast → sum)                             [1 × H]   add_row
-///   d_x_matmul = d_x_matmul_plus_row                                                       [N × H]   add_row
-///   d_self_w1 = xᵀ · d_x_matmul   [D × N]·[N × H]                                          [D × H]   matmul
+///   d_out: the gradient flowing into value (given)                                           scalar    seed
+///   d_hidden_matmul_plus_row = d_out · (softmax(hidden_matmul_plus_row) − onehot(y)) / n_y             cross_entropy, computed with the value
+///   d_self_b2 = Σ_rows d_hidden_matmul_plus_row   (broadcast → sum)                          [1 × C]   add_row
+///   d_hidden_matmul = d_hidden_matmul_plus_row                                               [N × C]   add_row
+///   d_hidden = d_hidden_matmul · self_w2ᵀ   [N × C]·[C × H]                                  [N × H]   matmul
+///   d_self_w2 = hiddenᵀ · d_hidden_matmul   [H × N]·[N × C]                                  [H × C]   matmul
+///   d_x_matmul_plus_row = d_hidden where hidden > 0, else 0   (reuses relu)                  [N × H]   relu
+///   d_self_b1 = Σ_rows d_x_matmul_plus_row   (broadcast → sum)                               [1 × H]   add_row
+///   d_x_matmul = d_x_matmul_plus_row                                                         [N × H]   add_row
+///   d_self_w1 = xᵀ · d_x_matmul   [D × N]·[N × H]                                            [D × H]   matmul
 /// ```
 #[must_use]
 #[allow(

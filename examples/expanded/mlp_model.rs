@@ -110,37 +110,37 @@ fn __gradgen_Mlp_loss<const D: usize, const H: usize, const C: usize, const N: u
 /// # Derivation
 ///
 /// ```text
-/// Forward: one operation per binding                                                             shape
-///   x_matmul = x · self_w1                                                                       [N × H]
-///   x_matmul_plus_row = x_matmul + self_b1   (self_b1 broadcast over rows)                       [N × H]
-///   hidden = max(x_matmul_plus_row, 0)                                                           [N × H]
-///   hidden_matmul = hidden · self_w2                                                             [N × C]
-///   hidden_matmul_plus_row = hidden_matmul + self_b2   (self_b2 broadcast over rows)             [N × C]
-///   data_loss = mean_i −log softmax(hidden_matmul_plus_row)[i, yᵢ]                               scalar
-///   self_w1_sq_sum = Σ self_w1²                                                                  scalar
-///   self_w2_sq_sum = Σ self_w2²                                                                  scalar
-///   l2 = self_w1_sq_sum + self_w2_sq_sum                                                         scalar
-///   prod = reg ∘ l2                                                                              scalar
-///   value = data_loss + prod                                                                     scalar
+/// Forward: one operation per binding                                                               shape
+///   x_matmul = x · self_w1                                                                         [N × H]
+///   x_matmul_plus_row = x_matmul + self_b1   (self_b1 broadcast over rows)                         [N × H]
+///   hidden = max(x_matmul_plus_row, 0)                                                             [N × H]
+///   hidden_matmul = hidden · self_w2                                                               [N × C]
+///   hidden_matmul_plus_row = hidden_matmul + self_b2   (self_b2 broadcast over rows)               [N × C]
+///   data_loss = mean_i −log softmax(hidden_matmul_plus_row)[i, yᵢ]                                 scalar
+///   self_w1_sq_sum = Σ self_w1²                                                                    scalar
+///   self_w2_sq_sum = Σ self_w2²                                                                    scalar
+///   l2 = self_w1_sq_sum + self_w2_sq_sum                                                           scalar
+///   prod = reg ∘ l2                                                                                scalar
+///   value = data_loss + prod                                                                       scalar
 ///
 /// Backward, in reverse: each gradient has its value's shape
-///   d_out: the gradient flowing into value (given)                                               scalar    seed
-///   d_data_loss = d_out                                                                          scalar    operator +
-///   d_prod = d_out                                                                               scalar    operator +
-///   d_l2 = d_prod · reg                                                                          scalar    operator *
-///   d_self_w1_sq_sum = d_l2                                                                      scalar    operator +
-///   d_self_w2_sq_sum = d_l2                                                                      scalar    operator +
-///   d_self_w2 = 2·d_self_w2_sq_sum · self_w2                                                     [H × C]   sum_squares; contribution 1 of 2 to d_self_w2
-///   d_self_w1 = 2·d_self_w1_sq_sum · self_w1                                                     [D × H]   sum_squares; contribution 1 of 2 to d_self_w1
-///   d_hidden_matmul_plus_row = d_data_loss · (softmax(hidden_matmul_plus_row) − onehot(y)) / N   [N × C]   cross_entropy
-///   d_self_b2 = Σ_rows d_hidden_matmul_plus_row   (broadcast → sum)                              [1 × C]   add_row
-///   d_hidden_matmul = d_hidden_matmul_plus_row                                                   [N × C]   add_row
-///   d_hidden = d_hidden_matmul · self_w2ᵀ   [N × C]·[C × H]                                      [N × H]   matmul
-///   d_self_w2 += hiddenᵀ · d_hidden_matmul   [H × N]·[N × C]                                               matmul; contribution 2 of 2 to d_self_w2
-///   d_x_matmul_plus_row = d_hidden where hidden > 0, else 0   (reuses relu)                      [N × H]   relu
-///   d_self_b1 = Σ_rows d_x_matmul_plus_row   (broadcast → sum)                                   [1 × H]   add_row
-///   d_x_matmul = d_x_matmul_plus_row                                                             [N × H]   add_row
-///   d_self_w1 += xᵀ · d_x_matmul   [D × N]·[N × H]                                                         matmul; contribution 2 of 2 to d_self_w1
+///   d_out: the gradient flowing into value (given)                                                 scalar    seed
+///   d_data_loss = d_out                                                                            scalar    operator +
+///   d_prod = d_out                                                                                 scalar    operator +
+///   d_l2 = d_prod · reg                                                                            scalar    operator *
+///   d_self_w1_sq_sum = d_l2                                                                        scalar    operator +
+///   d_self_w2_sq_sum = d_l2                                                                        scalar    operator +
+///   d_self_w2 = 2·d_self_w2_sq_sum · self_w2                                                       [H × C]   sum_squares; contribution 1 of 2 to d_self_w2
+///   d_self_w1 = 2·d_self_w1_sq_sum · self_w1                                                       [D × H]   sum_squares; contribution 1 of 2 to d_self_w1
+///   d_hidden_matmul_plus_row = d_data_loss · (softmax(hidden_matmul_plus_row) − onehot(y)) / n_y   [N × C]   cross_entropy
+///   d_self_b2 = Σ_rows d_hidden_matmul_plus_row   (broadcast → sum)                                [1 × C]   add_row
+///   d_hidden_matmul = d_hidden_matmul_plus_row                                                     [N × C]   add_row
+///   d_hidden = d_hidden_matmul · self_w2ᵀ   [N × C]·[C × H]                                        [N × H]   matmul
+///   d_self_w2 += hiddenᵀ · d_hidden_matmul   [H × N]·[N × C]                                                 matmul; contribution 2 of 2 to d_self_w2
+///   d_x_matmul_plus_row = d_hidden where hidden > 0, else 0   (reuses relu)                        [N × H]   relu
+///   d_self_b1 = Σ_rows d_x_matmul_plus_row   (broadcast → sum)                                     [1 × H]   add_row
+///   d_x_matmul = d_x_matmul_plus_row                                                               [N × H]   add_row
+///   d_self_w1 += xᵀ · d_x_matmul   [D × N]·[N × H]                                                           matmul; contribution 2 of 2 to d_self_w1
 ///
 /// Values used more than once receive one contribution per use, added up:
 ///   self_w2 receives 2 contributions (d_self_w2), from `self_w2_sq_sum = Σ self_w2²` and from `hidden_matmul = hidden · self_w2`
@@ -161,7 +161,7 @@ struct GradgenMlpLossGrads<const D: usize, const H: usize, const C: usize> {
 }
 impl<const D: usize, const H: usize, const C: usize> GradgenMlpLossGrads<D, H, C> {
     /// The derivation of [`__gradgen_Mlp_loss_backward`], as its documentation shows it: the forward bindings with their shapes, then every gradient contribution in reverse order.
-    pub const DERIVATION: &'static str = "Forward: one operation per binding                                                             shape\n  x_matmul = x · self_w1                                                                       [N × H]\n  x_matmul_plus_row = x_matmul + self_b1   (self_b1 broadcast over rows)                       [N × H]\n  hidden = max(x_matmul_plus_row, 0)                                                           [N × H]\n  hidden_matmul = hidden · self_w2                                                             [N × C]\n  hidden_matmul_plus_row = hidden_matmul + self_b2   (self_b2 broadcast over rows)             [N × C]\n  data_loss = mean_i −log softmax(hidden_matmul_plus_row)[i, yᵢ]                               scalar\n  self_w1_sq_sum = Σ self_w1²                                                                  scalar\n  self_w2_sq_sum = Σ self_w2²                                                                  scalar\n  l2 = self_w1_sq_sum + self_w2_sq_sum                                                         scalar\n  prod = reg ∘ l2                                                                              scalar\n  value = data_loss + prod                                                                     scalar\n\nBackward, in reverse: each gradient has its value's shape\n  d_out: the gradient flowing into value (given)                                               scalar    seed\n  d_data_loss = d_out                                                                          scalar    operator +\n  d_prod = d_out                                                                               scalar    operator +\n  d_l2 = d_prod · reg                                                                          scalar    operator *\n  d_self_w1_sq_sum = d_l2                                                                      scalar    operator +\n  d_self_w2_sq_sum = d_l2                                                                      scalar    operator +\n  d_self_w2 = 2·d_self_w2_sq_sum · self_w2                                                     [H × C]   sum_squares; contribution 1 of 2 to d_self_w2\n  d_self_w1 = 2·d_self_w1_sq_sum · self_w1                                                     [D × H]   sum_squares; contribution 1 of 2 to d_self_w1\n  d_hidden_matmul_plus_row = d_data_loss · (softmax(hidden_matmul_plus_row) − onehot(y)) / N   [N × C]   cross_entropy\n  d_self_b2 = Σ_rows d_hidden_matmul_plus_row   (broadcast → sum)                              [1 × C]   add_row\n  d_hidden_matmul = d_hidden_matmul_plus_row                                                   [N × C]   add_row\n  d_hidden = d_hidden_matmul · self_w2ᵀ   [N × C]·[C × H]                                      [N × H]   matmul\n  d_self_w2 += hiddenᵀ · d_hidden_matmul   [H × N]·[N × C]                                               matmul; contribution 2 of 2 to d_self_w2\n  d_x_matmul_plus_row = d_hidden where hidden > 0, else 0   (reuses relu)                      [N × H]   relu\n  d_self_b1 = Σ_rows d_x_matmul_plus_row   (broadcast → sum)                                   [1 × H]   add_row\n  d_x_matmul = d_x_matmul_plus_row                                                             [N × H]   add_row\n  d_self_w1 += xᵀ · d_x_matmul   [D × N]·[N × H]                                                         matmul; contribution 2 of 2 to d_self_w1\n\nValues used more than once receive one contribution per use, added up:\n  self_w2 receives 2 contributions (d_self_w2), from `self_w2_sq_sum = Σ self_w2²` and from `hidden_matmul = hidden · self_w2`\n  self_w1 receives 2 contributions (d_self_w1), from `self_w1_sq_sum = Σ self_w1²` and from `x_matmul = x · self_w1`\n";
+    pub const DERIVATION: &'static str = "Forward: one operation per binding                                                               shape\n  x_matmul = x · self_w1                                                                         [N × H]\n  x_matmul_plus_row = x_matmul + self_b1   (self_b1 broadcast over rows)                         [N × H]\n  hidden = max(x_matmul_plus_row, 0)                                                             [N × H]\n  hidden_matmul = hidden · self_w2                                                               [N × C]\n  hidden_matmul_plus_row = hidden_matmul + self_b2   (self_b2 broadcast over rows)               [N × C]\n  data_loss = mean_i −log softmax(hidden_matmul_plus_row)[i, yᵢ]                                 scalar\n  self_w1_sq_sum = Σ self_w1²                                                                    scalar\n  self_w2_sq_sum = Σ self_w2²                                                                    scalar\n  l2 = self_w1_sq_sum + self_w2_sq_sum                                                           scalar\n  prod = reg ∘ l2                                                                                scalar\n  value = data_loss + prod                                                                       scalar\n\nBackward, in reverse: each gradient has its value's shape\n  d_out: the gradient flowing into value (given)                                                 scalar    seed\n  d_data_loss = d_out                                                                            scalar    operator +\n  d_prod = d_out                                                                                 scalar    operator +\n  d_l2 = d_prod · reg                                                                            scalar    operator *\n  d_self_w1_sq_sum = d_l2                                                                        scalar    operator +\n  d_self_w2_sq_sum = d_l2                                                                        scalar    operator +\n  d_self_w2 = 2·d_self_w2_sq_sum · self_w2                                                       [H × C]   sum_squares; contribution 1 of 2 to d_self_w2\n  d_self_w1 = 2·d_self_w1_sq_sum · self_w1                                                       [D × H]   sum_squares; contribution 1 of 2 to d_self_w1\n  d_hidden_matmul_plus_row = d_data_loss · (softmax(hidden_matmul_plus_row) − onehot(y)) / n_y   [N × C]   cross_entropy\n  d_self_b2 = Σ_rows d_hidden_matmul_plus_row   (broadcast → sum)                                [1 × C]   add_row\n  d_hidden_matmul = d_hidden_matmul_plus_row                                                     [N × C]   add_row\n  d_hidden = d_hidden_matmul · self_w2ᵀ   [N × C]·[C × H]                                        [N × H]   matmul\n  d_self_w2 += hiddenᵀ · d_hidden_matmul   [H × N]·[N × C]                                                 matmul; contribution 2 of 2 to d_self_w2\n  d_x_matmul_plus_row = d_hidden where hidden > 0, else 0   (reuses relu)                        [N × H]   relu\n  d_self_b1 = Σ_rows d_x_matmul_plus_row   (broadcast → sum)                                     [1 × H]   add_row\n  d_x_matmul = d_x_matmul_plus_row                                                               [N × H]   add_row\n  d_self_w1 += xᵀ · d_x_matmul   [D × N]·[N × H]                                                           matmul; contribution 2 of 2 to d_self_w1\n\nValues used more than once receive one contribution per use, added up:\n  self_w2 receives 2 contributions (d_self_w2), from `self_w2_sq_sum = Σ self_w2²` and from `hidden_matmul = hidden · self_w2`\n  self_w1 receives 2 contributions (d_self_w1), from `self_w1_sq_sum = Σ self_w1²` and from `x_matmul = x · self_w1`\n";
     /// The gradients in the order of `__gradgen_Mlp_loss`'s parameters, `()` for a parameter that is not differentiated: what the backward of a differentiable function that calls `__gradgen_Mlp_loss` takes apart.
     #[must_use]
     #[allow(clippy::unused_self)]
@@ -219,37 +219,37 @@ for GradgenMlpLossGrads<D, H, C> {
 /// # Derivation
 ///
 /// ```text
-/// Forward: one operation per binding                                                             shape
-///   x_matmul = x · self_w1                                                                       [N × H]
-///   x_matmul_plus_row = x_matmul + self_b1   (self_b1 broadcast over rows)                       [N × H]
-///   hidden = max(x_matmul_plus_row, 0)                                                           [N × H]
-///   hidden_matmul = hidden · self_w2                                                             [N × C]
-///   hidden_matmul_plus_row = hidden_matmul + self_b2   (self_b2 broadcast over rows)             [N × C]
-///   data_loss = mean_i −log softmax(hidden_matmul_plus_row)[i, yᵢ]                               scalar
-///   self_w1_sq_sum = Σ self_w1²                                                                  scalar
-///   self_w2_sq_sum = Σ self_w2²                                                                  scalar
-///   l2 = self_w1_sq_sum + self_w2_sq_sum                                                         scalar
-///   prod = reg ∘ l2                                                                              scalar
-///   value = data_loss + prod                                                                     scalar
+/// Forward: one operation per binding                                                               shape
+///   x_matmul = x · self_w1                                                                         [N × H]
+///   x_matmul_plus_row = x_matmul + self_b1   (self_b1 broadcast over rows)                         [N × H]
+///   hidden = max(x_matmul_plus_row, 0)                                                             [N × H]
+///   hidden_matmul = hidden · self_w2                                                               [N × C]
+///   hidden_matmul_plus_row = hidden_matmul + self_b2   (self_b2 broadcast over rows)               [N × C]
+///   data_loss = mean_i −log softmax(hidden_matmul_plus_row)[i, yᵢ]                                 scalar
+///   self_w1_sq_sum = Σ self_w1²                                                                    scalar
+///   self_w2_sq_sum = Σ self_w2²                                                                    scalar
+///   l2 = self_w1_sq_sum + self_w2_sq_sum                                                           scalar
+///   prod = reg ∘ l2                                                                                scalar
+///   value = data_loss + prod                                                                       scalar
 ///
 /// Backward, in reverse: each gradient has its value's shape
-///   d_out: the gradient flowing into value (given)                                               scalar    seed
-///   d_data_loss = d_out                                                                          scalar    operator +
-///   d_prod = d_out                                                                               scalar    operator +
-///   d_l2 = d_prod · reg                                                                          scalar    operator *
-///   d_self_w1_sq_sum = d_l2                                                                      scalar    operator +
-///   d_self_w2_sq_sum = d_l2                                                                      scalar    operator +
-///   d_self_w2 = 2·d_self_w2_sq_sum · self_w2                                                     [H × C]   sum_squares; contribution 1 of 2 to d_self_w2
-///   d_self_w1 = 2·d_self_w1_sq_sum · self_w1                                                     [D × H]   sum_squares; contribution 1 of 2 to d_self_w1
-///   d_hidden_matmul_plus_row = d_data_loss · (softmax(hidden_matmul_plus_row) − onehot(y)) / N   [N × C]   cross_entropy
-///   d_self_b2 = Σ_rows d_hidden_matmul_plus_row   (broadcast → sum)                              [1 × C]   add_row
-///   d_hidden_matmul = d_hidden_matmul_plus_row                                                   [N × C]   add_row
-///   d_hidden = d_hidden_matmul · self_w2ᵀ   [N × C]·[C × H]                                      [N × H]   matmul
-///   d_self_w2 += hiddenᵀ · d_hidden_matmul   [H × N]·[N × C]                                               matmul; contribution 2 of 2 to d_self_w2
-///   d_x_matmul_plus_row = d_hidden where hidden > 0, else 0   (reuses relu)                      [N × H]   relu
-///   d_self_b1 = Σ_rows d_x_matmul_plus_row   (broadcast → sum)                                   [1 × H]   add_row
-///   d_x_matmul = d_x_matmul_plus_row                                                             [N × H]   add_row
-///   d_self_w1 += xᵀ · d_x_matmul   [D × N]·[N × H]                                                         matmul; contribution 2 of 2 to d_self_w1
+///   d_out: the gradient flowing into value (given)                                                 scalar    seed
+///   d_data_loss = d_out                                                                            scalar    operator +
+///   d_prod = d_out                                                                                 scalar    operator +
+///   d_l2 = d_prod · reg                                                                            scalar    operator *
+///   d_self_w1_sq_sum = d_l2                                                                        scalar    operator +
+///   d_self_w2_sq_sum = d_l2                                                                        scalar    operator +
+///   d_self_w2 = 2·d_self_w2_sq_sum · self_w2                                                       [H × C]   sum_squares; contribution 1 of 2 to d_self_w2
+///   d_self_w1 = 2·d_self_w1_sq_sum · self_w1                                                       [D × H]   sum_squares; contribution 1 of 2 to d_self_w1
+///   d_hidden_matmul_plus_row = d_data_loss · (softmax(hidden_matmul_plus_row) − onehot(y)) / n_y   [N × C]   cross_entropy
+///   d_self_b2 = Σ_rows d_hidden_matmul_plus_row   (broadcast → sum)                                [1 × C]   add_row
+///   d_hidden_matmul = d_hidden_matmul_plus_row                                                     [N × C]   add_row
+///   d_hidden = d_hidden_matmul · self_w2ᵀ   [N × C]·[C × H]                                        [N × H]   matmul
+///   d_self_w2 += hiddenᵀ · d_hidden_matmul   [H × N]·[N × C]                                                 matmul; contribution 2 of 2 to d_self_w2
+///   d_x_matmul_plus_row = d_hidden where hidden > 0, else 0   (reuses relu)                        [N × H]   relu
+///   d_self_b1 = Σ_rows d_x_matmul_plus_row   (broadcast → sum)                                     [1 × H]   add_row
+///   d_x_matmul = d_x_matmul_plus_row                                                               [N × H]   add_row
+///   d_self_w1 += xᵀ · d_x_matmul   [D × N]·[N × H]                                                           matmul; contribution 2 of 2 to d_self_w1
 ///
 /// Values used more than once receive one contribution per use, added up:
 ///   self_w2 receives 2 contributions (d_self_w2), from `self_w2_sq_sum = Σ self_w2²` and from `hidden_matmul = hidden · self_w2`

@@ -226,3 +226,18 @@ pub fn type_text(ty: &syn::Type) -> String {
         .replace("& ", "&")
         .replace(" :: ", "::")
 }
+
+/// Which values vary with a differentiable input: the differentiable parameters, and every
+/// binding with such an operand.
+pub fn varied(func: &Func) -> Vec<bool> {
+    let mut varied = vec![false; func.values.len()];
+    for (v, value) in func.values.iter().enumerate() {
+        if let ValueKind::Param(p) = value.kind {
+            varied[v] = func.params[p].differentiable;
+        }
+    }
+    for b in &func.bindings {
+        varied[b.out] = b.args.iter().filter_map(Func::value_of).any(|a| varied[a]);
+    }
+    varied
+}

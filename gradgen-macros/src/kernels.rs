@@ -15,16 +15,18 @@ use quote::quote;
 
 use crate::formula::{Formula, Rust, Text};
 use crate::table::{Op, OPS};
-use crate::vjp::{Grad, Map, Param, Reads};
+use crate::vjp::{Grad, Map, Map2, Param, Reads};
 
 /// The `impl` block with every map's methods, or the first formula error.
 pub fn elementwise() -> TokenStream {
     let mut methods = Vec::new();
     for op in OPS {
-        let Grad::Map(m) = &op.grad else {
-            continue;
+        let generated = match &op.grad {
+            Grad::Map(m) => kernel(op, m),
+            Grad::Map2(m) => kernel2(op, m),
+            _ => continue,
         };
-        match kernel(op, m) {
+        match generated {
             Ok(tokens) => methods.push(tokens),
             Err(e) => {
                 let e = format!("op table, `{}`: {e}", op.name);
@@ -65,6 +67,7 @@ fn kernel(op: &Op, m: &Map) -> Result<TokenStream, String> {
             let name = ident(name);
             match ty {
                 Param::Int => quote!(#name: i32),
+                Param::Elem => quote!(#name: T),
             }
         })
         .collect();
@@ -98,6 +101,96 @@ fn kernel(op: &Op, m: &Map) -> Result<TokenStream, String> {
         #[must_use]
         #backward_fn
     })
+}
+
+/// The four methods of an entrywise function of two matrices.
+fn kernel2(op: &Op, m: &Map2) -> Result<TokenStream, String> {
+    let forward = Formula::parse(m.forward)?;
+    let derivatives = [
+        Formula::parse(m.derivatives[0])?,
+        Formula::parse(m.derivatives[1])?,
+    ];
+    let code = |f: &Formula| {
+        f.rust(&Rust {
+            var: &|v: &str| {
+                let i = ident(v);
+                quote!(#i)
+            },
+            ints: &[],
+            elem: quote!(T),
+            generic: true,
+        })
+    };
+    let name = op.name;
+    let (plain, into) = (ident(name), ident(&format!("into_{name}")));
+    let (fwd, da, db) = (code(&forward), code(&derivatives[0]), code(&derivatives[1]));
+    let (back_a, back_b) = (
+        ident(&format!("{name}_backward_a")),
+        ident(&format!("{name}_backward_b")),
+    );
+    let [fwd_doc, into_doc, doc_a, doc_b] = docs2(op, m, &forward, &derivatives);
+    Ok(quote! {
+        #(#[doc = #fwd_doc])*
+        #[must_use]
+        pub fn #plain(&self, b: &Self) -> Self {
+            self.zip_with(b, |a, b| #fwd)
+        }
+
+        #(#[doc = #into_doc])*
+        #[must_use]
+        pub fn #into(self, b: &Self) -> Self {
+            self.into_zip_with(b, |a, b| #fwd)
+        }
+
+        #(#[doc = #doc_a])*
+        #[must_use]
+        pub fn #back_a(&self, b: &Self, d_out: Self) -> Self {
+            self.zip2_into(b, d_out, |g, a, b| #da)
+        }
+
+        #(#[doc = #doc_b])*
+        #[must_use]
+        pub fn #back_b(&self, b: &Self, d_out: Self) -> Self {
+            self.zip2_into(b, d_out, |g, a, b| #db)
+        }
+    })
+}
+
+/// The documentation lines of the four methods of a [`Map2`]: the function, its in-place
+/// variant, and the two backwards.
+fn docs2(op: &Op, m: &Map2, forward: &Formula, derivatives: &[Formula; 2]) -> [Vec<String>; 4] {
+    let name = op.name;
+    let mut fwd = vec![
+        format!(
+            " {}, entrywise: `{}`.",
+            m.doc,
+            readme_text(forward, "g", None)
+        ),
+        String::new(),
+        format!(
+            " Gradient of `out = {}`: `d_a = {}` and `d_b = {}`.",
+            op.syntax,
+            readme_text(&derivatives[0], "d_out", None),
+            readme_text(&derivatives[1], "d_out", None)
+        ),
+        String::new(),
+        " ```".to_owned(),
+        " use gradgen::Mat;".to_owned(),
+    ];
+    fwd.extend(m.example.lines().map(|l| format!(" {}", l.trim())));
+    fwd.push(" ```".to_owned());
+    let into = vec![format!(
+        " [`{name}`](Mat::{name}) in this matrix's own buffer, without allocating: what the \
+         generated code calls on a temporary that is dead afterwards."
+    )];
+    let back = |which: &str| {
+        vec![format!(
+            " The gradient of [`{name}`](Mat::{name})'s operand `{which}`, with `self` the first \
+             operand `a` and `b` the second, given the gradient `d_out` of its output, in \
+             `d_out`'s buffer."
+        )]
+    };
+    [fwd, into, back("a"), back("b")]
 }
 
 fn int_params(m: &Map) -> Vec<&'static str> {

@@ -133,12 +133,7 @@ pub fn parse(args: &Args, item: syn::ItemFn, errors: &mut Errors) -> Result<Func
         return Err(rejected);
     };
     let names = Names::new(idents_in(item.to_token_stream()));
-    let flags = inputs
-        .params
-        .iter()
-        .filter(|p| matches!(p.kind, ParamKind::Flag(_)))
-        .map(|p| p.name.to_string())
-        .collect();
+    let flags = flag_names(&inputs.params);
     let mut lower = Lower::new(
         &types,
         inputs.values,
@@ -149,11 +144,11 @@ pub fn parse(args: &Args, item: syn::ItemFn, errors: &mut Errors) -> Result<Func
         errors,
     );
     // A hand-written backward takes the place of the body's derivative: the body is any Rust.
-    let output = if args.custom_backward.is_some() {
-        None
-    } else {
-        lower.body(&item.block)
-    };
+    let output = args
+        .custom_backward
+        .is_none()
+        .then(|| lower.body(&item.block))
+        .flatten();
     Ok(Func {
         item,
         params: inputs.params,
@@ -168,6 +163,15 @@ pub fn parse(args: &Args, item: syn::ItemFn, errors: &mut Errors) -> Result<Func
         scalar_ty: sig.scalar_ty,
         names: lower.names,
     })
+}
+
+/// The parameters that are constants of another type (`k: usize`).
+fn flag_names(params: &[Param]) -> HashSet<String> {
+    params
+        .iter()
+        .filter(|p| matches!(p.kind, ParamKind::Flag(_)))
+        .map(|p| p.name.to_string())
+        .collect()
 }
 
 /// The function's const generic names (its dimensions) and type parameter names.

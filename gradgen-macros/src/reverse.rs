@@ -131,18 +131,11 @@ pub fn plan(func: &mut Func, shapes: &[Shape]) -> Plan {
 /// Which values get a gradient: those that vary with a differentiable input and that the
 /// output depends on.
 fn activity(func: &Func) -> Vec<bool> {
-    let n = func.values.len();
-    let mut varied = vec![false; n];
-    for (v, value) in func.values.iter().enumerate() {
-        if let ValueKind::Param(p) = value.kind {
-            varied[v] = func.params[p].differentiable;
-        }
-    }
-    for b in &func.bindings {
-        varied[b.out] = b.args.iter().filter_map(Func::value_of).any(|a| varied[a]);
-    }
+    let varied = crate::ir::varied(func);
     let useful = useful(func);
-    (0..n).map(|v| varied[v] && useful[v]).collect()
+    (0..func.values.len())
+        .map(|v| varied[v] && useful[v])
+        .collect()
 }
 
 /// Which values the output depends on.

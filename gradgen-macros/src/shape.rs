@@ -16,8 +16,12 @@ use crate::shape_rules::{At, ShapeArgs};
 /// binding's by its row's rule; then the declared types and the return type are checked.
 pub fn infer(func: &Func, errors: &mut Errors) -> Vec<Option<Shape>> {
     let mut shapes = param_shapes(func);
+    let varied = crate::ir::varied(func);
     for b in &func.bindings {
         shapes[b.out] = binding_shape(func, b, &shapes, errors);
+        if shapes[b.out].is_some() {
+            check_constant_params(func, b, &varied, errors);
+        }
     }
     check_declared(func, &shapes, errors);
     check_return(func, &shapes, errors);
@@ -86,6 +90,29 @@ fn binding_shape(
                 _ => errors.push(b.op_span, mismatch.message),
             }
             None
+        }
+    }
+}
+
+/// The parameters of an entrywise function (`clamp`'s bounds) are constants: no gradient flows
+/// into them.
+fn check_constant_params(func: &Func, b: &Binding, varied: &[bool], errors: &mut Errors) {
+    let crate::vjp::Grad::Map(m) = &b.op.grad else {
+        return;
+    };
+    for (k, (name, _)) in m.params.iter().enumerate() {
+        let Some(arg) = b.args.get(1 + k) else {
+            continue;
+        };
+        if Func::value_of(arg).is_some_and(|v| varied[v]) {
+            errors.push(
+                b.arg_tokens[1 + k].clone(),
+                format!(
+                    "`{}`, the `{name}` of `{}`, depends on a differentiated input, but it must be a constant: no gradient flows into it\nhelp: compute it from constants only (literals, dimensions, flags, `const` items)",
+                    func.text(arg).trim_matches('`'),
+                    b.op.name
+                ),
+            );
         }
     }
 }

@@ -404,3 +404,63 @@ fn labelled(a: &ShapeArgs, op: &str) -> Result<(Dim, Dim), Mismatch> {
         ),
     })
 }
+
+/// Two matrices of the same shape, the result of that shape: `maximum`, `minimum`.
+pub fn same_pair(a: &ShapeArgs) -> Result<Shape, Mismatch> {
+    let (r, c) = mat(a, 0, a.op)?;
+    mat(a, 1, a.op)?;
+    if a.shapes[0] == a.shapes[1] {
+        return Ok(Shape::Mat(r, c));
+    }
+    Err(Mismatch {
+        at: At::Arg(1),
+        message: format!(
+            "mismatched shapes for `{op}`: `{}` is [{r} × {c}] but `{}` is {}\nnote: `{op}` is entrywise and needs two matrices of the same shape",
+            a.texts[0],
+            a.texts[1],
+            a.shapes[1],
+            op = a.op
+        ),
+    })
+}
+
+/// `a.row_dots(&b)`: two matrices of the same shape → `[R × 1]`.
+pub fn row_dots(a: &ShapeArgs) -> Result<Shape, Mismatch> {
+    same_pair(a).map(|shape| match shape {
+        Shape::Mat(r, _) => Shape::Mat(r, Dim::Lit(1)),
+        other => other,
+    })
+}
+
+/// `a.clamp(lo, hi)`: a matrix or a scalar, and two scalar bounds.
+pub fn clamp(a: &ShapeArgs) -> Result<Shape, Mismatch> {
+    let shape = same_or_scalar(a)?;
+    for i in 1..3 {
+        if a.shapes[i] != Shape::Scalar {
+            return Err(Mismatch {
+                at: At::Arg(i),
+                message: format!(
+                    "the bounds of `clamp` are scalars, but `{}` is {}",
+                    a.texts[i], a.shapes[i]
+                ),
+            });
+        }
+    }
+    Ok(shape)
+}
+
+/// `a.labelled_mean(&y)`: an `[R × 1]` column with `Labels<R, C>` → a scalar.
+pub fn labelled_mean(a: &ShapeArgs) -> Result<Shape, Mismatch> {
+    let (r, c) = mat(a, 0, "labelled_mean")?;
+    let column_of_labels = matches!(&a.shapes[1], Shape::Labels(n, _) if *n == r);
+    if c == Dim::Lit(1) && column_of_labels {
+        return Ok(Shape::Scalar);
+    }
+    Err(Mismatch {
+        at: if c == Dim::Lit(1) { At::Arg(1) } else { At::Arg(0) },
+        message: format!(
+            "`labelled_mean` takes an [{r} × 1] column and `Labels<{r}, C>` (one label or none per row), but `{}` is [{r} × {c}] and `{}` is {}\nhelp: reduce each row to one value first, e.g. `{}.pick(&y)` or `.row_sums()`",
+            a.texts[0], a.texts[1], a.shapes[1], a.texts[0]
+        ),
+    })
+}

@@ -26,7 +26,7 @@
 
 use crate::shape_rules as shape;
 use crate::vjp::{
-    self, Axis, Custom, Entrywise, Grad, Map, Param, Reads, Repeated, CROSS_ENTROPY, READS_A,
+    self, Axis, Custom, Entrywise, Grad, Map, Map2, Param, Reads, Repeated, CROSS_ENTROPY, READS_A,
     READS_LABELS, TAKES_G,
 };
 
@@ -447,6 +447,55 @@ pub static OPS: &[Op] = &[
         example: "assert_eq!(Mat::<1, 1>::zeros().softplus()[(0, 0)], 2f64.ln());\n\
                   assert_eq!(Mat::<1, 2>::from_rows([[1000.0, -1000.0]]).softplus(), Mat::from_rows([[1000.0, 0.0]]));",
     }),
+    map("log_sigmoid", "a.log_sigmoid()", "log σ({0})", "`a.log_sigmoid()` is ln(1 / (1 + e⁻ᵃ)) entrywise, computed without overflow", Map {
+        params: &[],
+        forward: "x.min(0) - (-x.abs()).exp().ln_1p()",
+        derivative: "g / (1 + x.exp())",
+        reads: Reads::Input,
+        doc: "The logarithm of the logistic function, `ln σ(a) = −softplus(−a)`, computed without overflow for large `|a|`",
+        example: "assert_eq!(Mat::<1, 1>::zeros().log_sigmoid()[(0, 0)], -(2f64.ln()));\n\
+                  assert_eq!(Mat::<1, 2>::from_rows([[1000.0, -1000.0]]).log_sigmoid(), Mat::from_rows([[0.0, -1000.0]]));",
+    }),
+    map("ln_1p", "a.ln_1p()", "ln(1 + {0})", "`a.ln_1p()` is ln(1 + a) entrywise, accurate for small `a`", Map {
+        params: &[],
+        forward: "x.ln_1p()",
+        derivative: "g / (1 + x)",
+        reads: Reads::Input,
+        doc: "`ln(1 + a)`, accurate when `a` is small (as `f64::ln_1p`)",
+        example: "assert_eq!(Mat::<1, 2>::zeros().ln_1p(), Mat::zeros());",
+    })
+    .scalar(),
+    map("clamp", "a.clamp(lo, hi)", "clamp({0}, {1}, {2})", "`a.clamp(lo, hi)` limits every entry to [lo, hi], for constant scalars `lo ≤ hi`", Map {
+        params: &[("lo", Param::Elem), ("hi", Param::Elem)],
+        forward: "x.max(lo).min(hi)",
+        derivative: "if x >= lo && x <= hi { g } else { 0 }",
+        reads: Reads::Input,
+        doc: "Every entry limited to `[lo, hi]`; the gradient is 0 outside the range and `d_out` inside it, bounds included",
+        example: "let a = Mat::from_rows([[-2.0, 0.5, 3.0]]);\n\
+                  assert_eq!(a.clamp(-1.0, 1.0), Mat::from_rows([[-1.0, 0.5, 1.0]]));\n\
+                  assert_eq!(a.clamp_backward(-1.0, 1.0, Mat::full(1.0)), Mat::from_rows([[0.0, 1.0, 0.0]]));",
+    })
+    .scalar()
+    .shaped(shape::clamp)
+    .shapes("[R×C] → [R×C], `lo`, `hi` constant scalars; a scalar too"),
+    map2("maximum", "a.maximum(&b)", "max({0}, {1})", "`a.maximum(&b)` is the larger of `a` and `b` entrywise; on a tie the gradient goes to `a`", Map2 {
+        forward: "a.max(b)",
+        derivatives: ["if a >= b { g } else { 0 }", "if a >= b { 0 } else { g }"],
+        doc: "The larger of two matrices, entrywise; the gradient goes to the larger operand, and to `self` on a tie",
+        example: "let a = Mat::from_rows([[1.0, 5.0, 2.0]]);\n\
+                  let b = Mat::from_rows([[3.0, 4.0, 2.0]]);\n\
+                  assert_eq!(a.maximum(&b), Mat::from_rows([[3.0, 5.0, 2.0]]));\n\
+                  assert_eq!(a.maximum_backward_a(&b, Mat::full(1.0)), Mat::from_rows([[0.0, 1.0, 1.0]]));",
+    }),
+    map2("minimum", "a.minimum(&b)", "min({0}, {1})", "`a.minimum(&b)` is the smaller of `a` and `b` entrywise; on a tie the gradient goes to `a`", Map2 {
+        forward: "a.min(b)",
+        derivatives: ["if a <= b { g } else { 0 }", "if a <= b { 0 } else { g }"],
+        doc: "The smaller of two matrices, entrywise; the gradient goes to the smaller operand, and to `self` on a tie",
+        example: "let a = Mat::from_rows([[1.0, 5.0, 2.0]]);\n\
+                  let b = Mat::from_rows([[3.0, 4.0, 2.0]]);\n\
+                  assert_eq!(a.minimum(&b), Mat::from_rows([[1.0, 4.0, 2.0]]));\n\
+                  assert_eq!(a.minimum_backward_b(&b, Mat::full(1.0)), Mat::from_rows([[0.0, 1.0, 0.0]]));",
+    }),
     map("relu", "a.relu()", "max({0}, 0)", "`a.relu()` is max(a, 0) entrywise", Map {
         params: &[],
         forward: "x.max(0)",
@@ -503,6 +552,20 @@ pub static OPS: &[Op] = &[
         with_backward: false,
         scalar: false,
     },
+    Op {
+        name: "row_dots",
+        form: method(1),
+        syntax: "a.row_dots(&b)",
+        shapes: "[R×C], [R×C] → [R×1]: `Σ_cols a ∘ b`",
+        shape: shape::row_dots,
+        usage: "`a.row_dots(&b)` is the dot product of each row of `a` with the same row of `b`: [R × C], [R × C] → [R × 1]",
+        show: "Σ_cols {0} ∘ {1}",
+        temp: "row_dots",
+        grad: Grad::Custom(Custom { uses: vjp::product_uses, vjp: vjp::row_dots, readme: "`d_a += g ∘ b`, `d_b += g ∘ a`, `g` repeated over the columns" }),
+        consuming: false,
+        with_backward: false,
+        scalar: false,
+    },
     squares("sum_squares", "[R×C] → scalar: `Σ a²`", "Σ {0}²", "`a.sum_squares()` is Σ a², the sum of the squares of all entries, a scalar", shape::total, Axis::All, false),
     squares("mean_squares", "[R×C] → scalar: `mean(a²)`", "mean({0}²)", "`a.mean_squares()` is the mean of the squares of all entries, a scalar", shape::total, Axis::All, true),
     squares("row_sum_squares", "[R×C] → [R×1]", "Σ_cols {0}²", "`a.row_sum_squares()` sums the squares of each row: [R × C] → [R × 1]", shape::per_row, Axis::Cols, false),
@@ -514,12 +577,26 @@ pub static OPS: &[Op] = &[
         name: "pick",
         form: method(1),
         syntax: "a.pick(&y)",
-        shapes: "[R×C] with `Labels<R, C>` → [R×1]",
+        shapes: "[R×C] with `Labels<R, C>` → [R×1]; 0 at a row `y` ignores",
         shape: shape::pick,
         usage: "`a.pick(&y)` takes entry `a[i, y[i]]` of each row: [R × C] with `Labels<R, C>` → [R × 1]",
         show: "{0}[i, {1}ᵢ]",
         temp: "picked",
-        grad: Grad::Custom(Custom { uses: |_| READS_LABELS, vjp: vjp::pick, readme: "`d_a[i, yᵢ] += g[i]`" }),
+        grad: Grad::Custom(Custom { uses: |_| READS_LABELS, vjp: vjp::pick, readme: "`d_a[i, yᵢ] += g[i]`; nothing at an ignored row" }),
+        consuming: false,
+        with_backward: false,
+        scalar: false,
+    },
+    Op {
+        name: "labelled_mean",
+        form: method(1),
+        syntax: "a.labelled_mean(&y)",
+        shapes: "[R×1] with `Labels<R, C>` → scalar: the mean over the rows `y` labels",
+        shape: shape::labelled_mean,
+        usage: "`a.labelled_mean(&y)` is the mean of the [R × 1] column `a` over the rows that `y` labels (a padded batch's padding rows are left out)",
+        show: "mean over the rows {1} labels of {0}",
+        temp: "labelled_mean",
+        grad: Grad::Custom(Custom { uses: |_| vjp::READS_LABELS_ONLY, vjp: vjp::labelled_mean, readme: "`d_a += g / n` at the `n` labelled rows, 0 at the ignored ones" }),
         consuming: false,
         with_backward: false,
         scalar: false,
@@ -556,17 +633,42 @@ pub static OPS: &[Op] = &[
         name: "cross_entropy",
         form: method(1),
         syntax: "a.cross_entropy(&y)",
-        shapes: "[R×C] with `Labels<R, C>` → scalar: mean over rows of −log softmax at the label",
+        shapes: "[R×C] with `Labels<R, C>` → scalar: mean over the labelled rows of −log softmax at the label",
         shape: shape::cross_entropy,
-        usage: "`a.cross_entropy(&y)` is the mean over rows of −log softmax(a)[i, y[i]]: [R × C] with `Labels<R, C>` → scalar",
+        usage: "`a.cross_entropy(&y)` is the mean over the labelled rows of −log softmax(a)[i, y[i]]: [R × C] with `Labels<R, C>` → scalar",
         show: "mean_i −log softmax({0})[i, {1}ᵢ]",
         temp: "cross_entropy",
-        grad: Grad::Custom(Custom { uses: |_| CROSS_ENTROPY, vjp: vjp::fused_loss, readme: "`d_a += g · (softmax(a) − onehot(y)) / R`" }),
+        grad: Grad::Custom(Custom { uses: |_| CROSS_ENTROPY, vjp: vjp::fused_loss, readme: "`d_a += g · (softmax(a) − onehot(y)) / n` at the `n` labelled rows, 0 at the ignored ones" }),
         consuming: false,
         with_backward: true,
         scalar: false,
     },
 ];
+
+/// An entrywise function of two matrices of the same shape, whose runtime kernels are generated
+/// from the row.
+const fn map2(
+    name: &'static str,
+    syntax: &'static str,
+    show: &'static str,
+    usage: &'static str,
+    m: Map2,
+) -> Op {
+    Op {
+        name,
+        form: method(1),
+        syntax,
+        shapes: "[R×C], [R×C] → [R×C]",
+        shape: shape::same_pair,
+        usage,
+        show,
+        temp: name,
+        grad: Grad::Map2(m),
+        consuming: true,
+        with_backward: false,
+        scalar: false,
+    }
+}
 
 /// A sum or mean over rows, columns or every entry.
 const fn reduction(
@@ -699,6 +801,17 @@ fn readme_gradient(op: &Op) -> String {
             };
             format!("`d_a += {text}`{reuse}")
         }
+        Grad::Map2(m) => {
+            let text = |d: &str| {
+                crate::formula::Formula::parse(d)
+                    .map_or_else(|e| e, |f| crate::kernels::readme_text(&f, "g", None))
+            };
+            format!(
+                "`d_a += {}`, `d_b += {}`",
+                text(m.derivatives[0]),
+                text(m.derivatives[1])
+            )
+        }
         Grad::Entrywise(e) => entrywise_readme(e),
         Grad::Reduce { axis, mean } => reduce_readme(*axis, *mean),
         Grad::SumOfSquares { axis, mean } => {
@@ -821,56 +934,73 @@ mod tests {
     fn every_formula_parses_and_reads_what_it_declares() {
         for op in OPS {
             match &op.grad {
-                Grad::Map(m) => {
-                    let forward = Formula::parse(m.forward).unwrap();
-                    let params: Vec<&str> = m.params.iter().map(|(n, _)| *n).collect();
-                    for v in forward.vars() {
-                        assert!(v == "x" || params.contains(&v.as_str()), "{}: {v}", op.name);
-                    }
-                    let d = Formula::parse(m.derivative).unwrap();
-                    let read = match m.reads {
-                        Reads::Input => "x",
-                        Reads::Output => "y",
-                    };
-                    for v in d.vars() {
-                        let known = v == "g" || v == read || params.contains(&v.as_str());
-                        assert!(
-                            known,
-                            "{}: the derivative reads `{v}`, not declared",
-                            op.name
-                        );
-                    }
-                    assert_eq!(
-                        op.form,
-                        Form::Method {
-                            args: m.params.len()
-                        },
-                        "{}",
-                        op.name
-                    );
-                    assert!(op.consuming, "{}: maps are generated with into_", op.name);
-                }
-                Grad::Entrywise(e) => {
-                    let arity = match op.form {
-                        Form::Operator { arity } => arity,
-                        Form::Method { args } => args + 1,
-                        Form::Call => 0,
-                    };
-                    assert_eq!(e.derivatives.len(), arity, "{}", op.name);
-                    for d in e.derivatives {
-                        let f = Formula::parse(d).unwrap();
-                        // The reverse stage writes these as matrix code with broadcasting.
-                        assert!(
-                            f.product().is_some(),
-                            "{}: `{d}` is not g times a product",
-                            op.name
-                        );
-                        for v in f.vars() {
-                            assert!(slot_of(&v).is_some(), "{}: unknown `{v}`", op.name);
-                        }
-                    }
-                }
+                Grad::Map(m) => check_map(op, m),
+                Grad::Map2(m) => check_map2(op, m),
+                Grad::Entrywise(e) => check_entrywise(op, e),
                 _ => {}
+            }
+        }
+    }
+
+    fn check_map(op: &Op, m: &Map) {
+        let forward = Formula::parse(m.forward).unwrap();
+        let params: Vec<&str> = m.params.iter().map(|(n, _)| *n).collect();
+        for v in forward.vars() {
+            assert!(v == "x" || params.contains(&v.as_str()), "{}: {v}", op.name);
+        }
+        let d = Formula::parse(m.derivative).unwrap();
+        let read = match m.reads {
+            Reads::Input => "x",
+            Reads::Output => "y",
+        };
+        for v in d.vars() {
+            let known = v == "g" || v == read || params.contains(&v.as_str());
+            assert!(
+                known,
+                "{}: the derivative reads `{v}`, not declared",
+                op.name
+            );
+        }
+        assert_eq!(
+            op.form,
+            Form::Method {
+                args: m.params.len()
+            },
+            "{}",
+            op.name
+        );
+        assert!(op.consuming, "{}: maps are generated with into_", op.name);
+    }
+
+    fn check_map2(op: &Op, m: &Map2) {
+        let forward = Formula::parse(m.forward).unwrap();
+        let derivatives = m.derivatives.map(|d| Formula::parse(d).unwrap());
+        for v in forward.vars() {
+            assert!(v == "a" || v == "b", "{}: {v}", op.name);
+        }
+        for v in derivatives.iter().flat_map(Formula::vars) {
+            assert!(["a", "b", "g"].contains(&v.as_str()), "{}: {v}", op.name);
+        }
+        assert_eq!(op.form, Form::Method { args: 1 }, "{}", op.name);
+    }
+
+    fn check_entrywise(op: &Op, e: &Entrywise) {
+        let arity = match op.form {
+            Form::Operator { arity } => arity,
+            Form::Method { args } => args + 1,
+            Form::Call => 0,
+        };
+        assert_eq!(e.derivatives.len(), arity, "{}", op.name);
+        for d in e.derivatives {
+            let f = Formula::parse(d).unwrap();
+            // The reverse stage writes these as matrix code with broadcasting.
+            assert!(
+                f.product().is_some(),
+                "{}: `{d}` is not g times a product",
+                op.name
+            );
+            for v in f.vars() {
+                assert!(slot_of(&v).is_some(), "{}: unknown `{v}`", op.name);
             }
         }
     }

@@ -34,6 +34,7 @@ use crate::ir::{Dim, Shape};
 /// How a row's derivative is written.
 pub enum Grad {
     Map(Map),
+    Map2(Map2),
     Entrywise(Entrywise),
     Reduce {
         axis: Axis,
@@ -68,11 +69,27 @@ pub struct Map {
     pub example: &'static str,
 }
 
+/// An entrywise function of two matrices of the same shape, `y = f(a, b)`, whose derivatives
+/// are not products (`maximum`): the runtime's `{op}`, `into_{op}`, `{op}_backward_a` and
+/// `{op}_backward_b` are generated from the row, and read both operands.
+pub struct Map2 {
+    /// The scalar forward, over `a` and `b`.
+    pub forward: &'static str,
+    /// Per operand, the scalar derivative over `a`, `b` and `g`.
+    pub derivatives: [&'static str; 2],
+    /// What it computes, for the runtime's documentation.
+    pub doc: &'static str,
+    /// Lines of a doctest of the runtime method.
+    pub example: &'static str,
+}
+
 /// The type of a constant parameter.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Param {
     /// `i32`.
     Int,
+    /// The element type.
+    Elem,
 }
 
 /// What a derivative reads besides the incoming gradient, like dfdx's `DF_USES_FX`: the input,
@@ -234,6 +251,7 @@ impl Grad {
                 };
                 vec![read, take(Slot::Grad)]
             }
+            Grad::Map2(_) => vec![borrow(Slot::Arg(0)), borrow(Slot::Arg(1)), take(Slot::Grad)],
             Grad::Entrywise(e) => entrywise_uses(e, i, arity, g_full),
             Grad::Reduce { .. } => vec![borrow(Slot::Grad)],
             Grad::SumOfSquares { .. } => vec![take(Slot::Arg(0)), borrow(Slot::Grad)],
@@ -247,6 +265,7 @@ impl Grad {
     pub fn vjp(&self, cx: &Ctx, i: usize) -> Contribution {
         match self {
             Grad::Map(m) => map(m, cx),
+            Grad::Map2(m) => map2(m, cx, i),
             Grad::Entrywise(e) => entrywise(e, cx, i),
             Grad::Reduce { axis, mean } => reduce(*axis, *mean, cx),
             Grad::SumOfSquares { axis, mean } => squares(*axis, *mean, cx),
@@ -393,6 +412,19 @@ fn owned_or_clone(g: &Val) -> TokenStream {
         quote!(#name)
     } else {
         quote!(#name.clone())
+    }
+}
+
+/// `a.{op}_backward_a(&b, g)`: the generated kernel of the operand's derivative.
+fn map2(m: &Map2, cx: &Ctx, i: usize) -> Contribution {
+    let f = parsed(m.derivatives[i]);
+    let method = ident(&format!("{}_backward_{}", cx.op, ["a", "b"][i]));
+    let (a, b) = (&cx.args[0].name, &cx.args[1].by_ref);
+    let g = owned_or_clone(&cx.g);
+    Contribution {
+        fresh: quote!(#a.#method(#b, #g)),
+        add: Add::Plus,
+        text: formula_text(&f, cx, &[]),
     }
 }
 
@@ -927,12 +959,41 @@ pub fn fused_loss(cx: &Ctx, _: usize) -> Contribution {
         ident(&format!("{op}_backward"))
     };
     let recv = &a.name;
-    let r = dim_text(&a.shape, 0);
     plus(
         quote!(#recv.#method(#y, #g)),
         format!(
-            "{} · (softmax({}) − onehot({})) / {r}",
-            cx.g.text, a.text, cx.args[1].text
+            "{} · (softmax({}) − onehot({y})) / n_{y}",
+            cx.g.text,
+            a.text,
+            y = cx.args[1].text
+        ),
+    )
+}
+
+pub const READS_LABELS_ONLY: &[Use] = &[borrow(Slot::Arg(1)), borrow(Slot::Grad)];
+
+/// `a.labelled_mean(&y)`: `g / n` at each labelled row, 0 at the ignored ones.
+pub fn labelled_mean(cx: &Ctx, _: usize) -> Contribution {
+    let (y, g, mat) = (&cx.args[1].by_ref, &cx.g.name, cx.mat);
+    plus(
+        quote!(#mat::labelled_mean_backward(#y, #g)),
+        format!(
+            "{} / n_{y} at the rows {y} labels, 0 at the rows it ignores",
+            cx.g.text,
+            y = cx.args[1].text
+        ),
+    )
+}
+
+/// `a.row_dots(&b)`: `d_a = g ∘ b`, `g` repeated over the columns.
+pub fn row_dots(cx: &Ctx, i: usize) -> Contribution {
+    let other = &cx.args[1 - i];
+    let (o, g) = (&other.name, &cx.g.by_ref);
+    plus(
+        quote!(#o.mul_col(#g)),
+        format!(
+            "{} ∘ {}   ({} repeated over the columns)",
+            cx.g.text, other.text, cx.g.text
         ),
     )
 }

@@ -27,6 +27,30 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
             .zip_mut_with(self.as_array(), |g, &s| *g = f(*g, s));
         g
     }
+
+    /// `f(a, b)` entrywise, `self` being `a`.
+    fn zip_with(&self, b: &Self, f: impl Fn(T, T) -> T) -> Self {
+        let mut out = self.clone();
+        out.view_mut()
+            .zip_mut_with(b.as_array(), |a, &b| *a = f(*a, b));
+        out
+    }
+
+    /// [`zip_with`](Mat::zip_with) in `self`'s buffer.
+    fn into_zip_with(mut self, b: &Self, f: impl Fn(T, T) -> T) -> Self {
+        self.view_mut()
+            .zip_mut_with(b.as_array(), |a, &b| *a = f(*a, b));
+        self
+    }
+
+    /// `f(g, a, b)` entrywise, in `g`'s buffer, `self` being `a`.
+    fn zip2_into(&self, b: &Self, mut g: Self, f: impl Fn(T, T, T) -> T) -> Self {
+        ndarray::Zip::from(g.view_mut())
+            .and(self.as_array())
+            .and(b.as_array())
+            .for_each(|g, &a, &b| *g = f(*g, a, b));
+        g
+    }
 }
 
 gradgen_macros::__elementwise_kernels!();
