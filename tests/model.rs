@@ -143,3 +143,55 @@ fn step_moves_every_weight_against_its_gradient() {
     assert_eq!(m.predict(&x).to_vec().len(), 32);
     assert_eq!(m.name, "test");
 }
+
+/// A model whose loss calls its own differentiable methods: `predict` with a parameter, and
+/// `head` with a value the loss computes (so `head`'s input gradient flows back too).
+#[model]
+struct Stacked<const D: usize, const H: usize, const C: usize> {
+    w1: Mat<D, H>,
+    b1: Mat<1, H>,
+    w2: Mat<H, C>,
+}
+
+#[differentiable]
+impl<const D: usize, const H: usize, const C: usize> Stacked<D, H, C> {
+    #[differentiable]
+    fn hidden<const N: usize>(&self, x: &Mat<N, D>) -> Mat<N, H> {
+        x.matmul(&self.w1).add_row(&self.b1).tanh()
+    }
+
+    #[differentiable]
+    fn head<const N: usize>(&self, h: &Mat<N, H>) -> Mat<N, C> {
+        h.matmul(&self.w2)
+    }
+
+    /// Calls with a parameter and with a computed value, nested in an expression, and the
+    /// weight `w2` read directly as well: its gradient has contributions from every path.
+    #[differentiable]
+    fn loss<const N: usize>(&self, x: &Mat<N, D>, y: &Labels<N, C>) -> f64 {
+        let h = self.hidden(x);
+        let scores = self.head(&h);
+        scores.cross_entropy(y) + self.w2.square().sum() * 0.01
+    }
+}
+
+#[test]
+fn a_method_calling_methods_gets_the_gradients_of_every_path() {
+    let mut rng = Rng::new(88);
+    let model = Stacked::<4, 5, 3> {
+        w1: rng.mat(-1.0, 1.0),
+        b1: rng.mat(-0.5, 0.5),
+        w2: rng.mat(-1.0, 1.0),
+    };
+    let x: Mat<6, 4> = rng.mat(-1.0, 1.0);
+    let y: Labels<6, 3> = rng.labels();
+    let check = model.loss_gradcheck(&x, &y);
+    assert!(check.passes(1e-6), "{check}");
+    let (value, grads) = model.loss_backward(&x, &y, 1.0);
+    // The same loss written out in one method body.
+    let h = x.matmul(&model.w1).add_row(&model.b1).tanh();
+    let expected = h.matmul(&model.w2).cross_entropy(&y) + model.w2.square().sum() * 0.01;
+    assert!((value - expected).abs() < 1e-12);
+    assert_eq!(value, model.loss(&x, &y));
+    assert!(grads.w1.as_array().iter().any(|v| v.abs() > 1e-4));
+}

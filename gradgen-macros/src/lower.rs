@@ -23,6 +23,18 @@ use crate::naming::Names;
 use crate::table::{self, Form};
 use crate::types::TypeReader;
 
+/// What the signature hands the body: the parameters' values, in scope, and what is known of
+/// the calls it may make.
+pub struct Start {
+    pub values: Vec<Value>,
+    pub scope: HashMap<String, Option<Operand>>,
+    pub ret_shape: Shape,
+    /// The parameters that are constants of another type.
+    pub flags: HashSet<String>,
+    /// The result shapes of calls known without an annotation (a model's methods).
+    pub call_shapes: Vec<(String, Shape)>,
+}
+
 /// Lowers the body to bindings.
 pub struct Lower<'a, 'e> {
     types: &'a TypeReader<'a>,
@@ -42,6 +54,8 @@ pub struct Lower<'a, 'e> {
     ret_shape: Shape,
     /// The parameters that are constants of another type (`k: usize`, `train: bool`).
     flags: HashSet<String>,
+    /// The result shapes of calls known without an annotation (a model's methods).
+    call_shapes: Vec<(String, Shape)>,
     pub names: Names,
     errors: &'e mut Errors,
 }
@@ -49,24 +63,22 @@ pub struct Lower<'a, 'e> {
 impl<'a, 'e> Lower<'a, 'e> {
     pub fn new(
         types: &'a TypeReader<'a>,
-        values: Vec<Value>,
-        scope: HashMap<String, Option<Operand>>,
-        ret_shape: &Shape,
-        flags: HashSet<String>,
+        start: Start,
         names: Names,
         errors: &'e mut Errors,
     ) -> Self {
         Lower {
             types,
-            values,
+            values: start.values,
             bindings: Vec::new(),
             declared: Vec::new(),
-            scope,
+            scope: start.scope,
             seen: HashSet::new(),
             mutable: HashSet::new(),
             call_shape: None,
-            ret_shape: ret_shape.clone(),
-            flags,
+            ret_shape: start.ret_shape,
+            flags: start.flags,
+            call_shapes: start.call_shapes,
             names,
             errors,
         }
@@ -420,6 +432,15 @@ impl Lower<'_, '_> {
             );
             return Err(Reported);
         }
+        let is_self =
+            matches!(strip_groups(&call.receiver), Expr::Path(p) if p.path.is_ident("self"));
+        if is_self {
+            self.errors.push(
+                call.method.span(),
+                format!("`self.{}(…)` is not a `#[differentiable]` method of the model, so its gradient is unknown\nhelp: mark it `#[differentiable]`, or compute its result inside this method", call.method),
+            );
+            return Err(Reported);
+        }
         let mut exprs = vec![&*call.receiver];
         exprs.extend(call.args.iter());
         self.method_parts(&call.method, &exprs, call.span(), target)
@@ -569,18 +590,7 @@ impl Lower<'_, '_> {
             return Err(Reported);
         };
         if let Some(method) = self.float_function(&path.path) {
-            let exprs: Vec<&Expr> = call.args.iter().collect();
-            if exprs.is_empty() {
-                self.errors.push(
-                    call.to_token_stream(),
-                    format!(
-                        "`{}` takes the value it applies to as its first argument",
-                        show(&call.func)
-                    ),
-                );
-                return Err(Reported);
-            }
-            return self.method_parts(method, &exprs, call.span(), target);
+            return self.float_call(call, method, target);
         }
         let callee = path.path.clone();
         let name = callee
@@ -588,7 +598,15 @@ impl Lower<'_, '_> {
             .last()
             .map(|s| s.ident.to_string())
             .unwrap_or_default();
-        let (Some(target), Some(shape)) = (target, self.call_shape.take()) else {
+        let shape = self
+            .call_shape
+            .take()
+            .or_else(|| self.known_call_shape(call));
+        let target = match (target, &shape) {
+            (None, Some(_)) => Some(self.names.intermediate(&name, None, call.span())),
+            (target, _) => target,
+        };
+        let (Some(target), Some(shape)) = (target, shape) else {
             self.errors.push(
                 call.func.to_token_stream(),
                 format!("the shape of `{name}(…)` is unknown here\nhelp: bind the call's result with its type: `let h: Mat<R, C> = {name}(…);`"),
@@ -618,6 +636,36 @@ impl Lower<'_, '_> {
 }
 
 impl Lower<'_, '_> {
+    /// `f64::sqrt(x)`: the method `x.sqrt()`.
+    fn float_call(
+        &mut self,
+        call: &syn::ExprCall,
+        method: &syn::Ident,
+        target: Option<syn::Ident>,
+    ) -> Result<Operand, Reported> {
+        let exprs: Vec<&Expr> = call.args.iter().collect();
+        if exprs.is_empty() {
+            self.errors.push(
+                call.to_token_stream(),
+                format!(
+                    "`{}` takes the value it applies to as its first argument",
+                    show(&call.func)
+                ),
+            );
+            return Err(Reported);
+        }
+        self.method_parts(method, &exprs, call.span(), target)
+    }
+
+    /// The result shape of a call that the macro knows without an annotation.
+    fn known_call_shape(&self, call: &syn::ExprCall) -> Option<Shape> {
+        let path = show(&call.func);
+        self.call_shapes
+            .iter()
+            .find(|(p, _)| *p == path)
+            .map(|(_, shape)| shape.clone())
+    }
+
     /// `f64::sqrt`, `f32::exp`, `T::ln`: a method of the element type called as a function,
     /// which is the same as the method (`x.sqrt()`).
     fn float_function<'p>(&self, path: &'p syn::Path) -> Option<&'p syn::Ident> {

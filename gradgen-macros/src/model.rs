@@ -214,20 +214,26 @@ pub fn model_impl(input: TokenStream) -> TokenStream {
             return errors.to_compile_errors();
         }
     };
+    let callees = differentiable_methods(&item);
     let model = Model {
         name: &model,
         grads: &grads,
         weights: &weights,
         generics: &item.generics.clone(),
+        callees: &callees,
+        wide: std::cell::RefCell::new(Vec::new()),
     };
     let mut generated = Vec::new();
+    let mut marked_methods = Vec::new();
     for impl_item in &mut item.items {
         if let syn::ImplItem::Fn(method) = impl_item {
             if marked(method, &mut errors) {
                 generated.extend(method_items(&model, method, &mut errors));
+                marked_methods.push(method.clone());
             }
         }
     }
+    generated.extend(wide_variants(&model, &marked_methods));
     let (free_items, methods): (Vec<_>, Vec<_>) = generated.into_iter().unzip();
     let errors = errors.to_compile_errors();
     let (impl_generics, _, where_clause) = item.generics.split_for_impl();
@@ -248,6 +254,48 @@ struct Model<'a> {
     grads: &'a Ident,
     weights: &'a [(Ident, syn::Type)],
     generics: &'a syn::Generics,
+    /// The `#[differentiable]` methods, which the others may call as `self.m(…)`.
+    callees: &'a [syn::ImplItemFn],
+    /// The methods called with an argument that is not a parameter of the caller: they also get
+    /// a variant that differentiates their matrix arguments.
+    wide: std::cell::RefCell<Vec<String>>,
+}
+
+/// The methods marked `#[differentiable]` (with the marker).
+fn differentiable_methods(item: &syn::ItemImpl) -> Vec<syn::ImplItemFn> {
+    item.items
+        .iter()
+        .filter_map(|i| match i {
+            syn::ImplItem::Fn(m) if m.attrs.iter().any(|a| a.path().is_ident("differentiable")) => {
+                Some(m.clone())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The wide variant of each method that another calls with a computed argument: the same
+/// free function, differentiated with respect to its matrix arguments too (only the caller's
+/// backward calls it; the method's own backward does not pay for those gradients).
+fn wide_variants(model: &Model, methods: &[syn::ImplItemFn]) -> Vec<(TokenStream, TokenStream)> {
+    let wide = model.wide.borrow().clone();
+    methods
+        .iter()
+        .filter(|m| wide.contains(&m.sig.ident.to_string()))
+        .filter_map(|m| {
+            let mut f = free_function(model, m).ok()?;
+            f.sig.ident = names::free_fn_wide(model.name, &m.sig.ident);
+            let weights = model.weights.iter().map(|(w, _)| names::weight_param(w));
+            let args = m.sig.inputs.iter().skip(1).filter_map(|a| match a {
+                syn::FnArg::Typed(t) if is_mat(&t.ty) => Some(t.pat.to_token_stream()),
+                _ => None,
+            });
+            let wrt = weights.map(|w| w.to_token_stream()).chain(args);
+            let call_types = call_types(model, m);
+            let attr = quote!(wrt(#(#wrt),*) #call_types);
+            Some((crate::expand(attr, f.to_token_stream()), quote!()))
+        })
+        .collect()
 }
 
 /// Whether the method is marked `#[differentiable]` (the marker is removed); a marker with
@@ -289,7 +337,11 @@ fn method_items(
         }
     };
     let wrt = model.weights.iter().map(|(w, _)| names::weight_param(w));
-    let free = crate::expand(quote!(wrt(#(#wrt),*)), free_fn.to_token_stream());
+    let call_types = call_types(model, method);
+    let free = crate::expand(
+        quote!(wrt(#(#wrt),*) #call_types),
+        free_fn.to_token_stream(),
+    );
     let backward = method_backward(model, method);
     let gradcheck = method_gradcheck(model, method);
     Some((free, quote!(#backward #gradcheck)))
@@ -333,7 +385,11 @@ fn free_function(model: &Model, method: &syn::ImplItemFn) -> syn::Result<syn::It
     });
     let other_params = sig.inputs.iter().skip(1);
     let mut body = method.block.clone();
-    SelfFields.visit_block_mut(&mut body);
+    SelfRewrite {
+        model,
+        caller_params: param_names(method),
+    }
+    .visit_block_mut(&mut body);
     let output = &sig.output;
     let (_, _, where_clause) = generics.split_for_impl();
     syn::parse2(quote! {
@@ -447,24 +503,122 @@ fn method_gradcheck(model: &Model, method: &syn::ImplItemFn) -> TokenStream {
     }
 }
 
-/// `self.w1` → `self_w1`.
-struct SelfFields;
+/// `self.w1` → `self_w1`, and `self.m(args)`, a call of another differentiable method, → a
+/// call of the free function it becomes, `__gradgen_Model_m(self_w1, …, args)`: its gradients
+/// flow back through that function's backward, and the weights' add up.
+struct SelfRewrite<'a> {
+    model: &'a Model<'a>,
+    /// The caller's own parameters, which are constants of the caller.
+    caller_params: Vec<String>,
+}
 
-impl VisitMut for SelfFields {
+impl VisitMut for SelfRewrite<'_> {
     fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
-        if let syn::Expr::Field(field) = expr {
-            if let (syn::Expr::Path(base), syn::Member::Named(member)) =
-                (&*field.base, &field.member)
-            {
-                if base.path.is_ident("self") {
-                    let name = names::weight_param(member);
-                    *expr = syn::parse_quote!(#name);
-                    return;
+        syn::visit_mut::visit_expr_mut(self, expr);
+        match expr {
+            syn::Expr::Field(field) => {
+                if let (syn::Expr::Path(base), syn::Member::Named(member)) =
+                    (&*field.base, &field.member)
+                {
+                    if base.path.is_ident("self") {
+                        let name = names::weight_param(member);
+                        *expr = syn::parse_quote!(#name);
+                    }
                 }
             }
+            syn::Expr::MethodCall(call) if is_self(&call.receiver) => {
+                if let Some(rewritten) = self.method_call(call) {
+                    *expr = rewritten;
+                }
+            }
+            _ => {}
         }
-        syn::visit_mut::visit_expr_mut(self, expr);
     }
+}
+
+impl SelfRewrite<'_> {
+    fn method_call(&self, call: &syn::ExprMethodCall) -> Option<syn::Expr> {
+        let method = call.method.to_string();
+        self.model.callees.iter().find(|m| m.sig.ident == method)?;
+        // Arguments that are the caller's parameters are constants there; anything else may
+        // carry a gradient, which only the wide variant computes.
+        let plain = call.args.iter().all(|a| {
+            let inner = match a {
+                syn::Expr::Reference(r) => &*r.expr,
+                other => other,
+            };
+            matches!(inner, syn::Expr::Path(p) if p.path.get_ident().is_some_and(|i| self.caller_params.contains(&i.to_string())))
+        });
+        let callee = if plain {
+            names::free_fn(self.model.name, &call.method)
+        } else {
+            self.model.wide.borrow_mut().push(method);
+            names::free_fn_wide(self.model.name, &call.method)
+        };
+        let weights = self
+            .model
+            .weights
+            .iter()
+            .map(|(w, _)| names::weight_param(w));
+        let args = &call.args;
+        Some(syn::parse_quote!(#callee(#(#weights,)* #args)))
+    }
+}
+
+fn is_self(e: &syn::Expr) -> bool {
+    matches!(e, syn::Expr::Path(p) if p.path.is_ident("self"))
+}
+
+/// The names of a method's parameters after `&self`.
+fn param_names(method: &syn::ImplItemFn) -> Vec<String> {
+    method
+        .sig
+        .inputs
+        .iter()
+        .filter_map(|a| match a {
+            syn::FnArg::Typed(t) => match &*t.pat {
+                syn::Pat::Ident(i) => Some(i.ident.to_string()),
+                _ => None,
+            },
+            syn::FnArg::Receiver(_) => None,
+        })
+        .collect()
+}
+
+/// `__call_type(callee = Type, …)`: the result type of each method `caller` may call, when it
+/// is written in generics the caller has too, so that `self.predict(x)` needs no annotation.
+fn call_types(model: &Model, caller: &syn::ImplItemFn) -> TokenStream {
+    let mut known: Vec<String> = generic_names(model.generics);
+    known.extend(generic_names(&caller.sig.generics));
+    let entries = model.callees.iter().filter_map(|callee| {
+        let syn::ReturnType::Type(_, ret) = &callee.sig.output else {
+            return None;
+        };
+        let mut callee_generics = generic_names(model.generics);
+        callee_generics.extend(generic_names(&callee.sig.generics));
+        let idents = crate::parse::idents_in(ret.to_token_stream());
+        let expressible = idents
+            .iter()
+            .all(|i| !callee_generics.contains(i) || known.contains(i));
+        let (narrow, wide) = (
+            names::free_fn(model.name, &callee.sig.ident),
+            names::free_fn_wide(model.name, &callee.sig.ident),
+        );
+        expressible.then(|| quote!(__call_type(#narrow = #ret), __call_type(#wide = #ret),))
+    });
+    quote!(, #(#entries)*)
+}
+
+fn generic_names(generics: &syn::Generics) -> Vec<String> {
+    generics
+        .params
+        .iter()
+        .map(|p| match p {
+            syn::GenericParam::Const(c) => c.ident.to_string(),
+            syn::GenericParam::Type(t) => t.ident.to_string(),
+            syn::GenericParam::Lifetime(l) => l.lifetime.ident.to_string(),
+        })
+        .collect()
 }
 
 fn is_mat(ty: &syn::Type) -> bool {

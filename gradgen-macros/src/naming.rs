@@ -137,6 +137,12 @@ pub mod model {
         format_ident!("{FREE_FN_PREFIX}{}_{}", model.unraw(), method.unraw())
     }
 
+    /// The variant of that function that also differentiates its matrix arguments, for a method
+    /// that calls it with a computed argument: `__gradgen_<Model>_<method>_wide`.
+    pub fn free_fn_wide(model: &Ident, method: &Ident) -> Ident {
+        format_ident!("{FREE_FN_PREFIX}{}_{}_wide", model.unraw(), method.unraw())
+    }
+
     const FREE_FN_PREFIX: &str = "__gradgen_";
 
     /// Whether a function is one a model's method became (it needs no `<Name>Params`: the

@@ -19,7 +19,7 @@ use syn::{Expr, FnArg, GenericParam, Pat, ReturnType, Type};
 
 use crate::errors::Errors;
 use crate::ir::{Func, Operand, Param, ParamKind, Shape, Value, ValueKind};
-use crate::lower::Lower;
+use crate::lower::{Lower, Start};
 use crate::naming::Names;
 use crate::types::TypeReader;
 
@@ -30,12 +30,16 @@ pub struct Args {
     pub wrt: Option<Vec<syn::Ident>>,
     /// `custom_backward = path`: a hand-written backward; the body is not differentiated.
     pub custom_backward: Option<syn::Path>,
+    /// `__call_type(f = Type)`, from `#[model]` only: the result type of a call of `f`, so that
+    /// a model's method may call another without annotating the result.
+    pub call_types: Vec<(syn::Path, syn::Type)>,
 }
 
 impl syn::parse::Parse for Args {
     fn parse(input: syn::parse::ParseStream) -> syn::Result<Self> {
         let mut wrt = None;
         let mut custom_backward = None;
+        let mut call_types = Vec::new();
         while !input.is_empty() {
             let key: syn::Ident = input.parse()?;
             if key == "wrt" {
@@ -47,6 +51,12 @@ impl syn::parse::Parse for Args {
                 let names = content
                     .parse_terminated(<syn::Ident as syn::parse::Parse>::parse, syn::Token![,])?;
                 wrt = Some(names.into_iter().collect());
+            } else if key == "__call_type" {
+                let content;
+                syn::parenthesized!(content in input);
+                let path: syn::Path = content.parse()?;
+                content.parse::<syn::Token![=]>()?;
+                call_types.push((path, content.parse()?));
             } else if key == "custom_backward" {
                 if custom_backward.is_some() {
                     return Err(syn::Error::new(
@@ -69,6 +79,7 @@ impl syn::parse::Parse for Args {
         Ok(Args {
             wrt,
             custom_backward,
+            call_types,
         })
     }
 }
@@ -133,16 +144,14 @@ pub fn parse(args: &Args, item: syn::ItemFn, errors: &mut Errors) -> Result<Func
         return Err(rejected);
     };
     let names = Names::new(idents_in(item.to_token_stream()));
-    let flags = flag_names(&inputs.params);
-    let mut lower = Lower::new(
-        &types,
-        inputs.values,
-        inputs.scope,
-        &sig.ret_shape,
-        flags,
-        names,
-        errors,
-    );
+    let start = Start {
+        values: inputs.values,
+        scope: inputs.scope,
+        ret_shape: sig.ret_shape.clone(),
+        flags: flag_names(&inputs.params),
+        call_shapes: known_calls(args, &types),
+    };
+    let mut lower = Lower::new(&types, start, names, errors);
     // A hand-written backward takes the place of the body's derivative: the body is any Rust.
     let output = args
         .custom_backward
@@ -163,6 +172,17 @@ pub fn parse(args: &Args, item: syn::ItemFn, errors: &mut Errors) -> Result<Func
         scalar_ty: sig.scalar_ty,
         names: lower.names,
     })
+}
+
+/// The result shapes of the calls `#[model]` told the function about.
+fn known_calls(args: &Args, types: &TypeReader) -> Vec<(String, Shape)> {
+    args.call_types
+        .iter()
+        .filter_map(|(path, ty)| {
+            let shape = types.declared(ty, &mut Errors::default())?;
+            Some((path.to_token_stream().to_string().replace(' ', ""), shape))
+        })
+        .collect()
 }
 
 /// The parameters that are constants of another type (`k: usize`).
