@@ -12,6 +12,7 @@ mod composition;
 mod custom;
 mod data;
 mod examples;
+mod flow;
 mod hygiene;
 mod init;
 mod layers;

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use crate::ir::{Func, Operand, Shape};
-use crate::reverse::{Plan, Stmt, StmtKind};
+use crate::reverse::{Bwd, Fwd, Plan, Stmt, StmtKind};
 use crate::table::Form;
 
 /// One line: the formula, the shape, a note.
@@ -27,7 +27,7 @@ pub fn text(func: &Func, shapes: &[Shape], plan: &Plan) -> String {
         "",
     ));
     rows.extend(seed_row(func, shapes, plan));
-    let (backward, reused) = backward_rows(func, plan);
+    let (backward, reused) = backward_rows(func, shapes, plan);
     rows.extend(backward);
     let mut out = layout(&rows);
     out.push_str(&reuse_section(&reused));
@@ -40,19 +40,52 @@ fn heading(title: &str, shape: &str) -> Row {
 
 fn forward_rows(func: &Func, shapes: &[Shape], plan: &Plan) -> Vec<Row> {
     let mut rows = vec![heading("Forward: one operation per binding", "shape")];
-    for f in &plan.forward {
-        let b = &func.bindings[f.binding];
-        rows.push([
-            format!(
-                "  {} = {}",
-                func.values[b.out].name,
-                forward_formula(func, f.binding)
-            ),
-            shape_text(&shapes[b.out]),
-            String::new(),
-        ]);
-    }
+    forward_steps(func, shapes, &plan.forward, 1, &mut rows);
     rows
+}
+
+fn indent(depth: usize) -> String {
+    "  ".repeat(depth)
+}
+
+/// The forward steps, an `if` as its condition and each branch indented under it.
+fn forward_steps(func: &Func, shapes: &[Shape], steps: &[Fwd], depth: usize, rows: &mut Vec<Row>) {
+    let pad = indent(depth);
+    for step in steps {
+        match step {
+            Fwd::Bind(f) => {
+                let b = &func.bindings[f.binding];
+                rows.push([
+                    format!(
+                        "{pad}{} = {}",
+                        func.values[b.out].name,
+                        forward_formula(func, f.binding)
+                    ),
+                    shape_text(&shapes[b.out]),
+                    String::new(),
+                ]);
+            }
+            Fwd::If(i) => {
+                for (k, branch) in i.branches.iter().enumerate() {
+                    let head = if k == 0 {
+                        format!("{pad}if {}:", i.cond_text)
+                    } else {
+                        format!("{pad}else:")
+                    };
+                    rows.push([head, String::new(), String::new()]);
+                    forward_steps(func, shapes, &branch.body, depth + 1, rows);
+                    for (&out, given) in i.outs.iter().zip(&branch.outs) {
+                        let given = given.to_string().replace(" . clone ()", "");
+                        rows.push([
+                            format!("{pad}  {} = {given}", func.values[out].name),
+                            shape_text(&shapes[out]),
+                            String::new(),
+                        ]);
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn seed_row(func: &Func, shapes: &[Shape], plan: &Plan) -> Option<Row> {
@@ -71,31 +104,94 @@ fn seed_row(func: &Func, shapes: &[Shape], plan: &Plan) -> Option<Row> {
     ])
 }
 
+/// The note of the gradient of a value from outside an `if`, declared before it: not a
+/// contribution.
+const DECLARED: &str = "declared before the `if`";
+
+/// How many contributions each gradient receives, over every branch.
+fn count(steps: &[Bwd], total: &mut HashMap<String, usize>) {
+    for step in steps {
+        match step {
+            Bwd::Stmt(s) if s.note != DECLARED => {
+                if let Some(g) = s.grad() {
+                    *total.entry(g.to_string()).or_default() += 1;
+                }
+            }
+            Bwd::Stmt(_) => {}
+            Bwd::If(i) => i.branches.iter().for_each(|b| count(&b.body, total)),
+        }
+    }
+}
+
 /// Every contribution, in order, and for each gradient with several contributions the
 /// bindings they come from.
-fn backward_rows(func: &Func, plan: &Plan) -> (Vec<Row>, Vec<(String, Vec<String>)>) {
-    let mut total: HashMap<String, usize> = HashMap::new();
-    for grad in plan.backward.iter().filter_map(Stmt::grad) {
-        *total.entry(grad.to_string()).or_default() += 1;
+fn backward_rows(func: &Func, shapes: &[Shape], plan: &Plan) -> (Vec<Row>, Reused) {
+    let mut state = Rows {
+        total: HashMap::new(),
+        seen: HashMap::new(),
+        reused: Vec::new(),
+        rows: Vec::new(),
+    };
+    count(&plan.backward, &mut state.total);
+    state.steps(func, shapes, &plan.backward, 1);
+    (state.rows, state.reused)
+}
+
+type Reused = Vec<(String, Vec<String>)>;
+
+struct Rows {
+    total: HashMap<String, usize>,
+    seen: HashMap<String, usize>,
+    reused: Reused,
+    rows: Vec<Row>,
+}
+
+impl Rows {
+    fn steps(&mut self, func: &Func, shapes: &[Shape], steps: &[Bwd], depth: usize) {
+        for step in steps {
+            match step {
+                Bwd::Stmt(s) => self.stmt(s, depth),
+                Bwd::If(i) => {
+                    for (k, branch) in i.branches.iter().enumerate() {
+                        let pad = indent(depth);
+                        let head = if k == 0 {
+                            format!("{pad}if {}   (the branch the forward took):", i.cond_text)
+                        } else {
+                            format!("{pad}else:")
+                        };
+                        self.rows.push([head, String::new(), String::new()]);
+                        let mut again = Vec::new();
+                        forward_steps(func, shapes, &branch.recompute, depth + 1, &mut again);
+                        for [formula, shape, _] in again {
+                            self.rows
+                                .push([formula, shape, "computed again".to_owned()]);
+                        }
+                        self.steps(func, shapes, &branch.body, depth + 1);
+                    }
+                }
+            }
+        }
     }
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    let mut reused: Vec<(String, Vec<String>)> = Vec::new();
-    let mut rows = Vec::new();
-    for stmt in plan.backward.iter() {
-        let mut note = op_note(func, stmt.binding);
+
+    fn stmt(&mut self, stmt: &Stmt, depth: usize) {
+        let mut note = stmt.note.clone();
         if matches!(stmt.kind, StmtKind::WithValue { .. }) {
             note.push_str(", computed with the value");
         }
-        if let Some(grad) = stmt.grad().map(ToString::to_string) {
-            let n = total[&grad];
-            let k = seen.entry(grad.clone()).or_default();
+        if let Some(grad) = stmt
+            .grad()
+            .map(ToString::to_string)
+            .filter(|_| stmt.note != DECLARED)
+        {
+            let n = self.total[&grad];
+            let k = self.seen.entry(grad.clone()).or_default();
             *k += 1;
             if n > 1 {
                 let _ = write!(note, "; contribution {k} of {n} to {grad}");
-                let from = binding_text(func, stmt.binding);
-                match reused.iter_mut().find(|(g, _)| *g == grad) {
+                let from = stmt.from.clone();
+                match self.reused.iter_mut().find(|(g, _)| *g == grad) {
                     Some((_, list)) => list.push(from),
-                    None => reused.push((grad, vec![from])),
+                    None => self.reused.push((grad, vec![from])),
                 }
             }
         }
@@ -103,29 +199,9 @@ fn backward_rows(func: &Func, plan: &Plan) -> (Vec<Row>, Vec<(String, Vec<String
             StmtKind::Init { shape, .. } => shape_text(shape),
             _ => String::new(),
         };
-        rows.push([format!("  {}", stmt.text), shape, note]);
+        self.rows
+            .push([format!("{}{}", indent(depth), stmt.text), shape, note]);
     }
-    (rows, reused)
-}
-
-/// The op whose row produced a statement: `matmul`, `operator -`, `layer's backward`.
-fn op_note(func: &Func, bi: usize) -> String {
-    let b = &func.bindings[bi];
-    match b.op.form {
-        Form::Method { .. } => b.op.name.to_owned(),
-        Form::Operator { arity: 1 } => format!("unary {}", b.op.name),
-        Form::Operator { .. } => format!("operator {}", b.op.name),
-        Form::Call => format!("{}'s backward", callee_name(b)),
-    }
-}
-
-fn binding_text(func: &Func, bi: usize) -> String {
-    let b = &func.bindings[bi];
-    format!(
-        "{} = {}",
-        func.values[b.out].name,
-        forward_formula(func, bi)
-    )
 }
 
 /// Each column is as wide as its widest entry among the rows that continue past it.
@@ -155,7 +231,7 @@ fn layout(rows: &[Row]) -> String {
     out
 }
 
-fn reuse_section(reused: &[(String, Vec<String>)]) -> String {
+fn reuse_section(reused: &Reused) -> String {
     if reused.is_empty() {
         return String::new();
     }
@@ -186,7 +262,7 @@ fn pad_to(line: &mut String, width: usize) {
 }
 
 /// `x · w`: the binding's operation in the user's names, from the row's template.
-fn forward_formula(func: &Func, bi: usize) -> String {
+pub fn forward_formula(func: &Func, bi: usize) -> String {
     let b = &func.bindings[bi];
     let mut text = match b.op.form {
         Form::Call => {

@@ -20,7 +20,8 @@ use crate::derivation;
 use crate::ir::{Func, Operand, ParamKind, Shape};
 use crate::naming::dim_tokens;
 use crate::naming::Names;
-use crate::reverse::{by_ref, receiver, Forward, Plan, Stmt, StmtKind};
+use crate::reverse::{Bwd, Forward, Fwd, FwdIf, Plan, Stmt, StmtKind};
+use crate::steps::{by_ref, receiver};
 use crate::table::Form;
 use crate::tensors;
 
@@ -542,13 +543,8 @@ fn backward_signature(func: &Func, d_out: &Ident) -> TokenStream {
 }
 
 fn backward_fn(func: &Func, shapes: &[Shape], plan: &Plan, derivation: &str) -> TokenStream {
-    let mut body = Vec::new();
-    for f in &plan.forward {
-        body.push(forward_stmt(func, shapes, plan, f));
-    }
-    for stmt in &plan.backward {
-        body.push(step_stmt(func, stmt));
-    }
+    let mut body = forward_part(func, shapes, plan, &plan.forward);
+    body.extend(backward_part(func, shapes, plan, &plan.backward));
     let grads_name = Names::grads_struct(&func.item.sig.ident);
     let value = value_field(func);
     let value_init = match &func.output {
@@ -588,6 +584,60 @@ fn backward_fn(func: &Func, shapes: &[Shape], plan: &Plan, derivation: &str) -> 
             #grads_name { #value_init, #(#fields),* }
         }
     }
+}
+
+/// The statements of a forward part, `if`s included.
+fn forward_part(func: &Func, shapes: &[Shape], plan: &Plan, steps: &[Fwd]) -> Vec<TokenStream> {
+    steps
+        .iter()
+        .map(|f| match f {
+            Fwd::Bind(f) => forward_stmt(func, shapes, plan, f),
+            Fwd::If(i) => forward_if(func, shapes, plan, i),
+        })
+        .collect()
+}
+
+/// `let (a, b): (A, B) = if cond { …; (a1, b1) } else { …; (a2, b2) };`, or without the tuple
+/// for one value.
+fn forward_if(func: &Func, shapes: &[Shape], plan: &Plan, i: &FwdIf) -> TokenStream {
+    let names: Vec<&Ident> = i.outs.iter().map(|&v| &func.values[v].name).collect();
+    let types: Vec<TokenStream> = i.outs.iter().map(|&v| mat_type(func, &shapes[v])).collect();
+    let [then, otherwise] = i.branches.each_ref().map(|b| {
+        let body = forward_part(func, shapes, plan, &b.body);
+        let outs = &b.outs;
+        let value = if outs.len() == 1 {
+            quote!(#(#outs)*)
+        } else {
+            quote!((#(#outs),*))
+        };
+        quote!({ #(#body)* #value })
+    });
+    let cond = &i.cond;
+    let (pattern, ty) = if names.len() == 1 {
+        (quote!(#(#names)*), quote!(#(#types)*))
+    } else {
+        (quote!((#(#names),*)), quote!((#(#types),*)))
+    };
+    quote_spanned! {i.span=> let #pattern: #ty = if #cond #then else #otherwise; }
+}
+
+/// The statements of a backward part, `if`s included.
+fn backward_part(func: &Func, shapes: &[Shape], plan: &Plan, steps: &[Bwd]) -> Vec<TokenStream> {
+    steps
+        .iter()
+        .map(|b| match b {
+            Bwd::Stmt(stmt) => step_stmt(func, stmt),
+            Bwd::If(i) => {
+                let [then, otherwise] = i.branches.each_ref().map(|b| {
+                    let mut body = forward_part(func, shapes, plan, &b.recompute);
+                    body.extend(backward_part(func, shapes, plan, &b.body));
+                    quote!({ #(#body)* })
+                });
+                let cond = &i.cond;
+                quote_spanned! {i.span=> if #cond #then else #otherwise }
+            }
+        })
+        .collect()
 }
 
 /// One forward binding. An operand that nothing reads afterwards is consumed: passed by value
@@ -695,7 +745,7 @@ fn operator_tokens(symbol: &str, span: Span) -> TokenStream {
 }
 
 fn step_stmt(func: &Func, stmt: &Stmt) -> TokenStream {
-    let span = func.bindings[stmt.binding].span;
+    let span = stmt.span;
     match &stmt.kind {
         StmtKind::Init {
             grad,

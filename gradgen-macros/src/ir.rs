@@ -66,6 +66,37 @@ pub enum ValueKind {
     Param(usize),
     /// The result of a binding.
     Binding,
+    /// A value an `if` gives: its value as an expression, or a `let mut` it assigns.
+    Branch,
+}
+
+/// The structure of a body: its bindings in order, and the regions among them.
+pub enum Node {
+    /// The binding at this index of [`Func::bindings`].
+    Bind(usize),
+    If(IfNode),
+}
+
+/// `if cond { … } else { … }` on a constant condition.
+pub struct IfNode {
+    /// The condition, its names those of the generated code.
+    pub cond: TokenStream,
+    /// The condition as the user wrote it, for the derivation and messages.
+    pub cond_text: String,
+    /// The values the condition reads: they must be constants.
+    pub cond_values: Vec<ValueId>,
+    /// The `if` keyword, where errors about the condition point.
+    pub span: Span,
+    /// The `then` and the `else` branch.
+    pub branches: [Branch; 2],
+    /// The values the `if` gives, in the order of each branch's `outs`.
+    pub outs: Vec<ValueId>,
+}
+
+/// One branch of an `if`: its bindings, and the operand it gives for each of the `if`'s values.
+pub struct Branch {
+    pub body: Vec<Node>,
+    pub outs: Vec<Operand>,
 }
 
 /// An argument of an operation.
@@ -137,6 +168,8 @@ pub struct Func {
     pub params: Vec<Param>,
     pub values: Vec<Value>,
     pub bindings: Vec<Binding>,
+    /// The body's structure: the bindings in order, with the regions among them.
+    pub body: Vec<Node>,
     pub declared: Vec<Declared>,
     /// The value the function returns; `None` when its expression could not be lowered.
     pub output: Option<(Operand, TokenStream)>,
@@ -228,7 +261,7 @@ pub fn type_text(ty: &syn::Type) -> String {
 }
 
 /// Which values vary with a differentiable input: the differentiable parameters, and every
-/// binding with such an operand.
+/// value computed from such a value.
 pub fn varied(func: &Func) -> Vec<bool> {
     let mut varied = vec![false; func.values.len()];
     for (v, value) in func.values.iter().enumerate() {
@@ -236,8 +269,30 @@ pub fn varied(func: &Func) -> Vec<bool> {
             varied[v] = func.params[p].differentiable;
         }
     }
-    for b in &func.bindings {
-        varied[b.out] = b.args.iter().filter_map(Func::value_of).any(|a| varied[a]);
-    }
+    vary_nodes(func, &func.body, &mut varied);
     varied
+}
+
+fn vary_nodes(func: &Func, nodes: &[Node], varied: &mut [bool]) {
+    for node in nodes {
+        match node {
+            Node::Bind(bi) => {
+                let b = &func.bindings[*bi];
+                varied[b.out] = b.args.iter().filter_map(Func::value_of).any(|a| varied[a]);
+            }
+            Node::If(node) => {
+                for branch in &node.branches {
+                    vary_nodes(func, &branch.body, varied);
+                }
+                for (k, &out) in node.outs.iter().enumerate() {
+                    varied[out] = node.branches.iter().any(|br| {
+                        br.outs
+                            .get(k)
+                            .and_then(Func::value_of)
+                            .is_some_and(|v| varied[v])
+                    });
+                }
+            }
+        }
+    }
 }

@@ -31,10 +31,12 @@ mod model;
 mod naming;
 mod parse;
 mod reverse;
+mod schedule;
 mod shape;
 mod shape_rules;
 #[cfg(test)]
 mod snapshots;
+mod steps;
 mod table;
 mod tensors;
 mod types;

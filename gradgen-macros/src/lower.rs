@@ -18,7 +18,9 @@ use syn::spanned::Spanned;
 use syn::{Expr, Pat, Stmt, Type};
 
 use crate::errors::{Errors, Place};
-use crate::ir::{Binding, Const, Declared, Literal, Operand, Shape, Value, ValueKind};
+use crate::ir::{Binding, Const, Declared, Literal, Node, Operand, Shape, Value, ValueKind};
+
+mod flow;
 use crate::naming::Names;
 use crate::table::{self, Form};
 use crate::types::TypeReader;
@@ -40,12 +42,14 @@ pub struct Lower<'a, 'e> {
     types: &'a TypeReader<'a>,
     pub values: Vec<Value>,
     pub bindings: Vec<Binding>,
+    /// The nodes of the block being lowered: its bindings, and the regions among them.
+    pub nodes: Vec<Node>,
     pub declared: Vec<Declared>,
     /// Each name in scope: its operand, or `None` when its binding failed (poisoned).
     scope: HashMap<String, Option<Operand>>,
     /// `let` names bound at least once (a second binding is a shadowing: a new SSA name).
     seen: HashSet<String>,
-    /// Names declared `let mut`: reported once there, not again where they are assigned.
+    /// Names declared `let mut`, which may be assigned.
     mutable: HashSet<String>,
     /// The declared shape of the expression being lowered at the top of a `let` or as the
     /// final value: what a call there returns.
@@ -71,6 +75,7 @@ impl<'a, 'e> Lower<'a, 'e> {
             types,
             values: start.values,
             bindings: Vec::new(),
+            nodes: Vec::new(),
             declared: Vec::new(),
             scope: start.scope,
             seen: HashSet::new(),
@@ -93,32 +98,15 @@ impl Lower<'_, '_> {
         let mut output = None;
         let count = block.stmts.len();
         for (i, stmt) in block.stmts.iter().enumerate() {
-            let last = i + 1 == count;
             match stmt {
-                Stmt::Local(local) => self.local(local),
-                Stmt::Expr(expr, None) if last => {
+                Stmt::Expr(expr, None) if i + 1 == count => {
                     self.call_shape = Some(self.ret_shape.clone());
                     let target = self.names.fresh("value", expr.span());
                     if let Ok(op) = self.top(expr, target) {
                         output = Some((op, expr.to_token_stream()));
                     }
                 }
-                Stmt::Expr(Expr::Assign(assign), _) if self.assigns_mutable(&assign.left) => {}
-                Stmt::Expr(Expr::Call(call), _) if self.calls_poisoned(call) => {}
-                Stmt::Expr(expr, _) => {
-                    let msg = unsupported_expr(expr).unwrap_or_else(|| {
-                        "a statement here has no effect: only `let` bindings and the final expression make up a differentiable function".to_owned()
-                    });
-                    self.errors.push(unsupported_span(expr), msg);
-                }
-                Stmt::Item(item) => self.errors.push(
-                    item.to_token_stream(),
-                    "items cannot be declared inside a differentiable function\nhelp: declare them outside the function",
-                ),
-                Stmt::Macro(m) => self.errors.push(
-                    m.mac.path.span(),
-                    format!("gradgen cannot differentiate through the macro `{}!`\nhelp: write the computation as `let` bindings of matrix operations", m.mac.path.to_token_stream()),
-                ),
+                other => self.statement(other),
             }
         }
         // A final `return x;` has been reported as such already.
@@ -139,14 +127,37 @@ impl Lower<'_, '_> {
         output
     }
 
+    /// A statement that is not the body's value: a `let`, an assignment of a `let mut` name, an
+    /// `if` that assigns such names; anything else is reported.
+    fn statement(&mut self, stmt: &Stmt) {
+        match stmt {
+            Stmt::Local(local) => self.local(local),
+            Stmt::Expr(Expr::Assign(assign), _) => self.assign(&assign.left, &assign.right, None),
+            Stmt::Expr(Expr::Binary(bin), _) if is_compound(&bin.op) => {
+                self.assign(&bin.left, &bin.right, Some(&bin.op));
+            }
+            Stmt::Expr(Expr::If(e), _) => self.if_stmt(e),
+            Stmt::Expr(Expr::Call(call), _) if self.calls_poisoned(call) => {}
+            Stmt::Expr(expr, _) => {
+                let msg = unsupported_expr(expr).unwrap_or_else(|| {
+                    "a statement here has no effect: only `let` bindings and the final expression make up a differentiable function".to_owned()
+                });
+                self.errors.push(unsupported_span(expr), msg);
+            }
+            Stmt::Item(item) => self.errors.push(
+                item.to_token_stream(),
+                "items cannot be declared inside a differentiable function\nhelp: declare them outside the function",
+            ),
+            Stmt::Macro(m) => self.errors.push(
+                m.mac.path.span(),
+                format!("gradgen cannot differentiate through the macro `{}!`\nhelp: write the computation as `let` bindings of matrix operations", m.mac.path.to_token_stream()),
+            ),
+        }
+    }
+
     /// Whether `call` calls a name whose binding failed (a closure, say): reported already.
     fn calls_poisoned(&self, call: &syn::ExprCall) -> bool {
         matches!(&*call.func, Expr::Path(p) if p.path.get_ident().is_some_and(|i| matches!(self.scope.get(&i.to_string()), Some(None))))
-    }
-
-    /// Whether `target` names a `let mut` that was already reported.
-    fn assigns_mutable(&self, target: &Expr) -> bool {
-        matches!(target, Expr::Path(p) if p.path.get_ident().is_some_and(|i| self.mutable.contains(&i.to_string())))
     }
 
     fn local(&mut self, local: &syn::Local) {
@@ -203,12 +214,12 @@ impl Lower<'_, '_> {
             return None;
         };
         let name = pi.ident.to_string();
+        if pi.mutability.is_some() {
+            self.mutable.insert(name.clone());
+        }
         let problem = self.let_problem(local, pi);
         if let Some((place, message)) = problem {
             self.errors.push(place, message);
-            if pi.mutability.is_some() {
-                self.mutable.insert(name.clone());
-            }
             self.scope.insert(name, None);
             return None;
         }
@@ -218,12 +229,6 @@ impl Lower<'_, '_> {
     /// What is wrong with a `let` of a plain name, if anything.
     fn let_problem(&self, local: &syn::Local, pi: &syn::PatIdent) -> Option<(Place, String)> {
         let name = &pi.ident;
-        if let Some(m) = &pi.mutability {
-            return Some((
-                m.span().into(),
-                format!("`let mut` is not supported: every value is computed once\nhelp: bind the updated value to a new name, or shadow it: `let {name} = …;`"),
-            ));
-        }
         if pi.by_ref.is_some() || pi.subpat.is_some() {
             return Some((
                 pi.span().into(),
@@ -287,6 +292,7 @@ impl Lower<'_, '_> {
             },
             Expr::Path(p) => self.path(p),
             Expr::Cast(c) => self.cast(c),
+            Expr::If(e) => self.if_expr(e, target),
             Expr::MethodCall(call) => self.method(call, target),
             Expr::Binary(bin) => self.binary(bin, target),
             Expr::Unary(un) => self.unary(un, target),
@@ -432,6 +438,10 @@ impl Lower<'_, '_> {
             );
             return Err(Reported);
         }
+        // A copy is the same value to the derivative: `x.clone()` where Rust needs an owned one.
+        if call.args.is_empty() && (call.method == "clone" || call.method == "to_owned") {
+            return self.expr(&call.receiver, target);
+        }
         let is_self =
             matches!(strip_groups(&call.receiver), Expr::Path(p) if p.path.is_ident("self"));
         if is_self {
@@ -562,6 +572,7 @@ impl Lower<'_, '_> {
             text,
             kind: ValueKind::Binding,
         });
+        self.nodes.push(Node::Bind(self.bindings.len()));
         self.bindings.push(Binding {
             out: value,
             op,
@@ -622,6 +633,7 @@ impl Lower<'_, '_> {
             text: format!("`{name}({})`", shown.join(", ")),
             kind: ValueKind::Binding,
         });
+        self.nodes.push(Node::Bind(self.bindings.len()));
         self.bindings.push(Binding {
             out: value,
             op: &table::CALL,
@@ -674,8 +686,8 @@ impl Lower<'_, '_> {
         };
         let ty = ty.ident.to_string();
         let float = ty == "f64" || ty == "f32" || self.types.type_params.contains(&ty);
-        let op = table::lookup_method(&method.ident.to_string())?;
-        (float && op.scalar).then_some(&method.ident)
+        table::lookup_method(&method.ident.to_string())?;
+        float.then_some(&method.ident)
     }
 }
 
@@ -686,6 +698,17 @@ fn ungroup_type(ty: &Type) -> &Type {
         Type::Paren(p) => ungroup_type(&p.elem),
         other => other,
     }
+}
+
+/// `+=`, `-=`, `*=`, `/=`.
+fn is_compound(op: &syn::BinOp) -> bool {
+    matches!(
+        op,
+        syn::BinOp::AddAssign(_)
+            | syn::BinOp::SubAssign(_)
+            | syn::BinOp::MulAssign(_)
+            | syn::BinOp::DivAssign(_)
+    )
 }
 
 /// The user's expression for a binding, reassembled for messages.
@@ -743,8 +766,7 @@ fn unsupported_expr(expr: &Expr) -> Option<String> {
         Expr::ForLoop(_) => format!("gradgen cannot differentiate a `for` loop\n{instead}; a loop over rows or columns is usually a reduction such as `row_sums()` or `col_sums()`"),
         Expr::While(_) => format!("gradgen cannot differentiate a `while` loop\n{instead}"),
         Expr::Loop(_) => format!("gradgen cannot differentiate a `loop`\n{instead}"),
-        Expr::If(_) => format!("gradgen cannot differentiate `if`: the backward pass would depend on the branch taken\n{instead}; an elementwise choice such as `relu` is an operation"),
-        Expr::Match(_) => format!("gradgen cannot differentiate `match`: the backward pass would depend on the arm taken\n{instead}"),
+        Expr::Match(_) => "gradgen cannot differentiate `match`\nhelp: choose with `if`/`else` on a flag or on constants; for an elementwise choice between values, use `maximum`, `minimum`, `clamp`, `relu` or a constant mask".to_owned(),
         Expr::Closure(_) => format!("gradgen cannot differentiate a closure\n{instead}"),
         Expr::Return(_) => "`return` is not supported: the function's value is its final expression\nhelp: remove `return` and the `;`".to_owned(),
         Expr::Assign(_) => "assignment is not supported: every value is computed once\nhelp: bind the new value to a new name, or shadow the old one: `let x = …;`".to_owned(),

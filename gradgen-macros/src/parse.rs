@@ -163,6 +163,7 @@ pub fn parse(args: &Args, item: syn::ItemFn, errors: &mut Errors) -> Result<Func
         params: inputs.params,
         values: lower.values,
         bindings: lower.bindings,
+        body: lower.nodes,
         declared: lower.declared,
         output,
         mat_path: sig.mat_path,

@@ -1,36 +1,44 @@
 //! Stage 4 — reverse: activity analysis, the reverse sweep, and who owns what.
 //!
-//! Input: a [`Func`] whose shapes are all known. Output: a [`Plan`]: the forward bindings the
-//! output needs (with the operands each may consume), and the backward statements, in order.
+//! Input: a [`Func`] whose shapes are all known. Output: a [`Plan`]: the forward part (the
+//! bindings the output needs, with the operands each may consume, and the `if`s among them) and
+//! the backward part, in order.
 //!
 //! Guarantees:
 //! - Activity: only values that depend on a differentiable input *and* that the output depends
-//!   on get a gradient; labels, scalar parameters, literals and anything that does not reach the
-//!   output cost no backward work.
+//!   on get a gradient; labels, flags, scalar parameters, literals, constants and anything that
+//!   does not reach the output cost no backward work.
 //! - The sweep visits the bindings in reverse, seeds the output's gradient with `d_out`, and
 //!   asks each binding's row for one contribution per active operand. A value used more than
 //!   once receives one contribution per use: the first initialises its gradient (moved in, never
-//!   added to a zero matrix), later ones are added to it, in place where the row says how.
-//! - Ownership is decided here, once, from what each row declares it uses ([`vjp::Use`]): the
-//!   forward and backward statements form one schedule, and a value (a forward temporary or a
-//!   gradient) may be moved only by the statement that uses it last, where nothing else in that
-//!   statement reads it. A row's emitter only reads the decision. Within a binding, the
-//!   contribution that can hold its result in the incoming gradient's buffer comes last, so
-//!   that it is the one that may take it.
+//!   added to a zero matrix), later ones are added to it, in place where the row says how. The
+//!   one exception is a value from outside an `if` that a branch adds to: its gradient is
+//!   declared (zero) before the `if`, since either branch may run.
+//! - The backward of an `if` follows the branch the forward took: the same condition, then the
+//!   branch's bindings that its backward reads (computed again, not kept), then the branch's
+//!   contributions, starting from the gradients of the values the `if` gives.
+//! - Ownership is decided in one place, `schedule.rs`, from what each row declares it uses: a
+//!   region's forward and backward statements form one schedule, and a value may be moved only
+//!   by its last use there. Within a binding, the contribution that can hold its result in the
+//!   incoming gradient's buffer comes last, so that it is the one that may take it.
+
+use std::collections::HashSet;
 
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::{quote, quote_spanned, ToTokens};
 
-use crate::ir::{Func, Operand, Shape, ValueKind};
+use crate::ir::{Func, IfNode, Node, Operand, Shape};
+use crate::naming::Names;
+use crate::schedule::{self, Tracked, Uses};
+use crate::steps::{self, Planned};
 use crate::table::Form;
-use crate::vjp::{self, Add, Ctx, Mode, Slot, Use, Val};
+use crate::vjp::{self, Mode, Slot};
 
 /// What the backward function computes.
 pub struct Plan {
-    /// The forward bindings the output needs, in order.
-    pub forward: Vec<Forward>,
-    /// The backward statements, in order.
-    pub backward: Vec<Stmt>,
+    /// The forward part: the bindings the output needs, in order, and the `if`s among them.
+    pub forward: Vec<Fwd>,
+    /// The backward part, in order.
+    pub backward: Vec<Bwd>,
     /// The gradient variable of each value that has one, indexed like [`Func::values`].
     pub grads: Vec<Option<Ident>>,
     /// The backward function's seed parameter.
@@ -38,6 +46,12 @@ pub struct Plan {
     /// The generated gradient check's locals: the backward's result, the report, and the
     /// upstream gradient of a matrix value.
     pub check_locals: (Ident, Ident, Ident),
+}
+
+/// A step of a forward part.
+pub enum Fwd {
+    Bind(Forward),
+    If(FwdIf),
 }
 
 /// A forward binding.
@@ -51,10 +65,51 @@ pub struct Forward {
     pub with_grad: Option<(Ident, bool)>,
 }
 
+/// `let (outs…) = if cond { … } else { … };`
+pub struct FwdIf {
+    pub span: Span,
+    pub cond: TokenStream,
+    pub cond_text: String,
+    /// The values the `if` gives.
+    pub outs: Vec<usize>,
+    pub branches: [FwdBranch; 2],
+}
+
+/// A branch of a forward `if`: its bindings, and the expression of each value it gives.
+pub struct FwdBranch {
+    pub body: Vec<Fwd>,
+    pub outs: Vec<TokenStream>,
+}
+
+/// A step of a backward part.
+pub enum Bwd {
+    Stmt(Stmt),
+    If(BwdIf),
+}
+
+/// `if cond { … } else { … }` again, in the backward.
+pub struct BwdIf {
+    pub span: Span,
+    pub cond: TokenStream,
+    pub cond_text: String,
+    pub branches: [BwdBranch; 2],
+}
+
+/// A branch of a backward `if`: the branch's bindings its backward reads, computed again, then
+/// its contributions.
+pub struct BwdBranch {
+    pub recompute: Vec<Fwd>,
+    pub body: Vec<Bwd>,
+}
+
 /// One statement of the backward part.
 pub struct Stmt {
-    /// The binding whose row produced it.
-    pub binding: usize,
+    /// The user's binding it comes from, where a type error in it is reported.
+    pub span: Span,
+    /// The op whose row made it, for the derivation (`matmul`, `operator -`).
+    pub note: String,
+    /// The forward step it comes from, as the derivation writes it (`h = x · w`).
+    pub from: String,
     pub kind: StmtKind,
     /// Its line of the derivation (`d_h = d_score`).
     pub text: String,
@@ -102,75 +157,81 @@ impl Stmt {
 
 /// Plans the backward pass. `shapes` must be complete (the shape stage reported no error).
 pub fn plan(func: &mut Func, shapes: &[Shape]) -> Plan {
-    let active = activity(func);
-    let needed = needed(func);
-    let d_out = func.names.fresh("d_out", Span::call_site());
-    let fused = fused_value(func, &active);
-    let sweep = sweep(func, shapes, &active, fused, &d_out);
-    let schedule = Schedule::build(func, shapes, &needed, &sweep, fused);
-    let owned = schedule.grant(func, shapes);
+    let mut names = func.names.clone();
+    let d_out = names.fresh("d_out", Span::call_site());
+    let check_locals = (
+        names.fresh("grads", Span::call_site()),
+        names.fresh("check", Span::call_site()),
+        names.fresh("upstream", Span::call_site()),
+    );
+    let mut planner = Planner::new(func, shapes, names, d_out.clone());
+    let top = planner.top_region();
+    let built = planner.build(&top, &HashSet::new());
     let mut plan = Plan {
-        forward: Vec::new(),
-        backward: Vec::new(),
-        grads: sweep.grads.clone(),
+        forward: built.forward,
+        backward: built.backward,
+        grads: planner.grads,
         d_out,
-        check_locals: (
-            func.names.fresh("grads", Span::call_site()),
-            func.names.fresh("check", Span::call_site()),
-            func.names.fresh("upstream", Span::call_site()),
-        ),
+        check_locals,
     };
-    plan.forward = forward_steps(func, &needed, &schedule, &owned, &sweep, fused);
-    plan.backward = backward_steps(func, shapes, &plan, &sweep, &schedule, &owned);
+    func.names = planner.names;
     mark_accumulated(&mut plan);
     plan
 }
 
 // ---- activity ----
 
-/// Which values get a gradient: those that vary with a differentiable input and that the
-/// output depends on.
-fn activity(func: &Func) -> Vec<bool> {
-    let varied = crate::ir::varied(func);
-    let useful = useful(func);
-    (0..func.values.len())
-        .map(|v| varied[v] && useful[v])
-        .collect()
-}
-
-/// Which values the output depends on.
+/// Which values the output depends on. Every value of a needed `if` counts (the forward
+/// computes them together).
 fn useful(func: &Func) -> Vec<bool> {
     let mut useful = vec![false; func.values.len()];
     if let Some(o) = output(func) {
         useful[o] = true;
     }
-    for b in func.bindings.iter().rev() {
-        if useful[b.out] {
-            for a in b.args.iter().filter_map(Func::value_of) {
-                useful[a] = true;
+    useful_nodes(func, &func.body, &mut useful);
+    useful
+}
+
+fn useful_nodes(func: &Func, nodes: &[Node], useful: &mut [bool]) {
+    for node in nodes.iter().rev() {
+        match node {
+            Node::Bind(bi) => {
+                let b = &func.bindings[*bi];
+                if useful[b.out] {
+                    for a in b.args.iter().filter_map(Func::value_of) {
+                        useful[a] = true;
+                    }
+                }
+            }
+            Node::If(node) => {
+                if node.outs.iter().any(|&o| useful[o]) {
+                    for &o in &node.outs {
+                        useful[o] = true;
+                    }
+                    for branch in &node.branches {
+                        for v in branch.outs.iter().filter_map(Func::value_of) {
+                            useful[v] = true;
+                        }
+                        useful_nodes(func, &branch.body, useful);
+                    }
+                }
             }
         }
     }
-    useful
 }
 
 fn output(func: &Func) -> Option<usize> {
     func.output.as_ref().and_then(|(op, _)| Func::value_of(op))
 }
 
-/// The bindings the output needs, in order.
-fn needed(func: &Func) -> Vec<usize> {
-    let useful = useful(func);
-    (0..func.bindings.len())
-        .filter(|&i| useful[func.bindings[i].out])
-        .collect()
-}
-
-/// The output binding, when its row computes the value with its receiver's gradient and the
-/// receiver is its only active operand.
+/// The output binding, when it is one of the body's own (not a branch's), its row computes
+/// the value with its receiver's gradient, and the receiver is its only active operand.
 fn fused_value(func: &Func, active: &[bool]) -> Option<usize> {
     let o = output(func)?;
-    let bi = func.bindings.iter().position(|b| b.out == o)?;
+    let bi = func.body.iter().find_map(|n| match n {
+        Node::Bind(bi) if func.bindings[*bi].out == o => Some(*bi),
+        _ => None,
+    })?;
     let b = &func.bindings[bi];
     let receiver_only = b
         .args
@@ -180,58 +241,209 @@ fn fused_value(func: &Func, active: &[bool]) -> Option<usize> {
     (b.op.with_backward && active[o] && receiver_only).then_some(bi)
 }
 
-// ---- the sweep: which contributions, in which order, to which gradient ----
-
-/// One contribution to an operand's gradient.
-struct Planned {
-    binding: usize,
-    operand: usize,
-    /// The operand's value, whose gradient receives it.
-    target: usize,
-    grad: Ident,
-    /// It starts the gradient (rather than adding to it).
-    first: bool,
-    /// For a call's operand: the tuple of gradients its backward returned.
-    parts: Option<Ident>,
-    /// Computed by the forward binding with the function's value.
-    with_value: bool,
+/// The values a node defines: a binding's, or an `if`'s (not its branches').
+fn defined(func: &Func, node: &Node) -> Vec<usize> {
+    match node {
+        Node::Bind(bi) => vec![func.bindings[*bi].out],
+        Node::If(node) => node.outs.clone(),
+    }
 }
 
-struct Sweep {
-    /// The contributions, and the call statements among them (`None` operand), in order.
-    items: Vec<Item>,
-    grads: Vec<Option<Ident>>,
+/// The values an `if` reads from outside it: its condition's, and those its branches read that
+/// they do not define.
+fn if_reads(func: &Func, node: &IfNode) -> Vec<usize> {
+    let mut inside = HashSet::new();
+    let mut read = Vec::new();
+    collect_reads(
+        func,
+        &node.branches.each_ref().map(|b| b),
+        &mut inside,
+        &mut read,
+    );
+    let mut out: Vec<usize> = node.cond_values.clone();
+    out.extend(read.into_iter().filter(|v| !inside.contains(v)));
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
-enum Item {
+fn collect_reads(
+    func: &Func,
+    branches: &[&crate::ir::Branch; 2],
+    inside: &mut HashSet<usize>,
+    read: &mut Vec<usize>,
+) {
+    for branch in branches {
+        for node in &branch.body {
+            inside.extend(defined(func, node));
+            match node {
+                Node::Bind(bi) => {
+                    read.extend(func.bindings[*bi].args.iter().filter_map(Func::value_of))
+                }
+                Node::If(nested) => {
+                    read.extend(nested.cond_values.iter().copied());
+                    collect_reads(func, &nested.branches.each_ref().map(|b| b), inside, read);
+                }
+            }
+        }
+        read.extend(branch.outs.iter().filter_map(Func::value_of));
+    }
+}
+
+// ---- phase 1: the regions, their items, and the gradients' names ----
+
+/// A region of generated code (the body, a branch), before ownership is decided.
+struct Region<'f> {
+    /// The values it defines itself.
+    own: HashSet<usize>,
+    /// Its forward steps (the forward pass, or a branch's bindings computed again).
+    forward: Vec<FItem<'f>>,
+    /// Its backward items.
+    backward: Vec<Item<'f>>,
+    /// For a branch's forward pass: the operand it gives for each of the `if`'s values.
+    outs: Vec<Operand>,
+}
+
+enum FItem<'f> {
+    Bind(usize),
+    /// An `if`, with the forward region of each branch.
+    If(&'f IfNode, Box<[Region<'f>; 2]>),
+}
+
+enum Item<'f> {
     /// `let parts = callee_backward(…)` for a call binding.
     Call {
         binding: usize,
         parts: Ident,
     },
     Contribution(Planned),
+    /// The gradient of an `if`'s value, passed to the branch's operand for it.
+    Seed {
+        phi: usize,
+        target: usize,
+        first: bool,
+        span: Span,
+    },
+    /// The gradient of a value from outside an `if`, declared before it.
+    Zeros {
+        value: usize,
+        span: Span,
+    },
+    If {
+        node: &'f IfNode,
+        branches: Box<[Region<'f>; 2]>,
+        /// The `if`'s values whose gradients flow into it.
+        phis: Vec<usize>,
+        /// The values from outside it that it reads.
+        reads: Vec<usize>,
+    },
 }
 
-fn sweep(
-    func: &mut Func,
-    shapes: &[Shape],
-    active: &[bool],
+struct Planner<'f> {
+    func: &'f Func,
+    shapes: &'f [Shape],
+    active: Vec<bool>,
+    useful: Vec<bool>,
     fused: Option<usize>,
-    d_out: &Ident,
-) -> Sweep {
-    let mut grads: Vec<Option<Ident>> = vec![None; func.values.len()];
-    if let Some(o) = output(func).filter(|&o| active[o]) {
-        grads[o] = Some(d_out.clone());
+    d_out: Ident,
+    grads: Vec<Option<Ident>>,
+    names: Names,
+}
+
+impl<'f> Planner<'f> {
+    fn new(func: &'f Func, shapes: &'f [Shape], names: Names, d_out: Ident) -> Self {
+        let varied = crate::ir::varied(func);
+        let useful = useful(func);
+        let active: Vec<bool> = (0..func.values.len())
+            .map(|v| varied[v] && useful[v])
+            .collect();
+        let mut grads = vec![None; func.values.len()];
+        if let Some(o) = output(func).filter(|&o| active[o]) {
+            grads[o] = Some(d_out.clone());
+        }
+        Planner {
+            func,
+            shapes,
+            fused: fused_value(func, &active),
+            active,
+            useful,
+            d_out,
+            grads,
+            names,
+        }
     }
-    let mut items = Vec::new();
-    for bi in (0..func.bindings.len()).rev() {
-        let b = &func.bindings[bi];
-        if !active[b.out] || grads[b.out].is_none() {
-            continue;
+
+    fn top_region(&mut self) -> Region<'f> {
+        let body = &self.func.body;
+        Region {
+            own: body.iter().flat_map(|n| defined(self.func, n)).collect(),
+            forward: self.forward_items(body),
+            backward: self.sweep(body),
+            outs: Vec::new(),
+        }
+    }
+
+    /// The forward steps of the nodes the output needs, in order.
+    fn forward_items(&self, nodes: &'f [Node]) -> Vec<FItem<'f>> {
+        nodes
+            .iter()
+            .filter(|n| defined(self.func, n).iter().any(|&v| self.useful[v]))
+            .map(|n| match n {
+                Node::Bind(bi) => FItem::Bind(*bi),
+                Node::If(node) => {
+                    FItem::If(node, Box::new([0, 1].map(|k| self.branch_forward(node, k))))
+                }
+            })
+            .collect()
+    }
+
+    /// A branch of the forward pass: its needed bindings, and what it gives.
+    fn branch_forward(&self, node: &'f IfNode, k: usize) -> Region<'f> {
+        let branch = &node.branches[k];
+        Region {
+            own: branch
+                .body
+                .iter()
+                .flat_map(|n| defined(self.func, n))
+                .collect(),
+            forward: self.forward_items(&branch.body),
+            backward: Vec::new(),
+            outs: branch.outs.clone(),
+        }
+    }
+
+    /// The backward items of some nodes, visited in reverse.
+    fn sweep(&mut self, nodes: &'f [Node]) -> Vec<Item<'f>> {
+        let mut items = Vec::new();
+        for node in nodes.iter().rev() {
+            match node {
+                Node::Bind(bi) => self.binding_items(*bi, &mut items),
+                Node::If(node) => self.if_items(node, &mut items),
+            }
+        }
+        items
+    }
+
+    /// The gradient of a value, named when it does not have one yet; and whether it is new.
+    fn grad_of(&mut self, v: usize) -> (Ident, bool) {
+        match &self.grads[v] {
+            Some(g) => (g.clone(), false),
+            None => {
+                let g = self.names.gradient(&self.func.values[v].name);
+                self.grads[v] = Some(g.clone());
+                (g, true)
+            }
+        }
+    }
+
+    fn binding_items(&mut self, bi: usize, items: &mut Vec<Item<'f>>) {
+        let b = &self.func.bindings[bi];
+        if !self.active[b.out] || self.grads[b.out].is_none() {
+            return;
         }
         let parts = (b.op.form == Form::Call).then(|| {
-            let name = format!("{}_grads", func.values[b.out].name);
-            func.names.fresh(&name, b.op_span)
+            let name = format!("{}_grads", self.func.values[b.out].name);
+            self.names.fresh(&name, b.op_span)
         });
         if let Some(parts) = &parts {
             items.push(Item::Call {
@@ -239,17 +451,9 @@ fn sweep(
                 parts: parts.clone(),
             });
         }
-        for i in ordered_operands(func, shapes, active, bi) {
-            let target = Func::value_of(&func.bindings[bi].args[i]).unwrap_or_default();
-            let first = grads[target].is_none();
-            let grad = match &grads[target] {
-                Some(g) => g.clone(),
-                None => {
-                    let g = func.names.gradient(&func.values[target].name);
-                    grads[target] = Some(g.clone());
-                    g
-                }
-            };
+        for i in self.ordered_operands(bi) {
+            let target = Func::value_of(&b.args[i]).unwrap_or_default();
+            let (grad, first) = self.grad_of(target);
             items.push(Item::Contribution(Planned {
                 binding: bi,
                 operand: i,
@@ -257,34 +461,152 @@ fn sweep(
                 grad,
                 first,
                 parts: parts.clone(),
-                with_value: Some(bi) == fused,
+                with_value: Some(bi) == self.fused,
             }));
         }
     }
-    Sweep { items, grads }
-}
 
-/// The active operands of binding `bi`, ordered so that the contribution that can best use the
-/// incoming gradient's buffer comes last: a plain pass-through last of all, then those built
-/// in a buffer of the gradient's shape, and first those that reduce it.
-fn ordered_operands(func: &Func, shapes: &[Shape], active: &[bool], bi: usize) -> Vec<usize> {
-    let b = &func.bindings[bi];
-    let out_shape = &shapes[b.out];
-    let mut operands: Vec<(usize, u8)> = (0..b.args.len())
-        .filter(|&i| Func::value_of(&b.args[i]).is_some_and(|v| active[v]))
-        .map(|i| {
-            let v = Func::value_of(&b.args[i]).unwrap_or_default();
-            let full = shapes[v] == *out_shape;
-            let takes_g =
-                b.op.grad
-                    .uses(i, b.args.len(), full)
-                    .contains(&vjp::take(Slot::Grad));
-            let pass = full && is_pass_through(b.op, i);
-            (i, u8::from(takes_g) + u8::from(pass))
-        })
-        .collect();
-    operands.sort_by_key(|&(_, benefit)| benefit);
-    operands.into_iter().map(|(i, _)| i).collect()
+    /// The active operands of binding `bi`, ordered so that the contribution that can best use
+    /// the incoming gradient's buffer comes last: a plain pass-through last of all, then those
+    /// built in a buffer of the gradient's shape, and first those that reduce it.
+    fn ordered_operands(&self, bi: usize) -> Vec<usize> {
+        let b = &self.func.bindings[bi];
+        let out_shape = &self.shapes[b.out];
+        let mut operands: Vec<(usize, u8)> = (0..b.args.len())
+            .filter_map(|i| {
+                let v = Func::value_of(&b.args[i]).filter(|&v| self.active[v])?;
+                let full = self.shapes[v] == *out_shape;
+                let takes_g =
+                    b.op.grad
+                        .uses(i, b.args.len(), full)
+                        .contains(&vjp::take(Slot::Grad));
+                let pass = full && is_pass_through(b.op, i);
+                Some((i, u8::from(takes_g) + u8::from(pass)))
+            })
+            .collect();
+        operands.sort_by_key(|&(_, benefit)| benefit);
+        operands.into_iter().map(|(i, _)| i).collect()
+    }
+
+    /// An `if` in the backward: the gradients of outside values it adds to, declared before
+    /// it; then each branch's backward region.
+    fn if_items(&mut self, node: &'f IfNode, items: &mut Vec<Item<'f>>) {
+        let phis: Vec<usize> = node
+            .outs
+            .iter()
+            .copied()
+            .filter(|&o| self.active[o] && self.grads[o].is_some())
+            .collect();
+        if phis.is_empty() {
+            return;
+        }
+        let reads = if_reads(self.func, node);
+        for &v in &reads {
+            if self.active[v] && self.grads[v].is_none() {
+                self.grad_of(v);
+                items.push(Item::Zeros {
+                    value: v,
+                    span: node.span,
+                });
+            }
+        }
+        let branches = Box::new([0, 1].map(|k| self.branch_backward(node, k, &phis)));
+        items.push(Item::If {
+            node,
+            branches,
+            phis,
+            reads,
+        });
+    }
+
+    /// A branch of the backward: the gradients of the `if`'s values passed to the branch's
+    /// operands, its contributions, and the bindings they read, computed again.
+    fn branch_backward(&mut self, node: &'f IfNode, k: usize, phis: &[usize]) -> Region<'f> {
+        let branch = &node.branches[k];
+        let mut backward = Vec::new();
+        for (j, &out) in node.outs.iter().enumerate() {
+            let target = branch.outs.get(j).and_then(Func::value_of);
+            if let Some(t) = target.filter(|&t| phis.contains(&out) && self.active[t]) {
+                let (_, first) = self.grad_of(t);
+                backward.push(Item::Seed {
+                    phi: out,
+                    target: t,
+                    first,
+                    span: node.span,
+                });
+            }
+        }
+        backward.extend(self.sweep(&branch.body));
+        let forward = self.recompute(&branch.body, &backward);
+        Region {
+            own: branch
+                .body
+                .iter()
+                .flat_map(|n| defined(self.func, n))
+                .collect(),
+            forward,
+            backward,
+            outs: Vec::new(),
+        }
+    }
+
+    /// The bindings of a branch that its backward reads, and what they depend on, in order.
+    fn recompute(&self, nodes: &'f [Node], backward: &[Item<'f>]) -> Vec<FItem<'f>> {
+        let mut need: HashSet<usize> = backward
+            .iter()
+            .flat_map(|item| self.item_uses(item))
+            .filter_map(|(t, _)| match t {
+                Tracked::Value(v) => Some(v),
+                Tracked::Grad(_) => None,
+            })
+            .collect();
+        let mut keep = vec![false; nodes.len()];
+        for (n, node) in nodes.iter().enumerate().rev() {
+            if defined(self.func, node).iter().any(|v| need.contains(v)) {
+                keep[n] = true;
+                need.extend(match node {
+                    Node::Bind(bi) => self.func.bindings[*bi]
+                        .args
+                        .iter()
+                        .filter_map(Func::value_of)
+                        .collect(),
+                    Node::If(nested) => if_reads(self.func, nested),
+                });
+            }
+        }
+        nodes
+            .iter()
+            .zip(keep)
+            .filter(|(_, k)| *k)
+            .map(|(n, _)| match n {
+                Node::Bind(bi) => FItem::Bind(*bi),
+                Node::If(nested) => FItem::If(
+                    nested,
+                    Box::new([0, 1].map(|k| self.branch_forward(nested, k))),
+                ),
+            })
+            .collect()
+    }
+
+    /// What a backward item uses, for the schedule.
+    fn item_uses(&self, item: &Item<'f>) -> Uses {
+        let (func, shapes) = (self.func, self.shapes);
+        match item {
+            Item::Call { binding, .. } => schedule::call_uses(func, *binding),
+            // Its uses are the forward binding's.
+            Item::Contribution(p) if p.with_value => Vec::new(),
+            Item::Contribution(p) => {
+                schedule::contribution_uses(func, shapes, p.binding, p.operand)
+            }
+            Item::Seed { phi, .. } => vec![(Tracked::Grad(*phi), Mode::Take)],
+            Item::Zeros { .. } => Vec::new(),
+            Item::If { phis, reads, .. } => phis
+                .iter()
+                .map(|&p| (Tracked::Grad(p), Mode::Take))
+                .chain(schedule::reads(reads.iter().copied()))
+                .collect(),
+        }
+    }
 }
 
 /// The contribution to operand `i` is the incoming gradient itself.
@@ -292,437 +614,257 @@ fn is_pass_through(op: &crate::table::Op, i: usize) -> bool {
     matches!(&op.grad, vjp::Grad::Entrywise(e) if e.derivatives.get(i) == Some(&"g"))
 }
 
-// ---- the schedule: every statement's uses, and who may move what ----
+// ---- phase 2: ownership, then the statements ----
 
-/// A value or a gradient, as the schedule tracks them.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Tracked {
-    Value(usize),
-    Grad(usize),
+/// A region's code.
+struct Built {
+    forward: Vec<Fwd>,
+    backward: Vec<Bwd>,
+    /// For a branch's forward pass: the expression of each value it gives.
+    outs: Vec<TokenStream>,
 }
 
-struct Schedule {
-    /// Per statement (the needed forward bindings, then the sweep's items), its uses.
-    uses: Vec<Vec<(Tracked, Mode)>>,
-    /// The forward bindings, in the order of their statements.
-    forward: Vec<usize>,
-    /// The index of the first backward statement.
-    forward_len: usize,
-}
-
-/// The statement of forward binding `bi`.
-fn needed_index(schedule: &Schedule, bi: usize) -> Option<usize> {
-    schedule.forward.iter().position(|&f| f == bi)
-}
-
-impl Schedule {
-    fn build(
-        func: &Func,
-        shapes: &[Shape],
-        needed: &[usize],
-        sweep: &Sweep,
-        fused: Option<usize>,
-    ) -> Schedule {
-        let mut uses: Vec<Vec<(Tracked, Mode)>> = needed
+impl<'f> Planner<'f> {
+    /// The uses of every statement of a region, in order: its forward steps, its backward
+    /// items, and, for a branch's forward pass, what it gives.
+    fn statements(&self, region: &Region<'f>) -> Vec<Uses> {
+        let mut all: Vec<Uses> = region
+            .forward
             .iter()
-            .map(|&bi| forward_uses(func, bi, Some(bi) == fused))
+            .map(|f| match f {
+                FItem::Bind(bi) => schedule::forward_uses(self.func, *bi, Some(*bi) == self.fused),
+                FItem::If(node, _) => schedule::reads(if_reads(self.func, node)),
+            })
             .collect();
-        let forward_len = uses.len();
-        for item in &sweep.items {
-            uses.push(match item {
-                Item::Call { binding, .. } => call_uses(func, *binding),
-                // Its uses are the forward binding's.
-                Item::Contribution(p) if p.with_value => Vec::new(),
-                Item::Contribution(p) => contribution_uses(func, shapes, p),
-            });
+        all.extend(region.backward.iter().map(|i| self.item_uses(i)));
+        if !region.outs.is_empty() {
+            let local = region.outs.iter().filter_map(Func::value_of);
+            all.push(local.map(|v| (Tracked::Value(v), Mode::Take)).collect());
         }
-        Schedule {
-            uses,
-            forward: needed.to_vec(),
-            forward_len,
+        all
+    }
+
+    /// A region's code. `inherited`: what the enclosing region lets this one move (the
+    /// gradients of an `if`'s values, into the branch that runs).
+    fn build(&self, region: &Region<'f>, inherited: &HashSet<Tracked>) -> Built {
+        let statements = self.statements(region);
+        let own = |t: Tracked| {
+            let local = match t {
+                Tracked::Value(v) | Tracked::Grad(v) => region.own.contains(&v),
+            };
+            (local || inherited.contains(&t)) && schedule::movable(self.func, self.shapes, t)
+        };
+        let grants = schedule::grant(&statements, &own);
+        let (statements, grants) = (&statements, &grants);
+        let moves = |s: usize| move |t: Tracked| schedule::granted(statements, grants, s, t);
+        let forward = self.build_forward(region, &moves);
+        let offset = region.forward.len();
+        // The contribution computed with the value consumes what its forward binding does.
+        let fused_statement = region
+            .forward
+            .iter()
+            .position(|f| matches!(f, FItem::Bind(bi) if Some(*bi) == self.fused));
+        let backward = region
+            .backward
+            .iter()
+            .enumerate()
+            .map(|(k, item)| match (item, fused_statement) {
+                (Item::Contribution(p), Some(s)) if p.with_value => {
+                    Bwd::Stmt(self.with_value(p, &moves(s)))
+                }
+                _ => self.build_item(item, &moves(offset + k)),
+            })
+            .collect();
+        let last = statements.len().saturating_sub(1);
+        let outs = region
+            .outs
+            .iter()
+            .map(|op| self.branch_out(op, &moves(last)))
+            .collect();
+        Built {
+            forward,
+            backward,
+            outs,
         }
     }
 
-    /// For every statement and each of its uses, whether it may move the value.
-    fn grant(&self, func: &Func, shapes: &[Shape]) -> Vec<Vec<bool>> {
-        let mut last_read: Vec<Option<usize>> = Vec::new();
-        let index = |t: Tracked| match t {
-            Tracked::Value(v) => 2 * v,
-            Tracked::Grad(v) => 2 * v + 1,
-        };
-        last_read.resize(2 * func.values.len(), None);
-        for (s, uses) in self.uses.iter().enumerate() {
-            for &(t, mode) in uses {
-                if mode != Mode::Donor {
-                    last_read[index(t)] = Some(s);
-                }
-            }
-        }
-        let ownable = |t: Tracked| ownable(func, shapes, t);
-        self.uses
+    fn build_forward<M: Fn(Tracked) -> bool>(
+        &self,
+        region: &Region<'f>,
+        moves: &dyn Fn(usize) -> M,
+    ) -> Vec<Fwd> {
+        region
+            .forward
             .iter()
             .enumerate()
-            .map(|(s, uses)| {
-                uses.iter()
-                    .map(|&(t, mode)| {
-                        let alone = uses.iter().filter(|(u, _)| *u == t).count() == 1;
-                        let last = last_read[index(t)];
-                        let free = match mode {
-                            Mode::Borrow => false,
-                            Mode::Take => last == Some(s),
-                            Mode::Donor => last.is_none_or(|l| l < s),
-                        };
-                        free && alone && ownable(t)
-                    })
-                    .collect()
+            .map(|(s, f)| match f {
+                FItem::Bind(bi) => Fwd::Bind(self.forward_step(*bi, &moves(s))),
+                FItem::If(node, branches) => Fwd::If(FwdIf {
+                    span: node.span,
+                    cond: node.cond.clone(),
+                    cond_text: node.cond_text.clone(),
+                    outs: node.outs.clone(),
+                    branches: branches.each_ref().map(|b| {
+                        let built = self.build(b, &HashSet::new());
+                        FwdBranch {
+                            body: built.forward,
+                            outs: built.outs,
+                        }
+                    }),
+                }),
             })
             .collect()
     }
-}
 
-/// Whether moving `t` is allowed at all: an owned matrix that the function does not return
-/// (a forward temporary, or a gradient the backward built).
-fn ownable(func: &Func, shapes: &[Shape], t: Tracked) -> bool {
-    let o = output(func);
-    match t {
-        Tracked::Value(v) => {
-            matches!(func.values[v].kind, ValueKind::Binding)
-                && Some(v) != o
-                && matches!(shapes[v], Shape::Mat(..))
+    fn forward_step(&self, bi: usize, moves: &dyn Fn(Tracked) -> bool) -> Forward {
+        let b = &self.func.bindings[bi];
+        let consumes = b
+            .args
+            .iter()
+            .map(|a| Func::value_of(a).is_some_and(|v| moves(Tracked::Value(v))))
+            .collect();
+        let with_grad = (Some(bi) == self.fused)
+            .then(|| Func::value_of(&b.args[0]))
+            .flatten()
+            .and_then(|v| self.grads[v].clone())
+            .map(|g| (g, false));
+        Forward {
+            binding: bi,
+            consumes,
+            with_grad,
         }
-        // The seed of a matrix value is borrowed; every other gradient is the backward's own.
-        Tracked::Grad(v) => Some(v) != o && matches!(shapes[v], Shape::Mat(..)),
     }
-}
 
-/// A forward binding reads its operands; an operator, or a method with an in-place variant,
-/// may consume the receiver (an operator, any operand).
-fn forward_uses(func: &Func, bi: usize, fused: bool) -> Vec<(Tracked, Mode)> {
-    let b = &func.bindings[bi];
-    b.args
-        .iter()
-        .enumerate()
-        .filter_map(|(i, a)| {
-            let v = Func::value_of(a)?;
-            let mode = match b.op.form {
-                Form::Operator { .. } => Mode::Take,
-                Form::Method { .. } if i == 0 && (b.op.consuming || fused) => Mode::Take,
-                _ => Mode::Borrow,
-            };
-            Some((Tracked::Value(v), mode))
-        })
-        .collect()
-}
+    fn cx(&self) -> steps::Cx<'_> {
+        steps::Cx {
+            func: self.func,
+            shapes: self.shapes,
+            grads: &self.grads,
+            d_out: &self.d_out,
+        }
+    }
 
-/// A call's backward reads its arguments and the gradient of its result.
-fn call_uses(func: &Func, bi: usize) -> Vec<(Tracked, Mode)> {
-    let b = &func.bindings[bi];
-    let args = b.args.iter().filter_map(Func::value_of);
-    args.map(|v| (Tracked::Value(v), Mode::Borrow))
-        .chain([(Tracked::Grad(b.out), Mode::Borrow)])
-        .collect()
-}
-
-/// What a contribution uses, as its row declares it.
-fn contribution_uses(func: &Func, shapes: &[Shape], p: &Planned) -> Vec<(Tracked, Mode)> {
-    let b = &func.bindings[p.binding];
-    let full = shapes[p.target] == shapes[b.out];
-    b.op.grad
-        .uses(p.operand, b.args.len(), full)
-        .into_iter()
-        .filter_map(|Use { what, mode }| {
-            let t = match what {
-                Slot::Arg(j) => Tracked::Value(Func::value_of(b.args.get(j)?)?),
-                Slot::Out => Tracked::Value(b.out),
-                Slot::Grad => Tracked::Grad(b.out),
-            };
-            Some((t, mode))
-        })
-        .collect()
-}
-
-/// Whether statement `s` may move `t` (one of its uses of it was granted).
-fn granted(schedule: &Schedule, owned: &[Vec<bool>], s: usize, t: Tracked) -> bool {
-    schedule.uses[s]
-        .iter()
-        .zip(&owned[s])
-        .any(|(&(u, _), &ok)| u == t && ok)
-}
-
-// ---- statements ----
-
-fn forward_steps(
-    func: &Func,
-    needed: &[usize],
-    schedule: &Schedule,
-    owned: &[Vec<bool>],
-    sweep: &Sweep,
-    fused: Option<usize>,
-) -> Vec<Forward> {
-    needed
-        .iter()
-        .enumerate()
-        .map(|(s, &bi)| {
-            let b = &func.bindings[bi];
-            let consumes = b
-                .args
-                .iter()
-                .map(|a| {
-                    Func::value_of(a)
-                        .is_some_and(|v| granted(schedule, owned, s, Tracked::Value(v)))
+    fn build_item(&self, item: &Item<'f>, moves: &dyn Fn(Tracked) -> bool) -> Bwd {
+        let cx = self.cx();
+        match item {
+            Item::Call { binding, parts } => Bwd::Stmt(steps::call(&cx, *binding, parts)),
+            Item::Contribution(p) => Bwd::Stmt(steps::contribution(&cx, p, moves)),
+            Item::Seed {
+                phi,
+                target,
+                first,
+                span,
+            } => Bwd::Stmt(steps::seed(
+                &cx,
+                *phi,
+                *target,
+                *first,
+                moves(Tracked::Grad(*phi)),
+                *span,
+            )),
+            Item::Zeros { value, span } => {
+                let grad = self.grads[*value]
+                    .clone()
+                    .unwrap_or_else(|| self.d_out.clone());
+                Bwd::Stmt(steps::zeros(&cx, *value, &grad, *span))
+            }
+            Item::If {
+                node,
+                branches,
+                phis,
+                ..
+            } => {
+                let inherited: HashSet<Tracked> = phis
+                    .iter()
+                    .map(|&p| Tracked::Grad(p))
+                    .filter(|&t| moves(t))
+                    .collect();
+                Bwd::If(BwdIf {
+                    span: node.span,
+                    cond: node.cond.clone(),
+                    cond_text: node.cond_text.clone(),
+                    branches: branches.each_ref().map(|b| {
+                        let built = self.build(b, &inherited);
+                        BwdBranch {
+                            recompute: built.forward,
+                            body: built.backward,
+                        }
+                    }),
                 })
-                .collect();
-            let with_grad = (Some(bi) == fused)
-                .then(|| Func::value_of(&b.args[0]))
-                .flatten()
-                .and_then(|v| sweep.grads[v].clone())
-                .map(|g| (g, false));
-            Forward {
-                binding: bi,
-                consumes,
-                with_grad,
             }
-        })
-        .collect()
-}
-
-fn backward_steps(
-    func: &Func,
-    shapes: &[Shape],
-    plan: &Plan,
-    sweep: &Sweep,
-    schedule: &Schedule,
-    owned: &[Vec<bool>],
-) -> Vec<Stmt> {
-    sweep
-        .items
-        .iter()
-        .enumerate()
-        .map(|(k, item)| {
-            let s = schedule.forward_len + k;
-            match item {
-                Item::Call { binding, parts } => call_stmt(func, shapes, plan, *binding, parts),
-                Item::Contribution(p) if p.with_value => {
-                    // As the forward binding computes it: consuming what that one consumes.
-                    let f = needed_index(schedule, p.binding);
-                    let moves = |t: Tracked| f.is_some_and(|f| granted(schedule, owned, f, t));
-                    let mut stmt = contribution_stmt(func, shapes, plan, p, &moves);
-                    stmt.kind = StmtKind::WithValue {
-                        grad: p.grad.clone(),
-                    };
-                    stmt
-                }
-                Item::Contribution(p) => {
-                    let moves = |t: Tracked| granted(schedule, owned, s, t);
-                    contribution_stmt(func, shapes, plan, p, &moves)
-                }
-            }
-        })
-        .collect()
-}
-
-/// The gradient of binding `bi`'s value as the statements read it.
-fn incoming(func: &Func, shapes: &[Shape], plan: &Plan, bi: usize) -> (Ident, TokenStream) {
-    let out = func.bindings[bi].out;
-    let g = plan.grads[out]
-        .clone()
-        .unwrap_or_else(|| plan.d_out.clone());
-    // The seed of a matrix value is borrowed already; a scalar is passed by value.
-    let by_ref = if output(func) == Some(out) || shapes[out] == Shape::Scalar {
-        quote!(#g)
-    } else {
-        quote!(&#g)
-    };
-    (g, by_ref)
-}
-
-fn call_stmt(func: &Func, shapes: &[Shape], plan: &Plan, bi: usize, parts: &Ident) -> Stmt {
-    let b = &func.bindings[bi];
-    let (g, seed) = incoming(func, shapes, plan, bi);
-    let args: Vec<TokenStream> = b.args.iter().map(|a| by_ref(func, a, shapes)).collect();
-    let (path, _) = b
-        .call
-        .clone()
-        .unwrap_or_else(|| (syn::parse_quote!(missing), Shape::Scalar));
-    let mut backward = path.clone();
-    if let Some(last) = backward.segments.last_mut() {
-        last.ident = crate::naming::Names::backward_fn(&last.ident);
+        }
     }
-    let shown = path.to_token_stream().to_string().replace(' ', "");
-    Stmt {
-        binding: bi,
-        kind: StmtKind::Call {
-            parts: parts.clone(),
-            expr: quote_spanned!(b.op_span=> #backward(#(#args,)* #seed).into_inputs()),
-        },
-        text: format!("{parts} = the gradients from {shown}'s backward, given {g}"),
-    }
-}
 
-fn contribution_stmt(
-    func: &Func,
-    shapes: &[Shape],
-    plan: &Plan,
-    p: &Planned,
-    moves: &dyn Fn(Tracked) -> bool,
-) -> Stmt {
-    let b = &func.bindings[p.binding];
-    let args: Vec<Val> = b
-        .args
-        .iter()
-        .map(|a| {
-            let owned = Func::value_of(a).is_some_and(|v| moves(Tracked::Value(v)));
-            val(func, shapes, a, owned)
-        })
-        .collect();
-    let cx = Ctx {
-        op: b.op.name,
-        args: &args,
-        out: val(func, shapes, &Operand::Value(b.out), false),
-        g: incoming_val(func, shapes, plan, p, moves),
-        mat: &func.mat_path,
-        elem: func.scalar_ty.to_token_stream(),
-        generic: generic_elem(func).is_some(),
-    };
-    let c = b.op.grad.vjp(&cx, p.operand);
-    let grad = p.grad.clone();
-    let kind = match (p.first, c.add) {
-        (true, _) => StmtKind::Init {
-            grad,
-            shape: shapes[p.target].clone(),
-            mutable: false,
-            expr: c.fresh,
-        },
-        (false, Add::Plus) => add(grad, false, c.fresh),
-        (false, Add::PlusWith(e)) => add(grad, false, e),
-        (false, Add::Minus(e)) => add(grad, true, e),
-        (false, Add::InPlace(method, args)) => StmtKind::InPlace { grad, method, args },
-    };
-    let sign = if p.first { "=" } else { "+=" };
-    Stmt {
-        binding: p.binding,
-        kind,
-        text: format!("{} {sign} {}", p.grad, c.text),
-    }
-}
-
-/// The incoming gradient as the emitters see it; for a call's operand, the tuple of gradients
-/// its backward returned.
-fn incoming_val(
-    func: &Func,
-    shapes: &[Shape],
-    plan: &Plan,
-    p: &Planned,
-    moves: &dyn Fn(Tracked) -> bool,
-) -> Val {
-    let out = func.bindings[p.binding].out;
-    let shape = shapes[out].clone();
-    if let Some(parts) = &p.parts {
-        return Val {
-            by_ref: quote!(#parts),
-            name: quote!(#parts),
-            text: parts.to_string(),
-            shape,
-            owned: true,
+    /// The contribution the forward binding computes with the function's value: a line of the
+    /// derivation, consuming what that binding consumes.
+    fn with_value(&self, p: &Planned, moves: &dyn Fn(Tracked) -> bool) -> Stmt {
+        let mut stmt = steps::contribution(&self.cx(), p, moves);
+        stmt.kind = StmtKind::WithValue {
+            grad: p.grad.clone(),
         };
+        stmt
     }
-    let (g, by_ref) = incoming(func, shapes, plan, p.binding);
-    Val {
-        by_ref,
-        name: quote!(#g),
-        text: g.to_string(),
-        shape,
-        owned: moves(Tracked::Grad(out)),
-    }
-}
 
-fn add(grad: Ident, negate: bool, expr: TokenStream) -> StmtKind {
-    StmtKind::Add { grad, negate, expr }
-}
-
-/// The element type, when it is one of the function's type parameters.
-pub fn generic_elem(func: &Func) -> Option<TokenStream> {
-    let ty = &func.scalar_ty;
-    let syn::Type::Path(p) = ty else {
-        return None;
-    };
-    let name = p.path.get_ident()?.to_string();
-    (name != "f64" && name != "f32").then(|| ty.to_token_stream())
-}
-
-fn val(func: &Func, shapes: &[Shape], op: &Operand, owned: bool) -> Val {
-    Val {
-        by_ref: by_ref(func, op, shapes),
-        name: receiver(func, op),
-        text: derivation_name(func, op),
-        shape: match op {
-            Operand::Value(v) => shapes[*v].clone(),
-            Operand::Literal(_) | Operand::Const(_) => Shape::Scalar,
-        },
-        owned,
+    /// What a branch gives for one of the `if`'s values: its own value moved out, a value from
+    /// outside the branch copied, a constant as it is.
+    fn branch_out(&self, op: &Operand, moves: &dyn Fn(Tracked) -> bool) -> TokenStream {
+        let (func, shapes) = (self.func, self.shapes);
+        match op {
+            Operand::Value(v)
+                if matches!(shapes[*v], Shape::Mat(..)) && !moves(Tracked::Value(*v)) =>
+            {
+                let name = &func.values[*v].name;
+                quote::quote!(#name.clone())
+            }
+            other => steps::receiver(func, other),
+        }
     }
 }
 
 /// A gradient that receives more than one contribution is declared `mut`.
 fn mark_accumulated(plan: &mut Plan) {
-    let added: Vec<Ident> = plan
-        .backward
-        .iter()
-        .filter_map(|s| match &s.kind {
-            StmtKind::Add { grad, .. } | StmtKind::InPlace { grad, .. } => Some(grad.clone()),
-            _ => None,
-        })
-        .collect();
-    for s in &mut plan.backward {
-        if let StmtKind::Init { grad, mutable, .. } = &mut s.kind {
-            *mutable = added.contains(grad);
-        }
-    }
-    for f in &mut plan.forward {
-        if let Some((grad, mutable)) = &mut f.with_grad {
-            *mutable = added.contains(grad);
+    let mut added = Vec::new();
+    added_to(&plan.backward, &mut added);
+    mark_inits(&mut plan.backward, &added);
+    mark_forward(&mut plan.forward, &added);
+}
+
+fn added_to(items: &[Bwd], added: &mut Vec<Ident>) {
+    for item in items {
+        match item {
+            Bwd::Stmt(s) => match &s.kind {
+                StmtKind::Add { grad, .. } | StmtKind::InPlace { grad, .. } => {
+                    added.push(grad.clone());
+                }
+                _ => {}
+            },
+            Bwd::If(i) => i.branches.iter().for_each(|b| added_to(&b.body, added)),
         }
     }
 }
 
-/// An operand by reference: `&h` for an owned matrix, a `&Mat` parameter as it is, a scalar or
-/// a literal by value.
-pub fn by_ref(func: &Func, op: &Operand, shapes: &[Shape]) -> TokenStream {
-    match op {
-        Operand::Literal(lit) => quote!(#lit),
-        Operand::Const(c) => c.tokens.clone(),
-        Operand::Value(v) => {
-            let name = &func.values[*v].name;
-            let is_ref_param = match func.values[*v].kind {
-                ValueKind::Param(p) => func.params[p].by_ref,
-                ValueKind::Binding => false,
-            };
-            if is_ref_param || shapes[*v] == Shape::Scalar {
-                quote!(#name)
-            } else {
-                quote!(&#name)
+fn mark_inits(items: &mut [Bwd], added: &[Ident]) {
+    for item in items {
+        match item {
+            Bwd::Stmt(s) => {
+                if let StmtKind::Init { grad, mutable, .. } = &mut s.kind {
+                    *mutable |= added.contains(grad);
+                }
+            }
+            Bwd::If(i) => i
+                .branches
+                .iter_mut()
+                .for_each(|b| mark_inits(&mut b.body, added)),
+        }
+    }
+}
+
+fn mark_forward(items: &mut [Fwd], added: &[Ident]) {
+    for item in items {
+        if let Fwd::Bind(f) = item {
+            if let Some((grad, mutable)) = &mut f.with_grad {
+                *mutable = added.contains(grad);
             }
         }
-    }
-}
-
-/// An operand as a method receiver, or by value: its name (auto-ref does the rest).
-pub fn receiver(func: &Func, op: &Operand) -> TokenStream {
-    match op {
-        Operand::Literal(lit) => quote!(#lit),
-        Operand::Const(c) => c.tokens.clone(),
-        Operand::Value(v) => {
-            let name = &func.values[*v].name;
-            quote!(#name)
-        }
-    }
-}
-
-/// How the derivation names an operand.
-pub fn derivation_name(func: &Func, op: &Operand) -> String {
-    match op {
-        Operand::Literal(lit) => lit.text(),
-        Operand::Const(c) => c.text.clone(),
-        Operand::Value(v) => func.values[*v].name.to_string(),
     }
 }

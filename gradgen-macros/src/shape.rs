@@ -9,7 +9,7 @@
 //! reported again. Declared `let` types and the declared return type are checked here too.
 
 use crate::errors::Errors;
-use crate::ir::{Binding, Func, Operand, ParamKind, Shape, ValueKind};
+use crate::ir::{Binding, Func, IfNode, Node, Operand, ParamKind, Shape, ValueKind};
 use crate::shape_rules::{At, ShapeArgs};
 
 /// The shape of every value of `func`, indexed like [`Func::values`]: the parameters', then each
@@ -17,15 +17,76 @@ use crate::shape_rules::{At, ShapeArgs};
 pub fn infer(func: &Func, errors: &mut Errors) -> Vec<Option<Shape>> {
     let mut shapes = param_shapes(func);
     let varied = crate::ir::varied(func);
-    for b in &func.bindings {
-        shapes[b.out] = binding_shape(func, b, &shapes, errors);
-        if shapes[b.out].is_some() {
-            check_constant_params(func, b, &varied, errors);
-        }
-    }
+    infer_nodes(func, &func.body, &varied, &mut shapes, errors);
     check_declared(func, &shapes, errors);
     check_return(func, &shapes, errors);
     shapes
+}
+
+/// The shapes of a block's values, in order.
+fn infer_nodes(
+    func: &Func,
+    nodes: &[Node],
+    varied: &[bool],
+    shapes: &mut [Option<Shape>],
+    errors: &mut Errors,
+) {
+    for node in nodes {
+        match node {
+            Node::Bind(bi) => {
+                let b = &func.bindings[*bi];
+                shapes[b.out] = binding_shape(func, b, shapes, errors);
+                if shapes[b.out].is_some() {
+                    check_constant_params(func, b, varied, errors);
+                }
+            }
+            Node::If(node) => infer_if(func, node, varied, shapes, errors),
+        }
+    }
+}
+
+/// An `if`: its condition is a constant, and both branches give each value the same shape.
+fn infer_if(
+    func: &Func,
+    node: &IfNode,
+    varied: &[bool],
+    shapes: &mut [Option<Shape>],
+    errors: &mut Errors,
+) {
+    if let Some(&v) = node.cond_values.iter().find(|&&v| varied[v]) {
+        errors.push(
+            node.span,
+            format!(
+                "this condition depends on `{}`, which is differentiated: a choice has no gradient, so the backward could not follow it\nhelp: choose on a flag or on constants; for an entrywise choice between values use `maximum`, `minimum`, `clamp` or `relu`, or multiply by a constant mask",
+                func.values[v].name
+            ),
+        );
+    }
+    for branch in &node.branches {
+        infer_nodes(func, &branch.body, varied, shapes, errors);
+    }
+    for (k, &out) in node.outs.iter().enumerate() {
+        let [a, b] = [0, 1].map(|i| {
+            node.branches[i]
+                .outs
+                .get(k)
+                .and_then(|op| operand_shape(op, shapes))
+        });
+        shapes[out] = match (a, b) {
+            (Some(a), Some(b)) if a == b => Some(a),
+            (Some(a), Some(b)) => {
+                errors.push(
+                    node.span,
+                    format!(
+                        "the branches of this `if` give {} different shapes: {a} in the first and {b} in the second\nnote: the backward follows either branch, so both must give the same shape",
+                        func.values[out].text
+                    ),
+                );
+                None
+            }
+            _ => None,
+        };
+    }
 }
 
 /// Each parameter's shape, from its type; `None` for the bindings, not inferred yet.
@@ -39,7 +100,7 @@ fn param_shapes(func: &Func) -> Vec<Option<Shape>> {
                 ParamKind::Scalar => Shape::Scalar,
                 ParamKind::Flag(ty) => Shape::Flag(ty.clone()),
             }),
-            ValueKind::Binding => None,
+            ValueKind::Binding | ValueKind::Branch => None,
         })
         .collect()
 }
@@ -108,9 +169,9 @@ fn check_constant_params(func: &Func, b: &Binding, varied: &[bool], errors: &mut
             errors.push(
                 b.arg_tokens[1 + k].clone(),
                 format!(
-                    "`{}`, the `{name}` of `{}`, depends on a differentiated input, but it must be a constant: no gradient flows into it\nhelp: compute it from constants only (literals, dimensions, flags, `const` items)",
+                    "the `{name}` argument of `{}` depends on a differentiated input, but it must be a constant: no gradient flows into it\nhelp: compute `{}` from constants only (literals, dimensions, flags, `const` items)",
+                    b.op.name,
                     func.text(arg).trim_matches('`'),
-                    b.op.name
                 ),
             );
         }

@@ -222,9 +222,17 @@ fn mat(a: &ShapeArgs, i: usize, op: &str) -> Result<(Dim, Dim), Mismatch> {
 fn labels_are_not_numbers(a: &ShapeArgs, i: usize, op: &str) -> Mismatch {
     let t = &a.texts[i];
     let message = match &a.shapes[i] {
-        Shape::Flag(ty) => format!(
-            "`{t}` is a constant `{ty}`, not a number of the matrices' element type: `{op}` cannot use it\nhelp: a flag chooses a branch (`if {t} {{ … }} else {{ … }}`); an integer becomes a scalar with a cast (`{t} as f64`); if `{ty}` is an alias of `Mat`, gradgen cannot see through it: write `Mat<R, C>`"
-        ),
+        Shape::Flag(ty) => {
+            let help = match ty.as_str() {
+                "bool" => format!("a flag chooses a branch: `if {t} {{ … }} else {{ … }}`"),
+                "usize" | "u8" | "u16" | "u32" | "u64" | "isize" | "i8" | "i16" | "i32"
+                | "i64" => format!("an integer becomes a scalar with a cast: `{t} as f64`"),
+                _ => format!("if `{ty}` is an alias of `Mat`, gradgen cannot see through it: write `Mat<R, C>`"),
+            };
+            format!(
+                "`{t}` is a constant `{ty}`, not a number of the matrices' element type: `{op}` cannot use it\nhelp: {help}"
+            )
+        }
         shape => format!(
             "`{t}` is {shape}, class indices and not numbers: `{op}` cannot use it\nhelp: labels are used with `pick`, e.g. `score.pick(&{t})`"
         ),
