@@ -19,7 +19,8 @@
 //! about `ε` (the type's machine epsilon), and dividing a difference of two evaluations by `2h`
 //! magnifies that to about `10 · ε · max|f| / h` ([`gradient`] computes this allowance; in f32
 //! with `max|f| = 15` it is 1.8e-3). Each entry is judged against its *scale*,
-//! `max(|analytic|, |numeric|, 10⁻³ · the largest numeric entry, 10⁻⁷ · max|f|)`: an entry far
+//! `max(|analytic|, |numeric|, 10⁻³ · the largest numeric entry, 10⁻⁷ · max|f|)` (the last
+//! in [`gradient`], which knows `f`; see [`NEGLIGIBLE`]): an entry far
 //! below the gradient's largest, or so small that it moves `f` by less than a ten-millionth of
 //! its size over a unit change of the input, is judged against that floor instead of against
 //! itself (a zero gradient has no scale of its own).
