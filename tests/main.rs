@@ -23,6 +23,7 @@ mod optim;
 mod padding;
 mod paths;
 mod pedantic;
+mod runtime_losses;
 mod scalars;
 mod softmax;
 mod tensors;

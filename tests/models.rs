@@ -9,8 +9,10 @@ use crate::examples::two_layer_net::{mlp_loss, mlp_loss_backward};
 
 /// f64: a relative error this small rules out any wrong factor or missing term.
 const TOL64: f64 = 1e-6;
-/// f32: central differences in single precision are good to about two or three digits.
-const TOL32: f64 = 1e-2;
+/// f32 gradients, against central differences of the f64 instance (an f32 estimate cannot
+/// resolve the small entries): the f32 gradient's own rounding reaches 5e-5 of the scale on a
+/// small entry of attention's, far below this.
+const TOL32: f64 = 1e-3;
 
 #[test]
 fn two_layer_net_f64() {
@@ -38,7 +40,7 @@ fn two_layer_net_f32() {
     let y: Labels<6, 3> = rng.labels();
     let reg = 0.1f32;
     let (x, w1, b1, w2, b2, y) = (&x, &w1, &b1, &w2, &b2, &y);
-    assert_gradients!(
+    assert_gradients_in_f64!(
         mlp_loss(x, w1, b1, w2, b2, y, reg),
         mlp_loss_backward(x, w1, b1, w2, b2, y, reg, 1.0),
         wrt [w1, b1, w2, b2],
@@ -84,7 +86,7 @@ fn batchnorm_f64_and_f32_pass_finite_differences() {
     let g: Mat<7, 3, f32> = rng.mat(-1.0, 1.0);
     let eps = 1e-5f32;
     let (x, gamma, beta, g) = (&x, &gamma, &beta, &g);
-    assert_gradients!(
+    assert_gradients_in_f64!(
         batchnorm_loss(x, gamma, beta, g, eps),
         batchnorm_loss_backward(x, gamma, beta, g, eps, 1.0),
         wrt [x, gamma, beta],
@@ -129,7 +131,7 @@ fn layer_norm() {
     let g: Mat<5, 4, f32> = rng.mat(-1.0, 1.0);
     let eps = 1e-5f32;
     let (x, gamma, beta, g) = (&x, &gamma, &beta, &g);
-    assert_gradients!(
+    assert_gradients_in_f64!(
         layernorm_loss(x, gamma, beta, g, eps),
         layernorm_loss_backward(x, gamma, beta, g, eps, 1.0),
         wrt [x, gamma, beta],
@@ -180,7 +182,7 @@ fn logistic_regression() {
     let y = Mat::<8, 1, f32>::from_fn(|i, _| (i % 3 == 0) as u8 as f32);
     let one = 1.0f32;
     let (x, w, b, y) = (&x, &w, &b, &y);
-    assert_gradients!(
+    assert_gradients_in_f64!(
         logistic_loss(x, w, b, y, one),
         logistic_loss_backward(x, w, b, y, one, 1.0),
         wrt [w, b],
@@ -220,7 +222,7 @@ fn single_head_attention() {
     let (v, r): (Mat<4, 2, f32>, Mat<3, 2, f32>) = (rng.mat(-1.0, 1.0), rng.mat(-1.0, 1.0));
     let sqrt_d = 5f32.sqrt();
     let (q, k, v, r) = (&q, &k, &v, &r);
-    assert_gradients!(
+    assert_gradients_in_f64!(
         attention(q, k, v, sqrt_d, r),
         attention_backward(q, k, v, sqrt_d, r, 1.0),
         wrt [q, k, v],

@@ -211,11 +211,39 @@ fn f32_softmax_passes_a_gradient_check_at_f32_tolerance() {
     let y: Labels<8, 3> = rng.labels();
     let grads = softmax_loss_f32_backward(&x, &w, &b, &y, 1.0);
     assert_eq!(grads.value, softmax_loss_f32(&x, &w, &b, &y));
+    // Central differences in f32 cannot resolve the small entries of x's gradient (the check
+    // reports them unverified): judge the f32 gradient where they can, and all of it against
+    // differences of the same function in f64, `softmax_loss`, at the same point.
     let rx = gradgen::check::gradient(|x: &_| softmax_loss_f32(x, &w, &b, &y), &x, &grads.x);
     let rw = gradgen::check::gradient(|w: &_| softmax_loss_f32(&x, w, &b, &y), &w, &grads.w);
     let rb = gradgen::check::gradient(|b: &_| softmax_loss_f32(&x, &w, b, &y), &b, &grads.b);
     for (name, r) in [("x", rx), ("w", rw), ("b", rb)] {
-        assert!(r.passes(1e-2), "f32 gradient of {name}: {r}");
+        assert!(
+            r.passes_where_resolvable(1e-2),
+            "f32 gradient of {name}: {r}"
+        );
+    }
+    let (x64, w64, b64) = (x.cast(), w.cast(), b.cast());
+    let rx = gradgen::check::gradient(
+        |x: &_| softmax_loss(x, &w64, &b64, &y),
+        &x64,
+        &grads.x.cast(),
+    );
+    let rw = gradgen::check::gradient(
+        |w: &_| softmax_loss(&x64, w, &b64, &y),
+        &w64,
+        &grads.w.cast(),
+    );
+    let rb = gradgen::check::gradient(
+        |b: &_| softmax_loss(&x64, &w64, b, &y),
+        &b64,
+        &grads.b.cast(),
+    );
+    for (name, r) in [("x", rx), ("w", rw), ("b", rb)] {
+        assert!(
+            r.passes(1e-3),
+            "f32 gradient of {name} against f64 differences: {r}"
+        );
     }
     // And it agrees with the f64 instance to f32 precision.
     let to64 = |m: &Mat<8, 5, f32>| Mat::<8, 5>::from_fn(|i, j| f64::from(m[(i, j)]));

@@ -164,6 +164,23 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     pub fn to_vec(&self) -> Vec<T> {
         self.data.iter().copied().collect()
     }
+
+    /// The same matrix with every entry converted to the element type `U`: `f32 → f64` is
+    /// exact, `f64 → f32` rounds to the nearest `f32` (a value beyond `f32`'s range becomes
+    /// ±∞, and `NaN` stays `NaN`).
+    ///
+    /// ```
+    /// use gradgen::Mat;
+    /// let x = Mat::from_rows([[0.1f32, -2.5]]);
+    /// let wide: Mat<1, 2, f64> = x.cast();
+    /// assert_eq!(wide[(0, 0)], f64::from(0.1f32)); // exactly the f32 value, not 0.1
+    /// assert_eq!(wide.cast::<f32>(), x); // and back, losslessly
+    /// assert_eq!(Mat::from_rows([[0.1f64]]).cast::<f32>()[(0, 0)], 0.1f32); // rounded
+    /// ```
+    #[must_use]
+    pub fn cast<U: Scalar>(&self) -> Mat<R, C, U> {
+        Mat::from_array_unchecked(self.data.mapv(|v| U::from_f64(v.to_f64())))
+    }
 }
 
 impl<const R: usize, const C: usize, T: Scalar> Default for Mat<R, C, T> {

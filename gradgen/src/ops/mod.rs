@@ -7,6 +7,7 @@
 
 mod arith;
 mod broadcast;
+mod losses;
 mod matmul;
 mod pick;
 mod reduce;

