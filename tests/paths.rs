@@ -185,6 +185,11 @@ paths!(col_mean_squares, [a: 3 x 4] in -1.0..1.0 -> 1 x 4, a.col_mean_squares())
 // ---- labels, softmax, losses ----
 paths!(pick, [a: 3 x 4] with y: 3 x 4 in -1.0..1.0 -> 3 x 1, a.pick(y));
 paths!(labelled_mean, [a: 3 x 1] with y: 3 x 4 in -1.0..1.0 -> scalar, a.labelled_mean(y));
+paths!(row_norms, [a: 3 x 4] in -1.0..1.0 -> 3 x 1, a.row_norms());
+paths!(mse, [a: 3 x 4, b: 3 x 4] in -1.0..1.0 -> scalar, a.mse(b));
+paths!(huber, [a: 3 x 4, b: 3 x 4] in -1.0..1.0 -> scalar, a.huber(b, 0.4));
+paths!(bce_with_logits, [a: 3 x 4, b: 3 x 4] in 0.1..0.9 -> scalar, a.bce_with_logits(b));
+paths!(cosine_rows, [a: 3 x 4, b: 3 x 4] in -1.0..1.0 -> scalar, a.cosine_rows(b));
 paths!(softmax_rows, [a: 3 x 4] in -2.0..2.0 -> 3 x 4, a.softmax_rows());
 paths!(log_softmax_rows, [a: 3 x 4] in -2.0..2.0 -> 3 x 4, a.log_softmax_rows());
 paths!(cross_entropy, [a: 3 x 4] with y: 3 x 4 in -2.0..2.0 -> scalar, a.cross_entropy(y));

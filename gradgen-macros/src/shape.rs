@@ -158,24 +158,37 @@ fn binding_shape(
 /// The parameters of an entrywise function (`clamp`'s bounds) are constants: no gradient flows
 /// into them.
 fn check_constant_params(func: &Func, b: &Binding, varied: &[bool], errors: &mut Errors) {
-    let crate::vjp::Grad::Map(m) = &b.op.grad else {
-        return;
+    let names: Vec<&str> = match &b.op.grad {
+        crate::vjp::Grad::Map(m) => m.params.iter().map(|(n, _)| *n).collect(),
+        _ => Vec::new(),
     };
-    for (k, (name, _)) in m.params.iter().enumerate() {
-        let Some(arg) = b.args.get(1 + k) else {
+    for (k, i) in b.op.grad.constant_args().into_iter().enumerate() {
+        let Some(arg) = b.args.get(i) else {
             continue;
         };
         if Func::value_of(arg).is_some_and(|v| varied[v]) {
+            let name = names
+                .get(k)
+                .map(|n| (*n).to_owned())
+                .or_else(|| syntax_arg(b.op.syntax, i))
+                .map_or_else(|| format!("argument {i}"), |n| format!("`{n}` argument"));
             errors.push(
-                b.arg_tokens[1 + k].clone(),
+                b.arg_tokens[i].clone(),
                 format!(
-                    "the `{name}` argument of `{}` depends on a differentiated input, but it must be a constant: no gradient flows into it\nhelp: compute `{}` from constants only (literals, dimensions, flags, `const` items)",
+                    "the {name} of `{}` depends on a differentiated input, but it must be a constant: no gradient flows into it\nhelp: compute `{}` from constants only (literals, dimensions, flags, `const` items)",
                     b.op.name,
                     func.text(arg).trim_matches('`'),
                 ),
             );
         }
     }
+}
+
+/// The name operand `i` has in an op's syntax (`delta` in `a.huber(&t, delta)`).
+fn syntax_arg(syntax: &str, i: usize) -> Option<String> {
+    let inside = syntax.split_once('(')?.1.trim_end_matches(')');
+    let arg = inside.split(',').nth(i.checked_sub(1)?)?;
+    Some(arg.trim().trim_start_matches('&').to_owned())
 }
 
 /// `let h: Mat<N, C> = …`: the value has the declared shape.

@@ -472,3 +472,23 @@ pub fn labelled_mean(a: &ShapeArgs) -> Result<Shape, Mismatch> {
         ),
     })
 }
+
+/// Two matrices of the same shape → a scalar: a loss (`mse`, `cosine_rows`).
+pub fn pair_to_scalar(a: &ShapeArgs) -> Result<Shape, Mismatch> {
+    same_pair(a).map(|_| Shape::Scalar)
+}
+
+/// `a.huber(&t, delta)`: two matrices of the same shape and a scalar → a scalar.
+pub fn huber(a: &ShapeArgs) -> Result<Shape, Mismatch> {
+    pair_to_scalar(a)?;
+    if a.shapes[2] == Shape::Scalar {
+        return Ok(Shape::Scalar);
+    }
+    Err(Mismatch {
+        at: At::Arg(2),
+        message: format!(
+            "the `delta` of `huber` is a scalar, but `{}` is {}",
+            a.texts[2], a.shapes[2]
+        ),
+    })
+}

@@ -88,6 +88,14 @@ impl Op {
         Op { shapes, ..self }
     }
 
+    /// The same row with this many arguments after the receiver.
+    const fn args(self, args: usize) -> Op {
+        Op {
+            form: method(args),
+            ..self
+        }
+    }
+
     /// The same row, for a scalar too: the op is also a method of `f32` and `f64`.
     const fn scalar(self) -> Op {
         Op {
@@ -211,7 +219,7 @@ pub static OPS: &[Op] = &[
         usage: "`a.matmul(&b)` is the matrix product: [R × K] · [K × C] = [R × C]",
         show: "{0} · {1}",
         temp: "matmul",
-        grad: Grad::Custom(Custom { uses: vjp::product_uses, vjp: vjp::matmul, readme: "`d_a += g · bᵀ`, `d_b += aᵀ · g`" }),
+        grad: Grad::Custom(Custom { constants: &[], uses: vjp::product_uses, vjp: vjp::matmul, readme: "`d_a += g · bᵀ`, `d_b += aᵀ · g`" }),
         consuming: false,
         with_backward: false,
         scalar: false,
@@ -225,7 +233,7 @@ pub static OPS: &[Op] = &[
         usage: "`a.matmul_t(&b)` is `a · bᵀ`: [R × K] · [C × K]ᵀ = [R × C], without copying `bᵀ`",
         show: "{0} · {1}ᵀ",
         temp: "matmul_t",
-        grad: Grad::Custom(Custom { uses: vjp::product_uses, vjp: vjp::matmul_t, readme: "`d_a += g · b`, `d_b += gᵀ · a`" }),
+        grad: Grad::Custom(Custom { constants: &[], uses: vjp::product_uses, vjp: vjp::matmul_t, readme: "`d_a += g · b`, `d_b += gᵀ · a`" }),
         consuming: false,
         with_backward: false,
         scalar: false,
@@ -239,7 +247,7 @@ pub static OPS: &[Op] = &[
         usage: "`a.t_matmul(&b)` is `aᵀ · b`: [K × R]ᵀ · [K × C] = [R × C], without copying `aᵀ`",
         show: "{0}ᵀ · {1}",
         temp: "t_matmul",
-        grad: Grad::Custom(Custom { uses: vjp::product_uses, vjp: vjp::t_matmul, readme: "`d_a += b · gᵀ`, `d_b += a · g`" }),
+        grad: Grad::Custom(Custom { constants: &[], uses: vjp::product_uses, vjp: vjp::t_matmul, readme: "`d_a += b · gᵀ`, `d_b += a · g`" }),
         consuming: false,
         with_backward: false,
         scalar: false,
@@ -253,7 +261,7 @@ pub static OPS: &[Op] = &[
         usage: "`a.t()` is the transpose: [R × C] → [C × R]",
         show: "{0}ᵀ",
         temp: "t",
-        grad: Grad::Custom(Custom { uses: |_| TAKES_G, vjp: vjp::transpose, readme: "`d_a += gᵀ` (the gradient's own buffer, read transposed)" }),
+        grad: Grad::Custom(Custom { constants: &[], uses: |_| TAKES_G, vjp: vjp::transpose, readme: "`d_a += gᵀ` (the gradient's own buffer, read transposed)" }),
         consuming: true,
         with_backward: false,
         scalar: false,
@@ -533,7 +541,7 @@ pub static OPS: &[Op] = &[
         usage: "`a.row_max()` is the largest entry of each row: [R × C] → [R × 1]",
         show: "max_cols {0}",
         temp: "row_max",
-        grad: Grad::Custom(Custom { uses: |_| READS_A, vjp: vjp::row_max, readme: "`g[i]` goes to row i's arg-max; on a tie, to the first (leftmost) maximum" }),
+        grad: Grad::Custom(Custom { constants: &[], uses: |_| READS_A, vjp: vjp::row_max, readme: "`g[i]` goes to row i's arg-max; on a tie, to the first (leftmost) maximum" }),
         consuming: false,
         with_backward: false,
         scalar: false,
@@ -547,7 +555,7 @@ pub static OPS: &[Op] = &[
         usage: "`a.inner(&b)` is Σ a ∘ b, the sum of the entrywise products of two matrices of the same shape, a scalar",
         show: "Σ {0} ∘ {1}",
         temp: "inner",
-        grad: Grad::Custom(Custom { uses: vjp::inner_uses, vjp: vjp::inner, readme: "`d_a += g · b`, `d_b += g · a`" }),
+        grad: Grad::Custom(Custom { constants: &[], uses: vjp::inner_uses, vjp: vjp::inner, readme: "`d_a += g · b`, `d_b += g · a`" }),
         consuming: false,
         with_backward: false,
         scalar: false,
@@ -561,7 +569,7 @@ pub static OPS: &[Op] = &[
         usage: "`a.row_dots(&b)` is the dot product of each row of `a` with the same row of `b`: [R × C], [R × C] → [R × 1]",
         show: "Σ_cols {0} ∘ {1}",
         temp: "row_dots",
-        grad: Grad::Custom(Custom { uses: vjp::product_uses, vjp: vjp::row_dots, readme: "`d_a += g ∘ b`, `d_b += g ∘ a`, `g` repeated over the columns" }),
+        grad: Grad::Custom(Custom { constants: &[], uses: vjp::product_uses, vjp: vjp::row_dots, readme: "`d_a += g ∘ b`, `d_b += g ∘ a`, `g` repeated over the columns" }),
         consuming: false,
         with_backward: false,
         scalar: false,
@@ -582,7 +590,7 @@ pub static OPS: &[Op] = &[
         usage: "`a.pick(&y)` takes entry `a[i, y[i]]` of each row: [R × C] with `Labels<R, C>` → [R × 1]",
         show: "{0}[i, {1}ᵢ]",
         temp: "picked",
-        grad: Grad::Custom(Custom { uses: |_| READS_LABELS, vjp: vjp::pick, readme: "`d_a[i, yᵢ] += g[i]`; nothing at an ignored row" }),
+        grad: Grad::Custom(Custom { constants: &[], uses: |_| READS_LABELS, vjp: vjp::pick, readme: "`d_a[i, yᵢ] += g[i]`; nothing at an ignored row" }),
         consuming: false,
         with_backward: false,
         scalar: false,
@@ -596,7 +604,7 @@ pub static OPS: &[Op] = &[
         usage: "`a.labelled_mean(&y)` is the mean of the [R × 1] column `a` over the rows that `y` labels (a padded batch's padding rows are left out)",
         show: "mean over the rows {1} labels of {0}",
         temp: "labelled_mean",
-        grad: Grad::Custom(Custom { uses: |_| vjp::READS_LABELS_ONLY, vjp: vjp::labelled_mean, readme: "`d_a += g / n` at the `n` labelled rows, 0 at the ignored ones" }),
+        grad: Grad::Custom(Custom { constants: &[], uses: |_| vjp::READS_LABELS_ONLY, vjp: vjp::labelled_mean, readme: "`d_a += g / n` at the `n` labelled rows, 0 at the ignored ones" }),
         consuming: false,
         with_backward: false,
         scalar: false,
@@ -638,11 +646,31 @@ pub static OPS: &[Op] = &[
         usage: "`a.cross_entropy(&y)` is the mean over the labelled rows of −log softmax(a)[i, y[i]]: [R × C] with `Labels<R, C>` → scalar",
         show: "mean_i −log softmax({0})[i, {1}ᵢ]",
         temp: "cross_entropy",
-        grad: Grad::Custom(Custom { uses: |_| CROSS_ENTROPY, vjp: vjp::fused_loss, readme: "`d_a += g · (softmax(a) − onehot(y)) / n` at the `n` labelled rows, 0 at the ignored ones" }),
+        grad: Grad::Custom(Custom { constants: &[], uses: |_| CROSS_ENTROPY, vjp: vjp::fused_loss, readme: "`d_a += g · (softmax(a) − onehot(y)) / n` at the `n` labelled rows, 0 at the ignored ones" }),
         consuming: false,
         with_backward: true,
         scalar: false,
     },
+    Op {
+        name: "row_norms",
+        form: method(0),
+        syntax: "a.row_norms()",
+        shapes: "[R×C] → [R×1]: `√(Σ_cols a²)`",
+        shape: shape::per_row,
+        usage: "`a.row_norms()` is the Euclidean norm of each row: [R × C] → [R × 1]",
+        show: "‖{0}‖_rows",
+        temp: "row_norms",
+        grad: Grad::Custom(Custom { constants: &[], uses: |_| vjp::ROW_NORMS, vjp: vjp::row_norms, readme: "`d_a += g ∘ a / out`, `g` and `out` repeated over the columns; 0 on a zero row" }),
+        consuming: false,
+        with_backward: false,
+        scalar: false,
+    },
+    loss("mse", "a.mse(&t)", "[R×C], [R×C] → scalar: `mean((a − t)²)`", "`a.mse(&t)` is the mean squared error over all R·C entries", "mean(({0} − {1})²)", Custom { constants: &[], uses: vjp::loss_uses, vjp: vjp::mse, readme: "`d_a += 2·g · (a − t) / (R·C)`, `d_t −= 2·g · (a − t) / (R·C)`" }),
+    loss("huber", "a.huber(&t, delta)", "[R×C], [R×C], constant `delta` → scalar: mean of `0.5·d²` where `|d| ≤ delta`, `delta·(|d| − 0.5·delta)` elsewhere, `d = a − t`", "`a.huber(&t, delta)` is the mean Huber loss over all R·C entries (PyTorch's HuberLoss), for a constant `delta > 0`", "mean huber_{2}({0} − {1})", Custom { constants: &[2], uses: vjp::loss_uses, vjp: vjp::huber, readme: "`d_a += g · clamp(a − t, −delta, delta) / (R·C)`, `d_t −=` the same" })
+        .shaped(shape::huber)
+        .args(2),
+    loss("bce_with_logits", "a.bce_with_logits(&t)", "[R×C] logits, [R×C] targets in [0, 1] → scalar: mean of `max(a, 0) − a·t + ln(1 + e^−|a|)`", "`a.bce_with_logits(&t)` is the mean binary cross-entropy of the logits `a` against targets `t` in [0, 1], computed stably", "mean bce(σ({0}), {1})", Custom { constants: &[], uses: vjp::loss_uses, vjp: vjp::bce_with_logits, readme: "`d_a += g · (σ(a) − t) / (R·C)`, `d_t −= g · a / (R·C)`" }),
+    loss("cosine_rows", "a.cosine_rows(&b)", "[R×C], [R×C] → scalar: mean over the rows of `1 − cos(aᵢ, bᵢ)`; a zero row gives 1 and no gradient", "`a.cosine_rows(&b)` is the mean over the rows of one minus the cosine of each row pair", "mean_i (1 − cos({0}ᵢ, {1}ᵢ))", Custom { constants: &[], uses: vjp::loss_uses, vjp: vjp::cosine_rows, readme: "row i of `d_a += −g/R · (bᵢ/(‖aᵢ‖‖bᵢ‖) − cos·aᵢ/‖aᵢ‖²)`, and `d_b` with the roles swapped" }),
 ];
 
 /// An entrywise function of two matrices of the same shape, whose runtime kernels are generated
@@ -666,6 +694,32 @@ const fn map2(
         grad: Grad::Map2(m),
         consuming: true,
         with_backward: false,
+        scalar: false,
+    }
+}
+
+/// A fused loss of two matrices, whose value and receiver's gradient the runtime also computes
+/// in one pass (`{name}_and_backward`).
+const fn loss(
+    name: &'static str,
+    syntax: &'static str,
+    shapes: &'static str,
+    usage: &'static str,
+    show: &'static str,
+    c: Custom,
+) -> Op {
+    Op {
+        name,
+        form: method(1),
+        syntax,
+        shapes,
+        shape: shape::pair_to_scalar,
+        usage,
+        show,
+        temp: name,
+        grad: Grad::Custom(c),
+        consuming: false,
+        with_backward: true,
         scalar: false,
     }
 }

@@ -134,6 +134,8 @@ pub enum Axis {
 pub struct Custom {
     /// What the contribution to operand `i` uses, the incoming gradient included.
     pub uses: fn(usize) -> &'static [Use],
+    /// The operands that must be constants (`huber`'s `delta`): no gradient flows into them.
+    pub constants: &'static [usize],
     pub vjp: fn(&Ctx, usize) -> Contribution,
     /// The README's gradient column.
     #[cfg_attr(not(test), allow(dead_code))]
@@ -240,6 +242,15 @@ pub enum Add {
 }
 
 impl Grad {
+    /// The operands that must be constants: a map's parameters, a custom row's `constants`.
+    pub fn constant_args(&self) -> Vec<usize> {
+        match self {
+            Grad::Map(m) => (1..=m.params.len()).collect(),
+            Grad::Custom(c) => c.constants.to_vec(),
+            _ => Vec::new(),
+        }
+    }
+
     /// What the contribution to operand `i` uses. `g_full`: the incoming gradient has the
     /// operand's shape (it could hold the contribution).
     pub fn uses(&self, i: usize, arity: usize, g_full: bool) -> Vec<Use> {
@@ -996,4 +1007,124 @@ pub fn row_dots(cx: &Ctx, i: usize) -> Contribution {
             cx.g.text, other.text, cx.g.text
         ),
     )
+}
+
+const LOSS_RECEIVER: &[Use] = &[take(Slot::Arg(0)), borrow(Slot::Arg(1)), borrow(Slot::Grad)];
+const LOSS_OTHER: &[Use] = &[
+    borrow(Slot::Arg(0)),
+    borrow(Slot::Arg(1)),
+    borrow(Slot::Grad),
+];
+
+/// What each operand's contribution to a fused loss of two matrices reads: both operands; the
+/// receiver's may consume the receiver.
+pub fn loss_uses(i: usize) -> &'static [Use] {
+    if i == 0 {
+        LOSS_RECEIVER
+    } else {
+        LOSS_OTHER
+    }
+}
+
+/// The receiver's gradient of a fused loss: the runtime's `{op}_backward(args…, g)`, in the
+/// receiver's own buffer (`into_{op}_backward`) when nothing reads it afterwards.
+fn loss_receiver(cx: &Ctx, g: &TokenStream, text: String) -> Contribution {
+    let a = &cx.args[0];
+    let op = cx.op;
+    let method = if a.owned {
+        ident(&format!("into_{op}_backward"))
+    } else {
+        ident(&format!("{op}_backward"))
+    };
+    let recv = &a.name;
+    let rest: Vec<&TokenStream> = cx.args[1..].iter().map(|v| &v.by_ref).collect();
+    plus(quote!(#recv.#method(#(#rest,)* #g)), text)
+}
+
+/// `a.mse(&t)`: `d_a = g · 2(a − t)/(R·C)`, and `d_t` the same with `−g`.
+pub fn mse(cx: &Ctx, i: usize) -> Contribution {
+    let (g, gt, at, tt) = (&cx.g.name, &cx.g.text, &cx.args[0].text, &cx.args[1].text);
+    let count = count_text(&cx.args[0].shape);
+    if i == 0 {
+        return loss_receiver(cx, g, format!("2·{gt} · ({at} − {tt}) / ({count})"));
+    }
+    let recv = &cx.args[0].name;
+    let t = &cx.args[1].by_ref;
+    let op = ident("mse_backward");
+    plus(
+        quote!(#recv.#op(#t, -#g)),
+        format!("−2·{gt} · ({at} − {tt}) / ({count})"),
+    )
+}
+
+/// `a.huber(&t, delta)`: `d_a = g · clamp(a − t, −δ, δ)/(R·C)`, and `d_t` with `−g`.
+pub fn huber(cx: &Ctx, i: usize) -> Contribution {
+    let (g, gt, at, tt) = (&cx.g.name, &cx.g.text, &cx.args[0].text, &cx.args[1].text);
+    let (delta, dt) = (&cx.args[2].by_ref, &cx.args[2].text);
+    let count = count_text(&cx.args[0].shape);
+    let text = |sign: &str| format!("{sign}{gt} · clamp({at} − {tt}, −{dt}, {dt}) / ({count})");
+    if i == 0 {
+        return loss_receiver(cx, g, text(""));
+    }
+    let recv = &cx.args[0].name;
+    let t = &cx.args[1].by_ref;
+    plus(quote!(#recv.huber_backward(#t, #delta, -#g)), text("−"))
+}
+
+/// `a.bce_with_logits(&t)`: `d_a = g · (σ(a) − t)/(R·C)`, `d_t = −g · a/(R·C)`.
+pub fn bce_with_logits(cx: &Ctx, i: usize) -> Contribution {
+    let (g, gt, at, tt) = (&cx.g.name, &cx.g.text, &cx.args[0].text, &cx.args[1].text);
+    let count = count_text(&cx.args[0].shape);
+    if i == 0 {
+        return loss_receiver(cx, g, format!("{gt} · (σ({at}) − {tt}) / ({count})"));
+    }
+    let recv = &cx.args[0].name;
+    plus(
+        quote!(#recv.bce_with_logits_backward_target(#g)),
+        format!("−{gt} · {at} / ({count})"),
+    )
+}
+
+/// `a.cosine_rows(&b)`: row i of `d_a` is `−g/R · (bᵢ/(|aᵢ||bᵢ|) − cos·aᵢ/|aᵢ|²)`, and `d_b` the
+/// same with the roles swapped.
+pub fn cosine_rows(cx: &Ctx, i: usize) -> Contribution {
+    let (g, gt) = (&cx.g.name, &cx.g.text);
+    let (this, other) = (&cx.args[i], &cx.args[1 - i]);
+    let r = dim_text(&this.shape, 0);
+    let text = format!(
+        "−{gt}/{r} · ({ot}ᵢ/(|{tt}ᵢ||{ot}ᵢ|) − cos·{tt}ᵢ/|{tt}ᵢ|²) per row",
+        ot = other.text,
+        tt = this.text
+    );
+    if i == 0 {
+        return loss_receiver(cx, g, text);
+    }
+    let (recv, o) = (&this.name, &other.by_ref);
+    plus(quote!(#recv.cosine_rows_backward(#o, #g)), text)
+}
+
+pub const ROW_NORMS: &[Use] = &[take(Slot::Arg(0)), borrow(Slot::Out), borrow(Slot::Grad)];
+
+/// `a.row_norms()`: `d_a = g ∘ a / out`, `g` and `out` repeated over the columns; 0 on a zero
+/// row.
+pub fn row_norms(cx: &Ctx, _: usize) -> Contribution {
+    let a = &cx.args[0];
+    let (y, g) = (&cx.out.by_ref, &cx.g.by_ref);
+    let method = if a.owned {
+        ident("into_row_norms_backward")
+    } else {
+        ident("row_norms_backward")
+    };
+    let recv = &a.name;
+    plus(
+        quote!(#recv.#method(#y, #g)),
+        format!(
+            "{} ∘ {} / {}   (repeated over the columns; 0 on a zero row)",
+            cx.g.text, a.text, cx.out.text
+        ),
+    )
+}
+
+fn count_text(shape: &Shape) -> String {
+    format!("{}·{}", dim_text(shape, 0), dim_text(shape, 1))
 }
