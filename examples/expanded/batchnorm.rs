@@ -266,6 +266,10 @@ pub fn batchnorm_loss_gradcheck<T: Scalar, const N: usize, const D: usize>(
         eps,
         <T as ::gradgen::Scalar>::from_f64(1.0),
     );
+    let x_f64 = x.cast::<f64>();
+    let gamma_f64 = gamma.cast::<f64>();
+    let beta_f64 = beta.cast::<f64>();
+    let g_f64 = g.cast::<f64>();
     let mut check = ::gradgen::check::GradCheck::new(
         "batchnorm_loss",
         ::gradgen::Scalar::to_f64(grads.value),
@@ -274,27 +278,39 @@ pub fn batchnorm_loss_gradcheck<T: Scalar, const N: usize, const D: usize>(
         .push(
             "x",
             ::gradgen::check::gradient(
-                |x: &Mat<N, D, T>| batchnorm_loss(x, gamma, beta, g, eps),
-                x,
-                &grads.x,
+                |x: &Mat<N, D, f64>| batchnorm_loss::<
+                    f64,
+                    N,
+                    D,
+                >(x, &gamma_f64, &beta_f64, &g_f64, ::gradgen::Scalar::to_f64(eps)),
+                &x.cast::<f64>(),
+                &grads.x.cast::<f64>(),
             ),
         );
     check
         .push(
             "gamma",
             ::gradgen::check::gradient(
-                |gamma: &Mat<1, D, T>| batchnorm_loss(x, gamma, beta, g, eps),
-                gamma,
-                &grads.gamma,
+                |gamma: &Mat<1, D, f64>| batchnorm_loss::<
+                    f64,
+                    N,
+                    D,
+                >(&x_f64, gamma, &beta_f64, &g_f64, ::gradgen::Scalar::to_f64(eps)),
+                &gamma.cast::<f64>(),
+                &grads.gamma.cast::<f64>(),
             ),
         );
     check
         .push(
             "beta",
             ::gradgen::check::gradient(
-                |beta: &Mat<1, D, T>| batchnorm_loss(x, gamma, beta, g, eps),
-                beta,
-                &grads.beta,
+                |beta: &Mat<1, D, f64>| batchnorm_loss::<
+                    f64,
+                    N,
+                    D,
+                >(&x_f64, &gamma_f64, beta, &g_f64, ::gradgen::Scalar::to_f64(eps)),
+                &beta.cast::<f64>(),
+                &grads.beta.cast::<f64>(),
             ),
         );
     check

@@ -361,7 +361,7 @@ fn __gradgen_Mlp_loss_gradcheck<
         .push(
             "self_w1",
             ::gradgen::check::gradient(
-                |self_w1: &Mat<D, H>| __gradgen_Mlp_loss(
+                |self_w1: &Mat<D, H, f64>| __gradgen_Mlp_loss(
                     self_w1,
                     self_b1,
                     self_w2,
@@ -378,7 +378,7 @@ fn __gradgen_Mlp_loss_gradcheck<
         .push(
             "self_b1",
             ::gradgen::check::gradient(
-                |self_b1: &Mat<1, H>| __gradgen_Mlp_loss(
+                |self_b1: &Mat<1, H, f64>| __gradgen_Mlp_loss(
                     self_w1,
                     self_b1,
                     self_w2,
@@ -395,7 +395,7 @@ fn __gradgen_Mlp_loss_gradcheck<
         .push(
             "self_w2",
             ::gradgen::check::gradient(
-                |self_w2: &Mat<H, C>| __gradgen_Mlp_loss(
+                |self_w2: &Mat<H, C, f64>| __gradgen_Mlp_loss(
                     self_w1,
                     self_b1,
                     self_w2,
@@ -412,7 +412,7 @@ fn __gradgen_Mlp_loss_gradcheck<
         .push(
             "self_b2",
             ::gradgen::check::gradient(
-                |self_b2: &Mat<1, C>| __gradgen_Mlp_loss(
+                |self_b2: &Mat<1, C, f64>| __gradgen_Mlp_loss(
                     self_w1,
                     self_b1,
                     self_w2,

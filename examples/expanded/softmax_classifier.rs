@@ -254,7 +254,7 @@ pub fn softmax_loss_gradcheck<const N: usize, const D: usize, const C: usize>(
         .push(
             "x",
             ::gradgen::check::gradient(
-                |x: &Mat<N, D>| softmax_loss(x, w, b, y),
+                |x: &Mat<N, D, f64>| softmax_loss(x, w, b, y),
                 x,
                 &grads.x,
             ),
@@ -263,7 +263,7 @@ pub fn softmax_loss_gradcheck<const N: usize, const D: usize, const C: usize>(
         .push(
             "w",
             ::gradgen::check::gradient(
-                |w: &Mat<D, C>| softmax_loss(x, w, b, y),
+                |w: &Mat<D, C, f64>| softmax_loss(x, w, b, y),
                 w,
                 &grads.w,
             ),
@@ -272,7 +272,7 @@ pub fn softmax_loss_gradcheck<const N: usize, const D: usize, const C: usize>(
         .push(
             "b",
             ::gradgen::check::gradient(
-                |b: &Mat<1, C>| softmax_loss(x, w, b, y),
+                |b: &Mat<1, C, f64>| softmax_loss(x, w, b, y),
                 b,
                 &grads.b,
             ),

@@ -321,6 +321,11 @@ pub fn mlp_loss_gradcheck<
         reg,
         <T as ::gradgen::Scalar>::from_f64(1.0),
     );
+    let x_f64 = x.cast::<f64>();
+    let w1_f64 = w1.cast::<f64>();
+    let b1_f64 = b1.cast::<f64>();
+    let w2_f64 = w2.cast::<f64>();
+    let b2_f64 = b2.cast::<f64>();
     let mut check = ::gradgen::check::GradCheck::new(
         "mlp_loss",
         ::gradgen::Scalar::to_f64(grads.value),
@@ -329,36 +334,92 @@ pub fn mlp_loss_gradcheck<
         .push(
             "w1",
             ::gradgen::check::gradient(
-                |w1: &Mat<D, H, T>| mlp_loss(x, w1, b1, w2, b2, y, reg),
-                w1,
-                &grads.w1,
+                |w1: &Mat<D, H, f64>| mlp_loss::<
+                    f64,
+                    N,
+                    D,
+                    H,
+                    C,
+                >(
+                    &x_f64,
+                    w1,
+                    &b1_f64,
+                    &w2_f64,
+                    &b2_f64,
+                    y,
+                    ::gradgen::Scalar::to_f64(reg),
+                ),
+                &w1.cast::<f64>(),
+                &grads.w1.cast::<f64>(),
             ),
         );
     check
         .push(
             "b1",
             ::gradgen::check::gradient(
-                |b1: &Mat<1, H, T>| mlp_loss(x, w1, b1, w2, b2, y, reg),
-                b1,
-                &grads.b1,
+                |b1: &Mat<1, H, f64>| mlp_loss::<
+                    f64,
+                    N,
+                    D,
+                    H,
+                    C,
+                >(
+                    &x_f64,
+                    &w1_f64,
+                    b1,
+                    &w2_f64,
+                    &b2_f64,
+                    y,
+                    ::gradgen::Scalar::to_f64(reg),
+                ),
+                &b1.cast::<f64>(),
+                &grads.b1.cast::<f64>(),
             ),
         );
     check
         .push(
             "w2",
             ::gradgen::check::gradient(
-                |w2: &Mat<H, C, T>| mlp_loss(x, w1, b1, w2, b2, y, reg),
-                w2,
-                &grads.w2,
+                |w2: &Mat<H, C, f64>| mlp_loss::<
+                    f64,
+                    N,
+                    D,
+                    H,
+                    C,
+                >(
+                    &x_f64,
+                    &w1_f64,
+                    &b1_f64,
+                    w2,
+                    &b2_f64,
+                    y,
+                    ::gradgen::Scalar::to_f64(reg),
+                ),
+                &w2.cast::<f64>(),
+                &grads.w2.cast::<f64>(),
             ),
         );
     check
         .push(
             "b2",
             ::gradgen::check::gradient(
-                |b2: &Mat<1, C, T>| mlp_loss(x, w1, b1, w2, b2, y, reg),
-                b2,
-                &grads.b2,
+                |b2: &Mat<1, C, f64>| mlp_loss::<
+                    f64,
+                    N,
+                    D,
+                    H,
+                    C,
+                >(
+                    &x_f64,
+                    &w1_f64,
+                    &b1_f64,
+                    &w2_f64,
+                    b2,
+                    y,
+                    ::gradgen::Scalar::to_f64(reg),
+                ),
+                &b2.cast::<f64>(),
+                &grads.b2.cast::<f64>(),
             ),
         );
     check

@@ -852,6 +852,97 @@ fn passed_args(func: &Func) -> Vec<TokenStream> {
         .collect()
 }
 
+/// How the numeric side of a gradient check evaluates the function: the function itself, or,
+/// for a function generic over its element type, its `f64` instance at the same point (so that
+/// an `f32` gradient is checked against differences that resolve it).
+struct Numeric {
+    /// Statements before the checks (the inputs converted to `f64`).
+    prelude: TokenStream,
+    /// The function to differentiate numerically, with its generic arguments.
+    call: TokenStream,
+    /// Each parameter as that call takes it.
+    args: Vec<TokenStream>,
+    /// The element type the numeric side works in.
+    elem: TokenStream,
+    /// An input's matrix and analytic gradient as the numeric side compares them.
+    at: Box<dyn Fn(&crate::ir::Param, &Ident) -> (TokenStream, TokenStream)>,
+}
+
+fn numeric_side(func: &Func, upstream: &Ident) -> (Numeric, TokenStream) {
+    let fn_name = &func.item.sig.ident;
+    if crate::steps::generic_elem(func).is_none() {
+        let plain = Numeric {
+            prelude: quote!(),
+            call: quote!(#fn_name),
+            args: passed_args(func),
+            elem: func.scalar_ty.to_token_stream(),
+            at: Box::new(|p, grads| {
+                let n = &p.name;
+                let at = if p.by_ref { quote!(#n) } else { quote!(&#n) };
+                (at, quote!(&#grads.#n))
+            }),
+        };
+        return (plain, quote!(&#upstream));
+    }
+    numeric_in_f64(func, upstream)
+}
+
+/// The `f64` instance of a function generic over its element type, and the inputs converted.
+fn numeric_in_f64(func: &Func, upstream: &Ident) -> (Numeric, TokenStream) {
+    let fn_name = &func.item.sig.ident;
+    let elem = func.scalar_ty.to_token_stream().to_string();
+    let generic_args = func
+        .item
+        .sig
+        .generics
+        .params
+        .iter()
+        .filter_map(|p| match p {
+            syn::GenericParam::Type(t) if t.ident == elem => Some(quote!(f64)),
+            syn::GenericParam::Type(t) => Some(t.ident.to_token_stream()),
+            syn::GenericParam::Const(c) => Some(c.ident.to_token_stream()),
+            syn::GenericParam::Lifetime(_) => None,
+        });
+    let call = quote!(#fn_name::<#(#generic_args),*>);
+    let mut names = func.names.clone();
+    let mut prelude = Vec::new();
+    let args = func
+        .params
+        .iter()
+        .map(|p| {
+            let n = &p.name;
+            match &p.kind {
+                ParamKind::Mat(..) => {
+                    let wide = names.fresh(&format!("{n}_f64"), Span::call_site());
+                    prelude.push(quote!(let #wide = #n.cast::<f64>();));
+                    if p.by_ref {
+                        quote!(&#wide)
+                    } else {
+                        quote!(#wide.clone())
+                    }
+                }
+                ParamKind::Scalar => quote!(::gradgen::Scalar::to_f64(#n)),
+                _ => quote!(#n),
+            }
+        })
+        .collect();
+    let upstream_f64 = names.fresh("upstream_f64", Span::call_site());
+    if !matches!(func.ret_shape, Shape::Scalar) {
+        prelude.push(quote!(let #upstream_f64 = #upstream.cast::<f64>();));
+    }
+    let numeric = Numeric {
+        prelude: quote!(#(#prelude)*),
+        call,
+        args,
+        elem: quote!(f64),
+        at: Box::new(|p, grads| {
+            let n = &p.name;
+            (quote!(&#n.cast::<f64>()), quote!(&#grads.#n.cast::<f64>()))
+        }),
+    };
+    (numeric, quote!(&#upstream_f64))
+}
+
 fn gradcheck_body(func: &Func, (grads, check, upstream): &(Ident, Ident, Ident)) -> TokenStream {
     let fn_name = &func.item.sig.ident;
     let backward = Names::backward_fn(fn_name);
@@ -859,25 +950,16 @@ fn gradcheck_body(func: &Func, (grads, check, upstream): &(Ident, Ident, Ident))
     let all = passed_args(func);
     let fn_label = fn_name.to_string();
     let matrix_value = !matches!(func.ret_shape, Shape::Scalar);
-    let value_of = if matrix_value {
-        quote!(#fn_name(#(#all),*).inner(&#upstream))
-    } else {
-        quote!(#fn_name(#(#all),*))
-    };
+    let (numeric, upstream_there) = numeric_side(func, upstream);
     let pushes = differentiable(func).map(|p| {
-        let n = &p.name;
-        let label = n.to_string();
-        let ParamKind::Mat(r, c) = &p.kind else {
-            return quote!();
-        };
-        let ty = mat_type(func, &Shape::Mat(r.clone(), c.clone()));
-        let at = if p.by_ref { quote!(#n) } else { quote!(&#n) };
-        quote! {
-            #check.push(
-                #label,
-                ::gradgen::check::gradient(|#n: &#ty| #value_of, #at, &#grads.#n),
-            );
-        }
+        gradcheck_push(
+            func,
+            p,
+            &numeric,
+            grads,
+            check,
+            matrix_value.then_some(&upstream_there),
+        )
     });
     let mutable = differentiable(func).next().map(|_| quote!(mut));
     let (setup, seed, reported) = if matrix_value {
@@ -894,14 +976,60 @@ fn gradcheck_body(func: &Func, (grads, check, upstream): &(Ident, Ident, Ident))
             quote!(#grads.#value),
         )
     };
+    let prelude = &numeric.prelude;
     quote! {
         #setup
         let #grads = #backward(#(#all,)* #seed);
+        #prelude
         let #mutable #check = ::gradgen::check::GradCheck::new(
             #fn_label,
             ::gradgen::Scalar::to_f64(#reported),
         );
         #(#pushes)*
         #check
+    }
+}
+
+/// `check.push("x", gradient(|x| f(…, x, …), &x, &grads.x))` for one differentiable input.
+fn gradcheck_push(
+    func: &Func,
+    p: &crate::ir::Param,
+    numeric: &Numeric,
+    grads: &Ident,
+    check: &Ident,
+    upstream: Option<&TokenStream>,
+) -> TokenStream {
+    let n = &p.name;
+    let ParamKind::Mat(r, c) = &p.kind else {
+        return quote!();
+    };
+    let (path, elem) = (&func.mat_path, &numeric.elem);
+    let (rows, cols) = (dim_tokens(r), dim_tokens(c));
+    let ty = quote!(#path<#rows, #cols, #elem>);
+    // The closure's parameter stands for this input; the others are as the call takes them.
+    let own = if p.by_ref {
+        quote!(#n)
+    } else {
+        quote!(#n.clone())
+    };
+    let args = func.params.iter().zip(&numeric.args).map(|(q, a)| {
+        if q.name == *n {
+            own.clone()
+        } else {
+            a.clone()
+        }
+    });
+    let call = &numeric.call;
+    let value_of = match upstream {
+        Some(u) => quote!(#call(#(#args),*).inner(#u)),
+        None => quote!(#call(#(#args),*)),
+    };
+    let (at, analytic) = (numeric.at)(p, grads);
+    let label = n.to_string();
+    quote! {
+        #check.push(
+            #label,
+            ::gradgen::check::gradient(|#n: &#ty| #value_of, #at, #analytic),
+        );
     }
 }
