@@ -864,8 +864,20 @@ struct Numeric {
     args: Vec<TokenStream>,
     /// The element type the numeric side works in.
     elem: TokenStream,
+    /// The numeric side is the `f64` instance: inputs and gradients are converted to compare.
+    in_f64: bool,
+}
+
+impl Numeric {
     /// An input's matrix and analytic gradient as the numeric side compares them.
-    at: Box<dyn Fn(&crate::ir::Param, &Ident) -> (TokenStream, TokenStream)>,
+    fn at(&self, p: &crate::ir::Param, grads: &Ident) -> (TokenStream, TokenStream) {
+        let n = &p.name;
+        match (self.in_f64, p.by_ref) {
+            (true, _) => (quote!(&#n.cast::<f64>()), quote!(&#grads.#n.cast::<f64>())),
+            (false, true) => (quote!(#n), quote!(&#grads.#n)),
+            (false, false) => (quote!(&#n), quote!(&#grads.#n)),
+        }
+    }
 }
 
 fn numeric_side(func: &Func, upstream: &Ident) -> (Numeric, TokenStream) {
@@ -876,11 +888,7 @@ fn numeric_side(func: &Func, upstream: &Ident) -> (Numeric, TokenStream) {
             call: quote!(#fn_name),
             args: passed_args(func),
             elem: func.scalar_ty.to_token_stream(),
-            at: Box::new(|p, grads| {
-                let n = &p.name;
-                let at = if p.by_ref { quote!(#n) } else { quote!(&#n) };
-                (at, quote!(&#grads.#n))
-            }),
+            in_f64: false,
         };
         return (plain, quote!(&#upstream));
     }
@@ -935,10 +943,7 @@ fn numeric_in_f64(func: &Func, upstream: &Ident) -> (Numeric, TokenStream) {
         call,
         args,
         elem: quote!(f64),
-        at: Box::new(|p, grads| {
-            let n = &p.name;
-            (quote!(&#n.cast::<f64>()), quote!(&#grads.#n.cast::<f64>()))
-        }),
+        in_f64: true,
     };
     (numeric, quote!(&#upstream_f64))
 }
@@ -1024,7 +1029,7 @@ fn gradcheck_push(
         Some(u) => quote!(#call(#(#args),*).inner(#u)),
         None => quote!(#call(#(#args),*)),
     };
-    let (at, analytic) = (numeric.at)(p, grads);
+    let (at, analytic) = numeric.at(p, grads);
     let label = n.to_string();
     quote! {
         #check.push(
