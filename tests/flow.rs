@@ -68,3 +68,35 @@ fn every_branch_of_an_else_if_chain_is_differentiated() {
         assert_eq!(grads.value, chosen_activation(&x, kind, scale));
     }
 }
+
+/// Tuple `let`s bind every name at once, as Rust does: the second one swaps.
+#[differentiable]
+fn swapped<const N: usize, const D: usize>(x: &Mat<N, D>, y: &Mat<N, D>) -> f64 {
+    let (a, b) = (x.exp(), y.square());
+    let (a, b) = (b, a);
+    (a * 2.0).sum() + b.sum()
+}
+
+#[test]
+fn a_tuple_let_computes_every_value_before_binding_any_name() {
+    let mut rng = Rng::new(92);
+    let x: Mat<3, 4> = rng.mat(-1.0, 1.0);
+    let y: Mat<3, 4> = rng.mat(-1.0, 1.0);
+    let grads = swapped_backward(&x, &y, 1.0);
+    let expected = 2.0 * y.square().sum() + x.exp().sum();
+    assert!((grads.value - expected).abs() < 1e-12);
+    // d/dx = exp(x) (b is x.exp() after the swap); d/dy = 2·2y (a is y² after the swap).
+    for ((g, x), (h, y)) in grads
+        .x
+        .to_vec()
+        .iter()
+        .zip(x.to_vec())
+        .zip(grads.y.to_vec().iter().zip(y.to_vec()))
+    {
+        assert!(
+            (g - x.exp()).abs() < 1e-12 && (h - 4.0 * y).abs() < 1e-12,
+            "{g} {h}"
+        );
+    }
+    assert!(swapped_gradcheck(&x, &y).passes(1e-6));
+}

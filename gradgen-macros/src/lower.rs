@@ -161,6 +161,9 @@ impl Lower<'_, '_> {
     }
 
     fn local(&mut self, local: &syn::Local) {
+        if self.tuple_let(local) {
+            return;
+        }
         let Some((ident, init, annotation)) = self.let_parts(local) else {
             return;
         };
@@ -195,6 +198,52 @@ impl Lower<'_, '_> {
         self.scope.insert(name, Some(operand));
     }
 
+    /// `let (a, b) = (x, y);`: one `let` per element, when the pattern and the value are tuples
+    /// of the same length. As in Rust, every value is computed before any name is bound, so
+    /// `let (a, b) = (b, a);` swaps.
+    fn tuple_let(&mut self, local: &syn::Local) -> bool {
+        let (Pat::Tuple(pat), Some(init)) = (&local.pat, &local.init) else {
+            return false;
+        };
+        let Expr::Tuple(values) = strip_groups(&init.expr) else {
+            return false;
+        };
+        if pat.elems.len() != values.elems.len() || init.diverge.is_some() {
+            return false;
+        }
+        let mut bound = Vec::new();
+        for (p, v) in pat.elems.iter().zip(&values.elems) {
+            let names = bound_names(p);
+            let before: Vec<_> = names.iter().map(|n| self.scope.get(n).cloned()).collect();
+            let single = syn::Local {
+                attrs: Vec::new(),
+                let_token: local.let_token,
+                pat: p.clone(),
+                init: Some(syn::LocalInit {
+                    eq_token: init.eq_token,
+                    expr: Box::new(v.clone()),
+                    diverge: None,
+                }),
+                semi_token: local.semi_token,
+            };
+            self.local(&single);
+            // Hide the new names from the values still to be computed.
+            for (name, old) in names.into_iter().zip(before) {
+                let new = self.scope.remove(&name);
+                if let Some(old) = old {
+                    self.scope.insert(name.clone(), old);
+                }
+                bound.push((name, new));
+            }
+        }
+        for (name, new) in bound {
+            if let Some(new) = new {
+                self.scope.insert(name, new);
+            }
+        }
+        true
+    }
+
     /// The name, value and type annotation of a `let` of the supported form; any other form is
     /// reported, and the names it binds are poisoned.
     fn let_parts<'l>(
@@ -208,7 +257,7 @@ impl Lower<'_, '_> {
         let Pat::Ident(pi) = pat else {
             self.errors.push(
                 pat.to_token_stream(),
-                "gradgen supports `let` with a plain name only (no tuples, structs or wildcards)",
+                "gradgen supports `let` with a plain name, or a tuple of names given a tuple of values (`let (a, b) = (x, y);`)",
             );
             self.poison_pattern(pat);
             return None;
@@ -258,6 +307,10 @@ impl Lower<'_, '_> {
     /// Lowers the whole right-hand side of a `let` (or the final expression): its operation's
     /// result is named `target`.
     fn top(&mut self, expr: &Expr, target: syn::Ident) -> Result<Operand, Reported> {
+        // The declared shape is the call's only when the call is the whole expression.
+        if !matches!(strip_groups(expr), Expr::Call(_)) {
+            self.call_shape = None;
+        }
         let operand = self.expr(expr, Some(target));
         self.call_shape = None;
         operand
@@ -803,5 +856,15 @@ fn unsupported_span(expr: &Expr) -> Place {
         Expr::Macro(m) => m.mac.path.to_token_stream().into(),
         Expr::Call(c) => c.func.to_token_stream().into(),
         _ => expr.to_token_stream().into(),
+    }
+}
+
+/// The names a `let` pattern binds: its plain name (typed or not), or every identifier of a
+/// pattern gradgen rejects (they are poisoned).
+fn bound_names(pat: &Pat) -> Vec<String> {
+    match pat {
+        Pat::Type(pt) => bound_names(&pt.pat),
+        Pat::Ident(pi) => vec![pi.ident.to_string()],
+        other => crate::parse::idents_in(other.to_token_stream()),
     }
 }

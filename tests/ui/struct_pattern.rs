@@ -2,8 +2,13 @@ use gradgen::prelude::*;
 
 #[differentiable]
 fn loss<const N: usize>(x: &Mat<N, 3>) -> f64 {
-    let (a, b) = (x.sum(), x.mean());
+    let Pair { a, b } = Pair { a: x.sum(), b: x.mean() };
     a + b
+}
+
+struct Pair {
+    a: f64,
+    b: f64,
 }
 
 fn main() {}
