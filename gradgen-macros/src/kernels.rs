@@ -92,12 +92,14 @@ fn kernel(op: &Op, m: &Map) -> Result<TokenStream, String> {
         }
 
         #(#[doc = #into_doc])*
+        #[doc(hidden)]
         #[must_use]
         pub fn #into(self, #(#params),*) -> Self {
             self.map_in_place(|x| #fwd)
         }
 
         #(#[doc = #back_doc])*
+        #[doc(hidden)]
         #[must_use]
         #backward_fn
     })
@@ -137,18 +139,21 @@ fn kernel2(op: &Op, m: &Map2) -> Result<TokenStream, String> {
         }
 
         #(#[doc = #into_doc])*
+        #[doc(hidden)]
         #[must_use]
         pub fn #into(self, b: &Self) -> Self {
             self.into_zip_with(b, |a, b| #fwd)
         }
 
         #(#[doc = #doc_a])*
+        #[doc(hidden)]
         #[must_use]
         pub fn #back_a(&self, b: &Self, d_out: Self) -> Self {
             self.zip2_into(b, d_out, |g, a, b| #da)
         }
 
         #(#[doc = #doc_b])*
+        #[doc(hidden)]
         #[must_use]
         pub fn #back_b(&self, b: &Self, d_out: Self) -> Self {
             self.zip2_into(b, d_out, |g, a, b| #db)
@@ -237,7 +242,7 @@ impl Docs {
         };
         let grad = readme_text(derivative, "d_out", None);
         let reuse = if m.reads == Reads::Output {
-            format!(" (reuses the result: [`{name}_backward`](Mat::{name}_backward) is called on `out`)")
+            format!(" (reuses the result: `{name}_backward` is called on `out`)")
         } else {
             String::new()
         };

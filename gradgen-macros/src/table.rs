@@ -982,6 +982,7 @@ mod tests {
     use super::*;
     use crate::formula::Formula;
     use crate::vjp::slot_of;
+    use quote::ToTokens;
 
     /// Every formula of the table parses, and a map's derivative reads what the row declares.
     #[test]
@@ -1123,5 +1124,129 @@ mod tests {
             "the README's op table differs from the op table: run \
              `GRADGEN_README=overwrite cargo test -p gradgen-macros readme` and read the diff"
         );
+    }
+
+    /// `Mat`'s rustdoc shows the same table (`gradgen/src/ops/table.md`, included in its docs);
+    /// the same command rewrites it.
+    #[test]
+    fn the_readme_op_table_in_the_rustdoc_is_generated_from_this_one() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../gradgen/src/ops/table.md");
+        let expected = format!(
+            "# Differentiable operations\n\n\
+             Generated from the macro's op table, as the README's is. `g` is the gradient flowing \
+             into the operation's result and `d_a`, `d_b` are the gradients of its operands; \
+             `R`, `C` stand for any dimensions. `n` is the number of rows that labels `y` label: \
+             a padded batch's padding rows take no part.\n\n{}",
+            readme_table()
+        );
+        if std::env::var("GRADGEN_README").is_ok_and(|v| v == "overwrite") {
+            std::fs::write(&path, &expected).expect("a writable gradgen/src/ops/table.md");
+            return;
+        }
+        let found = std::fs::read_to_string(&path).unwrap_or_default();
+        assert_eq!(
+            found, expected,
+            "gradgen/src/ops/table.md differs from the op table: run \
+             `GRADGEN_README=overwrite cargo test -p gradgen-macros readme` and read the diff"
+        );
+    }
+
+    /// What `Mat`'s rustdoc shows is either an op of this table, whose documentation states its
+    /// gradient, or a method that says it is not differentiable (in its own documentation or in
+    /// its `impl` block's); the kernels the generated code calls are `#[doc(hidden)]`, and no
+    /// op is. Read from the runtime's source and from the methods generated from `Map` rows;
+    /// the methods that `macro_rules!` write in `broadcast.rs` and `squares.rs` are not seen.
+    #[test]
+    fn the_rustdoc_of_mat_separates_the_ops_from_everything_else() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../gradgen/src");
+        let mut files = vec![dir.join("mat.rs")];
+        let ops = std::fs::read_dir(dir.join("ops")).expect("gradgen/src/ops");
+        files.extend(
+            ops.map(|e| e.expect("an entry").path())
+                .filter(|p| p.extension().is_some_and(|e| e == "rs")),
+        );
+        let mut sources: Vec<(String, syn::File)> = files
+            .iter()
+            .map(|f| {
+                let text = std::fs::read_to_string(f).expect("a source file");
+                (
+                    f.display().to_string(),
+                    syn::parse_file(&text).expect("the runtime parses"),
+                )
+            })
+            .collect();
+        let generated = syn::parse2(crate::kernels::elementwise()).expect("the kernels parse");
+        sources.push(("the kernels generated from the table".to_owned(), generated));
+        let names = method_names();
+        let (mut seen, mut problems) = (0, Vec::new());
+        for (file, parsed) in &sources {
+            for (block_doc, method) in mat_methods(parsed) {
+                let name = method.sig.ident.to_string();
+                let is_op = names.contains(&name.as_str());
+                let hidden = method
+                    .attrs
+                    .iter()
+                    .any(|a| a.to_token_stream().to_string().replace(' ', "") == "#[doc(hidden)]");
+                let doc = docs(&method.attrs);
+                let place = format!("{file}: `{name}`");
+                seen += 1;
+                let problem = match (is_op, hidden) {
+                    (true, true) => "is an op but hidden from the docs",
+                    (true, false) if !doc.contains("Gradient") => {
+                        "is an op whose docs do not state its gradient"
+                    }
+                    (false, false)
+                        if !(doc + &block_doc)
+                            .to_lowercase()
+                            .contains("not differentiable") =>
+                    {
+                        "is not an op: hide it (a kernel) or say it is not differentiable"
+                    }
+                    _ => continue,
+                };
+                problems.push(format!("{place} {problem}"));
+            }
+        }
+        assert!(seen > 50, "read only {seen} methods of `Mat`");
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    /// The public methods of every inherent `impl … Mat<…>` of a file, with the block's docs.
+    fn mat_methods(file: &syn::File) -> Vec<(String, &syn::ImplItemFn)> {
+        let mut out = Vec::new();
+        for item in &file.items {
+            let syn::Item::Impl(block) = item else {
+                continue;
+            };
+            let syn::Type::Path(ty) = &*block.self_ty else {
+                continue;
+            };
+            if block.trait_.is_some() || ty.path.segments.last().is_none_or(|s| s.ident != "Mat") {
+                continue;
+            }
+            let block_doc = docs(&block.attrs);
+            for inner in &block.items {
+                if let syn::ImplItem::Fn(f) = inner {
+                    if matches!(f.vis, syn::Visibility::Public(_)) {
+                        out.push((block_doc.clone(), f));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn docs(attrs: &[syn::Attribute]) -> String {
+        attrs
+            .iter()
+            .filter_map(|a| match &a.meta {
+                syn::Meta::NameValue(nv) if nv.path.is_ident("doc") => {
+                    Some(nv.value.to_token_stream().to_string())
+                }
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }

@@ -29,8 +29,8 @@ use crate::Error;
 ///
 /// - [`cross_entropy`](crate::Mat::cross_entropy) and its backward average over the labelled
 ///   rows only and give ignored rows a zero gradient;
-/// - [`pick`](crate::Mat::pick) gives 0 at an ignored row, and [`scatter`](crate::Mat::scatter)
-///   and [`scatter_add`](crate::Mat::scatter_add) skip it;
+/// - [`pick`](crate::Mat::pick) gives 0 at an ignored row, and `scatter`
+///   and `scatter_add` skip it;
 /// - [`labelled_mean`](crate::Mat::labelled_mean) is the mean over labelled rows, the mean to
 ///   use after `pick` when a batch may be padded;
 /// - [`data::accuracy`](crate::data::accuracy) counts labelled rows only.

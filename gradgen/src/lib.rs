@@ -54,8 +54,24 @@
 //! hand-written backward (`#[differentiable(custom_backward = path)]`), and be a method of a
 //! model struct marked [`macro@model`] whose `Mat` fields are its weights.
 //!
-//! The operations a differentiable function can use, with their gradients, are the methods and
-//! operators of [`Mat`]; the README's op table lists them.
+//! The operations a differentiable function can use are the ones [`Mat`]'s documentation
+//! tables, each with its gradient, and the arithmetic operators; nothing else of `Mat` is
+//! differentiable (building and reading matrices, [`Mat::cast`], [`Mat::argmax_rows`]), and
+//! the kernels the generated code calls are hidden from these docs. Inside a differentiable
+//! function, scalars mix freely with them: parameters, `N as f64`, `const` items, literals and
+//! values like `x.mean()`, with `sqrt exp ln powi abs tanh`; `bool` and integer parameters are
+//! constants, and an `if`/`else` on them is followed by the backward.
+//!
+//! # Debug builds are slow
+//!
+//! Numeric code like this runs some 30 times slower unoptimised, so a plain `cargo run` or
+//! `cargo test` of a model that trains can take minutes instead of seconds. Optimise the dev
+//! profile a little, as this workspace does; debug assertions and debug info stay on:
+//!
+//! ```toml
+//! [profile.dev]
+//! opt-level = 1
+//! ```
 //!
 //! The runtime is [`Mat`], a matrix whose shape is part of its type, [`Labels`], and the
 //! typed operations on them; [`check`] compares any gradient with central finite differences.

@@ -22,6 +22,28 @@ use crate::{Error, Scalar};
 /// assert!(Mat::<2, 3>::from_vec(vec![1.0; 5]).is_err());
 /// # Ok::<(), gradgen::Error>(())
 /// ```
+///
+/// # What a differentiable function can use
+///
+/// The methods on this page are of two kinds:
+///
+/// - **Differentiable operations**, the ones the table below lists: a `#[differentiable]`
+///   function may use them, and each one's documentation states its gradient. The operators
+///   `+ - * /` (of two matrices of the same shape, or of a matrix and a scalar) and unary `-`
+///   are differentiable too.
+/// - **Everything else** (building a matrix, reading it back, [`cast`](Mat::cast),
+///   [`argmax_rows`](Mat::argmax_rows)) is ordinary runtime code and says that it is not
+///   differentiable. Using one of them in a `#[differentiable]` function is a compile error that
+///   names the operations it could use.
+///
+/// The generated backward passes also call kernels of `Mat` that are public only so that
+/// code generated in your crate can reach them: the in-place variants (`into_exp`), the
+/// backward kernels (`exp_backward`, `cross_entropy_backward`), value and gradient fused
+/// (`cross_entropy_and_backward`) and in-place accumulations (`add_mean_backward`). They are
+/// hidden from this page and are not a stable API; a backward function's own documentation and
+/// `cargo expand` show where each is called.
+///
+#[doc = include_str!("ops/table.md")]
 #[derive(Clone, PartialEq)]
 pub struct Mat<const R: usize, const C: usize, T: Scalar = f64> {
     // Invariant: `data.dim() == (R, C)`. Nothing hands out an `&mut Array2`, which could
@@ -29,6 +51,8 @@ pub struct Mat<const R: usize, const C: usize, T: Scalar = f64> {
     data: Array2<T>,
 }
 
+/// Building a matrix and reading it back. These are not differentiable operations: a
+/// `#[differentiable]` function receives its matrices as parameters.
 impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// Number of rows.
     pub const ROWS: usize = R;

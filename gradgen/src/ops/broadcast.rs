@@ -25,6 +25,7 @@ macro_rules! broadcast_ops {
 
                 #[doc = concat!("[`", stringify!($row), "`](Mat::", stringify!($row), ") in this matrix's own buffer, without allocating.")]
                 #[must_use]
+                #[doc(hidden)]
                 pub fn $into_row(mut self, row: &Mat<1, C, T>) -> Self {
                     self.view_mut().zip_mut_with(&row.view(), |a, &b| *a $assign b);
                     self
@@ -32,6 +33,7 @@ macro_rules! broadcast_ops {
 
                 #[doc = concat!("[`", stringify!($col), "`](Mat::", stringify!($col), ") in this matrix's own buffer, without allocating.")]
                 #[must_use]
+                #[doc(hidden)]
                 pub fn $into_col(mut self, col: &Mat<R, 1, T>) -> Self {
                     self.view_mut().zip_mut_with(&col.view(), |a, &b| *a $assign b);
                     self
@@ -66,6 +68,7 @@ impl<const C: usize, T: Scalar> Mat<1, C, T> {
     /// assert_eq!(r.broadcast_rows::<2>(), Mat::from_rows([[1.0, 2.0], [1.0, 2.0]]));
     /// ```
     #[must_use]
+    #[doc(hidden)]
     pub fn broadcast_rows<const R: usize>(&self) -> Mat<R, C, T> {
         Mat::from_fn(|_, j| self[(0, j)])
     }
@@ -79,6 +82,7 @@ impl<const C: usize, T: Scalar> Mat<1, C, T> {
     /// assert_eq!(r.spread_rows::<2>(), Mat::from_rows([[1.0, 2.0], [1.0, 2.0]]));
     /// ```
     #[must_use]
+    #[doc(hidden)]
     pub fn spread_rows<const R: usize>(&self) -> Mat<R, C, T> {
         let n = T::from_usize(R);
         Mat::from_fn(|_, j| self[(0, j)] / n)
@@ -95,6 +99,7 @@ impl<const R: usize, T: Scalar> Mat<R, 1, T> {
     /// assert_eq!(c.broadcast_cols::<3>(), Mat::from_rows([[1.0; 3], [2.0; 3]]));
     /// ```
     #[must_use]
+    #[doc(hidden)]
     pub fn broadcast_cols<const C: usize>(&self) -> Mat<R, C, T> {
         Mat::from_fn(|i, _| self[(i, 0)])
     }
@@ -108,6 +113,7 @@ impl<const R: usize, T: Scalar> Mat<R, 1, T> {
     /// assert_eq!(c.spread_cols::<3>(), Mat::from_rows([[1.0; 3], [2.0; 3]]));
     /// ```
     #[must_use]
+    #[doc(hidden)]
     pub fn spread_cols<const C: usize>(&self) -> Mat<R, C, T> {
         let n = T::from_usize(C);
         Mat::from_fn(|i, _| self[(i, 0)] / n)
@@ -157,18 +163,21 @@ mod tests {
 impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// Adds `row` to every row, in place: the backward of [`col_sums`](Mat::col_sums) added
     /// into an existing gradient without building the broadcast.
+    #[doc(hidden)]
     pub fn add_row_assign(&mut self, row: &Mat<1, C, T>) {
         self.view_mut().zip_mut_with(&row.view(), |a, &b| *a += b);
     }
 
     /// Adds `col` to every column, in place: the backward of [`row_sums`](Mat::row_sums) added
     /// into an existing gradient.
+    #[doc(hidden)]
     pub fn add_col_assign(&mut self, col: &Mat<R, 1, T>) {
         self.view_mut().zip_mut_with(&col.view(), |a, &b| *a += b);
     }
 
     /// Adds `row / R` to every row, in place: the backward of [`col_means`](Mat::col_means)
     /// added into an existing gradient.
+    #[doc(hidden)]
     pub fn add_spread_rows(&mut self, row: &Mat<1, C, T>) {
         let n = T::from_usize(R);
         self.view_mut()
@@ -177,6 +186,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
 
     /// Adds `col / C` to every column, in place: the backward of [`row_means`](Mat::row_means)
     /// added into an existing gradient.
+    #[doc(hidden)]
     pub fn add_spread_cols(&mut self, col: &Mat<R, 1, T>) {
         let n = T::from_usize(C);
         self.view_mut()

@@ -95,7 +95,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// `t = target` (PyTorch's `MSELoss`).
     ///
     /// Gradient of `out = a.mse(&t)`: `d_a = d_out · 2(a − t) / (R·C)`
-    /// ([`mse_backward`](Mat::mse_backward)); the target's is its negative,
+    /// (`mse_backward`); the target's is its negative,
     /// `t.mse_backward(&a, d_out)`.
     ///
     /// ```
@@ -114,19 +114,21 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
 
     /// The gradient of [`mse`](Mat::mse)'s receiver: `d_out · 2(self − target) / (R·C)`.
     #[must_use]
+    #[doc(hidden)]
     pub fn mse_backward(&self, target: &Self, d_out: T) -> Self {
         self.clone().into_mse_backward(target, d_out)
     }
 
-    /// [`mse_backward`](Mat::mse_backward) in the receiver's own buffer.
+    /// `mse_backward` in the receiver's own buffer.
     #[must_use]
+    #[doc(hidden)]
     pub fn into_mse_backward(mut self, target: &Self, d_out: T) -> Self {
         let k = d_out * T::from_usize(2) / entries::<R, C, T>();
         write_grads(self.view_mut(), target.view(), |a, t| k * (a - t));
         self
     }
 
-    /// [`mse`](Mat::mse) and [`mse_backward`](Mat::mse_backward) in one pass: what the
+    /// [`mse`](Mat::mse) and `mse_backward` in one pass: what the
     /// generated code calls when the loss is the function's value.
     ///
     /// ```
@@ -136,12 +138,14 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// assert_eq!(a.mse_and_backward(&t, 2.0), (a.mse(&t), a.mse_backward(&t, 2.0)));
     /// ```
     #[must_use]
+    #[doc(hidden)]
     pub fn mse_and_backward(&self, target: &Self, d_out: T) -> (T, Self) {
         self.clone().into_mse_and_backward(target, d_out)
     }
 
-    /// [`mse_and_backward`](Mat::mse_and_backward) in the receiver's own buffer.
+    /// `mse_and_backward` in the receiver's own buffer.
     #[must_use]
+    #[doc(hidden)]
     pub fn into_mse_and_backward(mut self, target: &Self, d_out: T) -> (T, Self) {
         let k = d_out * T::from_usize(2) / entries::<R, C, T>();
         let total = write_terms_and_grads(self.view_mut(), target.view(), |a, t| {
@@ -157,7 +161,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// `d = self − target`: quadratic near the target, linear (robust to outliers) far from it.
     ///
     /// Gradient of `out = a.huber(&t, delta)`: `d_a = d_out · clamp(d, −delta, delta) / (R·C)`
-    /// ([`huber_backward`](Mat::huber_backward)); the target's is its negative,
+    /// (`huber_backward`); the target's is its negative,
     /// `t.huber_backward(&a, delta, d_out)`. `delta` is a constant.
     ///
     /// # Panics
@@ -184,15 +188,17 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// # Panics
     /// When `delta` is not positive.
     #[must_use]
+    #[doc(hidden)]
     pub fn huber_backward(&self, target: &Self, delta: T, d_out: T) -> Self {
         self.clone().into_huber_backward(target, delta, d_out)
     }
 
-    /// [`huber_backward`](Mat::huber_backward) in the receiver's own buffer.
+    /// `huber_backward` in the receiver's own buffer.
     ///
     /// # Panics
     /// When `delta` is not positive.
     #[must_use]
+    #[doc(hidden)]
     pub fn into_huber_backward(mut self, target: &Self, delta: T, d_out: T) -> Self {
         check_delta(delta);
         let k = d_out / entries::<R, C, T>();
@@ -202,7 +208,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
         self
     }
 
-    /// [`huber`](Mat::huber) and [`huber_backward`](Mat::huber_backward) in one pass.
+    /// [`huber`](Mat::huber) and `huber_backward` in one pass.
     ///
     /// # Panics
     /// When `delta` is not positive.
@@ -215,15 +221,17 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// assert_eq!(fused, (a.huber(&t, 1.5), a.huber_backward(&t, 1.5, 1.0)));
     /// ```
     #[must_use]
+    #[doc(hidden)]
     pub fn huber_and_backward(&self, target: &Self, delta: T, d_out: T) -> (T, Self) {
         self.clone().into_huber_and_backward(target, delta, d_out)
     }
 
-    /// [`huber_and_backward`](Mat::huber_and_backward) in the receiver's own buffer.
+    /// `huber_and_backward` in the receiver's own buffer.
     ///
     /// # Panics
     /// When `delta` is not positive.
     #[must_use]
+    #[doc(hidden)]
     pub fn into_huber_and_backward(mut self, target: &Self, delta: T, d_out: T) -> (T, Self) {
         check_delta(delta);
         let k = d_out / entries::<R, C, T>();
@@ -242,9 +250,9 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// which never overflows: logits of ±1000 give finite values and gradients.
     ///
     /// Gradient of `out = a.bce_with_logits(&t)`: `d_a = d_out · (σ(a) − t) / (R·C)`
-    /// ([`bce_with_logits_backward`](Mat::bce_with_logits_backward)) and
+    /// (`bce_with_logits_backward`) and
     /// `d_t = d_out · (−a) / (R·C)`
-    /// ([`bce_with_logits_backward_target`](Mat::bce_with_logits_backward_target)).
+    /// (`bce_with_logits_backward_target`).
     ///
     /// ```
     /// use gradgen::Mat;
@@ -264,12 +272,14 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// The gradient of [`bce_with_logits`](Mat::bce_with_logits)'s logits:
     /// `d_out · (σ(self) − target) / (R·C)`.
     #[must_use]
+    #[doc(hidden)]
     pub fn bce_with_logits_backward(&self, target: &Self, d_out: T) -> Self {
         self.clone().into_bce_with_logits_backward(target, d_out)
     }
 
-    /// [`bce_with_logits_backward`](Mat::bce_with_logits_backward) in the logits' own buffer.
+    /// `bce_with_logits_backward` in the logits' own buffer.
     #[must_use]
+    #[doc(hidden)]
     pub fn into_bce_with_logits_backward(mut self, target: &Self, d_out: T) -> Self {
         let k = d_out / entries::<R, C, T>();
         write_grads(self.view_mut(), target.view(), |a, t| {
@@ -279,7 +289,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     }
 
     /// [`bce_with_logits`](Mat::bce_with_logits) and
-    /// [`bce_with_logits_backward`](Mat::bce_with_logits_backward) in one pass, exponentiating
+    /// `bce_with_logits_backward` in one pass, exponentiating
     /// once per entry.
     ///
     /// ```
@@ -290,14 +300,16 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// assert_eq!(fused, (a.bce_with_logits(&t), a.bce_with_logits_backward(&t, 1.0)));
     /// ```
     #[must_use]
+    #[doc(hidden)]
     pub fn bce_with_logits_and_backward(&self, target: &Self, d_out: T) -> (T, Self) {
         self.clone()
             .into_bce_with_logits_and_backward(target, d_out)
     }
 
-    /// [`bce_with_logits_and_backward`](Mat::bce_with_logits_and_backward) in the logits' own
+    /// `bce_with_logits_and_backward` in the logits' own
     /// buffer.
     #[must_use]
+    #[doc(hidden)]
     pub fn into_bce_with_logits_and_backward(mut self, target: &Self, d_out: T) -> (T, Self) {
         let k = d_out / entries::<R, C, T>();
         let total = write_terms_and_grads(self.view_mut(), target.view(), |a, t| {
@@ -316,6 +328,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// assert_eq!(a.bce_with_logits_backward_target(1.0), Mat::from_rows([[-1.0, 2.0]]));
     /// ```
     #[must_use]
+    #[doc(hidden)]
     pub fn bce_with_logits_backward_target(&self, d_out: T) -> Self {
         let k = d_out / entries::<R, C, T>();
         Mat::from_array_unchecked(self.as_array().mapv(|a| k * -a))
@@ -436,7 +449,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     ///
     /// Gradient of `out = a.cosine_rows(&b)`: row `i` of `d_a` is
     /// `−(d_out / R) · (bᵢ / (|aᵢ||bᵢ|) − cos · aᵢ / |aᵢ|²)`
-    /// ([`cosine_rows_backward`](Mat::cosine_rows_backward)); the other operand's gradient is
+    /// (`cosine_rows_backward`); the other operand's gradient is
     /// the same with the roles swapped, `b.cosine_rows_backward(&a, d_out)`.
     ///
     /// ```
@@ -461,18 +474,20 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// The gradient of [`cosine_rows`](Mat::cosine_rows)'s receiver: row `i` is
     /// `−(d_out / R) · (bᵢ / (|aᵢ||bᵢ|) − cos · aᵢ / |aᵢ|²)`, and 0 where either row is zero.
     #[must_use]
+    #[doc(hidden)]
     pub fn cosine_rows_backward(&self, other: &Self, d_out: T) -> Self {
         self.clone().into_cosine_rows_backward(other, d_out)
     }
 
-    /// [`cosine_rows_backward`](Mat::cosine_rows_backward) in the receiver's own buffer.
+    /// `cosine_rows_backward` in the receiver's own buffer.
     #[must_use]
+    #[doc(hidden)]
     pub fn into_cosine_rows_backward(self, other: &Self, d_out: T) -> Self {
         self.into_cosine_rows_and_backward(other, d_out).1
     }
 
     /// [`cosine_rows`](Mat::cosine_rows) and
-    /// [`cosine_rows_backward`](Mat::cosine_rows_backward) in one pass over the rows.
+    /// `cosine_rows_backward` in one pass over the rows.
     ///
     /// ```
     /// use gradgen::Mat;
@@ -482,13 +497,15 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// assert_eq!(fused, (a.cosine_rows(&b), a.cosine_rows_backward(&b, 1.0)));
     /// ```
     #[must_use]
+    #[doc(hidden)]
     pub fn cosine_rows_and_backward(&self, other: &Self, d_out: T) -> (T, Self) {
         self.clone().into_cosine_rows_and_backward(other, d_out)
     }
 
-    /// [`cosine_rows_and_backward`](Mat::cosine_rows_and_backward) in the receiver's own
+    /// `cosine_rows_and_backward` in the receiver's own
     /// buffer.
     #[must_use]
+    #[doc(hidden)]
     pub fn into_cosine_rows_and_backward(mut self, other: &Self, d_out: T) -> (T, Self) {
         let k = -d_out / T::from_usize(R);
         let mut total = T::zero();
@@ -512,7 +529,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     ///
     /// Gradient of `out = a.row_norms()`: `d_aᵢⱼ = d_outᵢ · aᵢⱼ / outᵢ`, and 0 in a zero row,
     /// where the norm has no derivative (0 is the smallest subgradient, and keeps `NaN` out)
-    /// ([`row_norms_backward`](Mat::row_norms_backward), given the norms).
+    /// (`row_norms_backward`, given the norms).
     ///
     /// ```
     /// use gradgen::Mat;
@@ -533,12 +550,14 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// The gradient of [`row_norms`](Mat::row_norms)'s input `self`, given its output `norms`:
     /// `d_outᵢ · selfᵢⱼ / normsᵢ`, and 0 in a row whose norm is 0.
     #[must_use]
+    #[doc(hidden)]
     pub fn row_norms_backward(&self, norms: &Mat<R, 1, T>, d_out: &Mat<R, 1, T>) -> Self {
         self.clone().into_row_norms_backward(norms, d_out)
     }
 
-    /// [`row_norms_backward`](Mat::row_norms_backward) in this matrix's own buffer.
+    /// `row_norms_backward` in this matrix's own buffer.
     #[must_use]
+    #[doc(hidden)]
     pub fn into_row_norms_backward(mut self, norms: &Mat<R, 1, T>, d_out: &Mat<R, 1, T>) -> Self {
         for (i, mut row) in self.view_mut().rows_mut().into_iter().enumerate() {
             let (n, g) = (norms[(i, 0)], d_out[(i, 0)]);

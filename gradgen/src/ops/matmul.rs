@@ -20,7 +20,10 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
         Mat::from_array_unchecked(self.as_array().dot(rhs.as_array()))
     }
 
-    /// `selfᵀ · rhs`: `[C × R]ᵀ… = [C × K]`, reading `self` through a transposed view.
+    /// `selfᵀ · rhs`: `[R × C]ᵀ · [R × K] = [C × K]`, reading `self` through a transposed view.
+    ///
+    /// Gradient of `out = aᵀ · b`: `d_a = b · d_outᵀ` ([`matmul_t`](Mat::matmul_t)) and
+    /// `d_b = a · d_out`.
     ///
     /// ```
     /// use gradgen::Mat;
@@ -35,6 +38,9 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
 
     /// `self · rhsᵀ`: `[R × C] · [K × C]ᵀ = [R × K]`, reading `rhs` through a transposed view.
     ///
+    /// Gradient of `out = a · bᵀ`: `d_a = d_out · b` and `d_b = d_outᵀ · a`
+    /// ([`t_matmul`](Mat::t_matmul)).
+    ///
     /// ```
     /// use gradgen::Mat;
     /// let a = Mat::<2, 3>::from_fn(|i, j| (i + 2 * j) as f64);
@@ -46,7 +52,9 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
         Mat::from_array_unchecked(self.as_array().dot(&rhs.as_array().t()))
     }
 
-    /// The transpose, `[R × C] → [C × R]` (a copy; see [`into_t`](Mat::into_t) for none).
+    /// The transpose, `[R × C] → [C × R]`, as a copy. (In a backward pass, gradgen reads a
+    /// transposed view instead, through [`t_matmul`](Mat::t_matmul) and
+    /// [`matmul_t`](Mat::matmul_t).)
     ///
     /// Gradient of `out = aᵀ`: `d_a = d_outᵀ`.
     ///
@@ -68,6 +76,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// assert_eq!(a.clone().into_t(), a.t());
     /// ```
     #[must_use]
+    #[doc(hidden)]
     pub fn into_t(self) -> Mat<C, R, T> {
         Mat::from_array_unchecked(self.into_array().reversed_axes())
     }

@@ -8,7 +8,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// and 0 at a row whose label is ignored.
     ///
     /// Gradient of `out = a.pick(y)`: `d_a` is zero except `d_a[(i, y[i])] = d_out[i]`
-    /// ([`scatter`](Mat::scatter), or [`scatter_add`](Mat::scatter_add) into an existing
+    /// (`scatter`, or `scatter_add` into an existing
     /// gradient); an ignored row gets no gradient.
     ///
     /// On a batch that may hold ignored (padding) rows, average the picked column with
@@ -39,6 +39,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// # Ok::<(), gradgen::Error>(())
     /// ```
     #[must_use]
+    #[doc(hidden)]
     pub fn scatter(labels: &Labels<R, C>, values: &Mat<R, 1, T>) -> Self {
         let mut out = Self::zeros();
         out.scatter_add(labels, values);
@@ -56,6 +57,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// assert_eq!(d, Mat::from_rows([[1.0, 1.0], [1.0, 3.0]]));
     /// # Ok::<(), gradgen::Error>(())
     /// ```
+    #[doc(hidden)]
     pub fn scatter_add(&mut self, labels: &Labels<R, C>, values: &Mat<R, 1, T>) {
         for (i, class) in labels.labelled_rows() {
             self[(i, class)] += values[(i, 0)];
@@ -73,7 +75,7 @@ impl<const R: usize, T: Scalar> Mat<R, 1, T> {
     ///
     /// Gradient of `out = a.labelled_mean(y)`: `d_a[i] = d_out / n` at every labelled row and 0
     /// at ignored rows (0 everywhere when `n = 0`)
-    /// ([`labelled_mean_backward`](Mat::labelled_mean_backward)).
+    /// (`labelled_mean_backward`).
     ///
     /// ```
     /// use gradgen::{Labels, Mat};
@@ -102,6 +104,7 @@ impl<const R: usize, T: Scalar> Mat<R, 1, T> {
     /// The gradient of [`labelled_mean`](Mat::labelled_mean) with respect to its `[R × 1]`
     /// operand: `d_out / n` at the labelled rows, 0 at the ignored ones.
     #[must_use]
+    #[doc(hidden)]
     pub fn labelled_mean_backward<const C: usize>(labels: &Labels<R, C>, d_out: T) -> Self {
         let mut d = Self::zeros();
         if labels.labelled() > 0 {

@@ -21,7 +21,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// The mean of all entries.
     ///
     /// Gradient of `out = a.mean()`: every entry of `d_a` is `d_out / (R·C)`
-    /// ([`mean_backward`](Mat::mean_backward)).
+    /// (`mean_backward`).
     ///
     /// ```
     /// use gradgen::Mat;
@@ -40,11 +40,12 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// assert_eq!(Mat::<2, 2>::mean_backward(1.0), Mat::full(0.25));
     /// ```
     #[must_use]
+    #[doc(hidden)]
     pub fn mean_backward(d_out: T) -> Self {
         Self::full(d_out / T::from_usize(R * C))
     }
 
-    /// Adds [`mean_backward`](Mat::mean_backward)`(d_out)` to this matrix in place: how the
+    /// Adds `mean_backward``(d_out)` to this matrix in place: how the
     /// generated code adds a mean's gradient to one that exists already.
     ///
     /// ```
@@ -53,6 +54,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// d.add_mean_backward(2.0);
     /// assert_eq!(d, Mat::full(1.5));
     /// ```
+    #[doc(hidden)]
     pub fn add_mean_backward(&mut self, d_out: T) {
         let share = d_out / T::from_usize(R * C);
         self.view_mut().mapv_inplace(|v| v + share);
@@ -61,7 +63,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// The sum of each row: `[R × C] → [R × 1]`.
     ///
     /// Gradient of `out = a.row_sums()`: `d_a = d_out` repeated over the `C` columns
-    /// ([`broadcast_cols`](Mat::broadcast_cols)).
+    /// (`broadcast_cols`).
     ///
     /// ```
     /// use gradgen::Mat;
@@ -76,7 +78,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// The sum of each column: `[R × C] → [1 × C]`.
     ///
     /// Gradient of `out = a.col_sums()`: `d_a = d_out` repeated over the `R` rows
-    /// ([`broadcast_rows`](Mat::broadcast_rows)).
+    /// (`broadcast_rows`).
     ///
     /// ```
     /// use gradgen::Mat;
@@ -93,7 +95,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// The mean of each row: `[R × C] → [R × 1]`.
     ///
     /// Gradient of `out = a.row_means()`: `d_a = d_out / C` repeated over the columns
-    /// ([`spread_cols`](Mat::spread_cols)).
+    /// (`spread_cols`).
     ///
     /// ```
     /// use gradgen::Mat;
@@ -108,7 +110,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// The mean of each column: `[R × C] → [1 × C]`.
     ///
     /// Gradient of `out = a.col_means()`: `d_a = d_out / R` repeated over the rows
-    /// ([`spread_rows`](Mat::spread_rows)).
+    /// (`spread_rows`).
     ///
     /// ```
     /// use gradgen::Mat;
@@ -150,7 +152,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// The largest entry of each row: `[R × C] → [R × 1]`.
     ///
     /// Gradient of `out = a.row_max()`: `d_out[i]` goes to the arg-max entry of row `i` and the
-    /// others get 0 ([`row_max_backward`](Mat::row_max_backward)). On a tie, the first (leftmost)
+    /// others get 0 (`row_max_backward`). On a tie, the first (leftmost)
     /// largest entry takes the whole gradient.
     ///
     /// ```
@@ -168,6 +170,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// The gradient of [`row_max`](Mat::row_max)'s input `self`: `d_out[i]` at each row's
     /// arg-max, 0 elsewhere.
     #[must_use]
+    #[doc(hidden)]
     pub fn row_max_backward(&self, d_out: &Mat<R, 1, T>) -> Self {
         let mut d = Self::zeros();
         for i in 0..R {
@@ -189,6 +192,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// assert_eq!(a.col_dots(&b), (&a * &b).col_sums());
     /// ```
     #[must_use]
+    #[doc(hidden)]
     pub fn col_dots(&self, other: &Self) -> Mat<1, C, T> {
         let mut out = Mat::<1, C, T>::zeros();
         for (a, b) in self
@@ -205,8 +209,10 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     }
 
     /// The dot product of each row with the same row of `other`: `(self ∘ other).row_sums()`
-    /// without the intermediate matrix. The backward of a column broadcast multiplied in
-    /// ([`mul_col`](Mat::mul_col)).
+    /// without the intermediate matrix, `[R × C], [R × C] → [R × 1]`.
+    ///
+    /// Gradient of `out = a.row_dots(b)`: `d_a = b.mul_col(d_out)` and `d_b = a.mul_col(d_out)`,
+    /// the `[R × 1]` gradient repeated over the columns.
     ///
     /// ```
     /// use gradgen::Mat;

@@ -18,7 +18,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// Softmax of each row: `exp(aᵢⱼ) / Σₖ exp(aᵢₖ)`, [R × C] → [R × C], each row summing to 1.
     ///
     /// Gradient of `out = a.softmax_rows()`: `d_a = out ∘ (d_out − (d_out ∘ out).row_sums())`
-    /// ([`softmax_rows_backward`](Mat::softmax_rows_backward), called on `out`).
+    /// (`softmax_rows_backward`, called on `out`).
     ///
     /// ```
     /// use gradgen::Mat;
@@ -33,6 +33,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
 
     /// [`softmax_rows`](Mat::softmax_rows) in this matrix's own buffer, without allocating.
     #[must_use]
+    #[doc(hidden)]
     pub fn into_softmax_rows(mut self) -> Self {
         for mut row in self.view_mut().rows_mut() {
             let m = row.fold(T::neg_infinity(), |m, &v| m.max(v));
@@ -45,6 +46,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
 
     /// The gradient of [`softmax_rows`](Mat::softmax_rows)'s input, with `self` its output.
     #[must_use]
+    #[doc(hidden)]
     pub fn softmax_rows_backward(&self, mut d_out: Self) -> Self {
         for i in 0..R {
             let dot = (0..C).fold(T::zero(), |s, j| s + d_out[(i, j)] * self[(i, j)]);
@@ -58,7 +60,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// The logarithm of the softmax of each row: `aᵢⱼ − log Σₖ exp(aᵢₖ)`, computed stably.
     ///
     /// Gradient of `out = a.log_softmax_rows()`: `d_a = d_out − exp(out) ∘ d_out.row_sums()`
-    /// ([`log_softmax_rows_backward`](Mat::log_softmax_rows_backward), called on `out`).
+    /// (`log_softmax_rows_backward`, called on `out`).
     ///
     /// ```
     /// use gradgen::Mat;
@@ -73,6 +75,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// [`log_softmax_rows`](Mat::log_softmax_rows) in this matrix's own buffer, without
     /// allocating.
     #[must_use]
+    #[doc(hidden)]
     pub fn into_log_softmax_rows(mut self) -> Self {
         for i in 0..R {
             let lse = self.log_sum_exp(i);
@@ -86,6 +89,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// The gradient of [`log_softmax_rows`](Mat::log_softmax_rows)'s input, with `self` its
     /// output.
     #[must_use]
+    #[doc(hidden)]
     pub fn log_softmax_rows_backward(&self, mut d_out: Self) -> Self {
         for i in 0..R {
             let total = (0..C).fold(T::zero(), |s, j| s + d_out[(i, j)]);
@@ -104,7 +108,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// the loss is 0 (not NaN) and so is its gradient.
     ///
     /// Gradient of `out = a.cross_entropy(y)`: `d_a = d_out · (softmax(a) − onehot(y)) / n` at
-    /// labelled rows, 0 at ignored rows ([`cross_entropy_backward`](Mat::cross_entropy_backward)).
+    /// labelled rows, 0 at ignored rows (`cross_entropy_backward`).
     ///
     /// ```
     /// use gradgen::{Labels, Mat};
@@ -129,13 +133,15 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// The gradient of [`cross_entropy`](Mat::cross_entropy)'s input `self`:
     /// `d_out · (softmax(self) − onehot(labels)) / n` at labelled rows, 0 at ignored rows.
     #[must_use]
+    #[doc(hidden)]
     pub fn cross_entropy_backward(&self, labels: &Labels<R, C>, d_out: T) -> Self {
         self.clone().into_cross_entropy_backward(labels, d_out)
     }
 
-    /// [`cross_entropy_backward`](Mat::cross_entropy_backward) in the logits' own buffer: what
+    /// `cross_entropy_backward` in the logits' own buffer: what
     /// the generated code calls when the logits are not needed afterwards.
     #[must_use]
+    #[doc(hidden)]
     pub fn into_cross_entropy_backward(self, labels: &Labels<R, C>, d_out: T) -> Self {
         self.into_cross_entropy_and_backward(labels, d_out).1
     }
@@ -154,7 +160,7 @@ fn per_labelled_row<const R: usize, const C: usize, T: Scalar>(
 
 impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// [`cross_entropy`](Mat::cross_entropy) and its
-    /// [backward](Mat::cross_entropy_backward) together, exponentiating once: what the
+    /// backward together, exponentiating once: what the
     /// generated code calls when the cross-entropy is the function's value.
     ///
     /// ```
@@ -168,13 +174,15 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// # Ok::<(), gradgen::Error>(())
     /// ```
     #[must_use]
+    #[doc(hidden)]
     pub fn cross_entropy_and_backward(&self, labels: &Labels<R, C>, d_out: T) -> (T, Self) {
         self.clone().into_cross_entropy_and_backward(labels, d_out)
     }
 
-    /// [`cross_entropy_and_backward`](Mat::cross_entropy_and_backward) in the logits' own
+    /// `cross_entropy_and_backward` in the logits' own
     /// buffer.
     #[must_use]
+    #[doc(hidden)]
     pub fn into_cross_entropy_and_backward(mut self, labels: &Labels<R, C>, d_out: T) -> (T, Self) {
         let scale = per_labelled_row(d_out, labels);
         let mut total = T::zero();

@@ -72,7 +72,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// The sum of the squares of all entries, `Σᵢⱼ aᵢⱼ²`, without building `a²`.
     ///
     /// Gradient of `out = a.sum_squares()`: `d_a = 2·d_out · a`
-    /// ([`sum_squares_backward`](Mat::sum_squares_backward)).
+    /// (`sum_squares_backward`).
     ///
     /// ```
     /// use gradgen::Mat;
@@ -88,7 +88,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// `a` is a difference.
     ///
     /// Gradient of `out = a.mean_squares()`: `d_a = 2·d_out / (R·C) · a`
-    /// ([`mean_squares_backward`](Mat::mean_squares_backward)).
+    /// (`mean_squares_backward`).
     ///
     /// ```
     /// use gradgen::Mat;
@@ -103,7 +103,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// The sum of the squares of each row: `[R × C] → [R × 1]`.
     ///
     /// Gradient of `out = a.row_sum_squares()`: `d_a = 2·d_out ∘ a`, `d_out` repeated over the
-    /// columns ([`row_sum_squares_backward`](Mat::row_sum_squares_backward)).
+    /// columns (`row_sum_squares_backward`).
     ///
     /// ```
     /// use gradgen::Mat;
@@ -119,7 +119,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// The sum of the squares of each column: `[R × C] → [1 × C]`.
     ///
     /// Gradient of `out = a.col_sum_squares()`: `d_a = 2·d_out ∘ a`, `d_out` repeated over the
-    /// rows ([`col_sum_squares_backward`](Mat::col_sum_squares_backward)).
+    /// rows (`col_sum_squares_backward`).
     ///
     /// ```
     /// use gradgen::Mat;
@@ -138,7 +138,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// centred).
     ///
     /// Gradient of `out = a.row_mean_squares()`: `d_a = 2·d_out / C ∘ a`, `d_out` repeated
-    /// over the columns ([`row_mean_squares_backward`](Mat::row_mean_squares_backward)).
+    /// over the columns (`row_mean_squares_backward`).
     ///
     /// ```
     /// use gradgen::Mat;
@@ -154,7 +154,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// columns are centred, as in batch norm).
     ///
     /// Gradient of `out = a.col_mean_squares()`: `d_a = 2·d_out / R ∘ a`, `d_out` repeated
-    /// over the rows ([`col_mean_squares_backward`](Mat::col_mean_squares_backward)).
+    /// over the rows (`col_mean_squares_backward`).
     ///
     /// ```
     /// use gradgen::Mat;
@@ -176,6 +176,7 @@ macro_rules! squares_backward {
         impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
             #[doc = concat!("The gradient of [`", $op, "`](Mat::", $op, ")'s input `self`: `2·d_out ∘ self`, averaged as the op averages, as a new matrix.")]
             #[must_use]
+            #[doc(hidden)]
             pub fn $fresh(&self, d_out: $g) -> Self {
                 let mut d = Self::zeros();
                 let $d = &d_out;
@@ -185,6 +186,7 @@ macro_rules! squares_backward {
 
             #[doc = concat!("[`", stringify!($fresh), "`](Mat::", stringify!($fresh), ") in this matrix's own buffer: what the generated code calls when the operand is dead afterwards.")]
             #[must_use]
+            #[doc(hidden)]
             pub fn $into(mut self, d_out: $g) -> Self {
                 let $d = &d_out;
                 squares_grad(self.view_mut(), None, $view, $factor, false);
@@ -192,6 +194,7 @@ macro_rules! squares_backward {
             }
 
             #[doc = concat!("Adds [`", stringify!($fresh), "`](Mat::", stringify!($fresh), ") of `a` into this gradient, in place.")]
+            #[doc(hidden)]
             pub fn $add(&mut self, a: &Self, d_out: $g) {
                 let $d = &d_out;
                 squares_grad(self.view_mut(), Some(a.view()), $view, $factor, true);
@@ -258,6 +261,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
 
     /// Adds `s · other` into this matrix, in place: the backward of [`inner`](Mat::inner) added
     /// into an existing gradient.
+    #[doc(hidden)]
     pub fn add_scaled(&mut self, other: &Self, s: T) {
         self.view_mut().scaled_add(s, &other.view());
     }
@@ -266,6 +270,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// backward of [`inner`](Mat::inner) when this operand is dead afterwards, so its buffer
     /// holds its own gradient instead of a new allocation.
     #[must_use]
+    #[doc(hidden)]
     pub fn into_scaled_copy_of(mut self, other: &Self, s: T) -> Self {
         Zip::from(self.view_mut())
             .and(other.view())
