@@ -11,7 +11,12 @@ fn softmax_classifier_reaches_90_percent_test_accuracy() {
     let outcome = softmax_classifier::train(Show::Quiet).expect("the embedded data loads");
     // The generated gradient check ran before training, on every differentiable input.
     assert!(outcome.check.passes(1e-6), "{}", outcome.check);
-    let checked: Vec<&str> = outcome.check.inputs.iter().map(|(name, _)| *name).collect();
+    let checked: Vec<&str> = outcome
+        .check
+        .inputs
+        .iter()
+        .map(|(name, _)| name.as_str())
+        .collect();
     assert_eq!(checked, ["x", "w", "b"]);
     // The README's numbers: 29 of the 30 held-out flowers, 117 of the 120 training ones.
     assert_eq!(

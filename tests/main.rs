@@ -16,6 +16,7 @@ mod flow;
 mod hygiene;
 mod init;
 mod layers;
+mod loops;
 mod model;
 mod models;
 mod ops;

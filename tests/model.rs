@@ -112,7 +112,7 @@ fn a_method_gets_the_gradients_of_the_weights_it_reads() {
     let check = m.loss_gradcheck(&x, &y);
     assert!(check.passes(1e-6), "{check}");
     assert_eq!(check.function, "Mlp::loss");
-    let names: Vec<&str> = check.inputs.iter().map(|(n, _)| *n).collect();
+    let names: Vec<&str> = check.inputs.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["w1", "b1", "w2", "b2"]);
 }
 

@@ -179,7 +179,7 @@ fn the_generated_gradient_check_covers_every_differentiable_input() {
     let check = softmax_loss_gradcheck(&x, &w, &b, &y);
     assert_eq!(check.function, "softmax_loss");
     assert_eq!(check.value, softmax_loss(&x, &w, &b, &y));
-    let names: Vec<&str> = check.inputs.iter().map(|(n, _)| *n).collect();
+    let names: Vec<&str> = check.inputs.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["x", "w", "b"]);
     assert!(check.passes(1e-6), "{check}");
     assert!(

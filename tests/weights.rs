@@ -62,11 +62,11 @@ fn awkward() -> Net<2, 3> {
     }
 }
 
-fn bits<S: Tensors>(set: &S) -> Vec<(&'static str, Vec<u64>)> {
+fn bits<S: Tensors>(set: &S) -> Vec<(String, Vec<u64>)> {
     let mut out = Vec::new();
     set.for_each(&mut |name, view| {
         out.push((
-            name,
+            name.to_owned(),
             view.iter()
                 .map(|v| gradgen::Scalar::to_f64(*v).to_bits())
                 .collect(),

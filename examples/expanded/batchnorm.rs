@@ -65,17 +65,14 @@ impl<T: Scalar, const N: usize, const D: usize> BatchnormLossGrads<T, N, D> {
 impl<T: Scalar, const N: usize, const D: usize> ::gradgen::Tensors
 for BatchnormLossGrads<T, N, D> {
     type Elem = T;
-    fn for_each(
-        &self,
-        f: &mut dyn FnMut(&'static str, ::gradgen::ndarray::ArrayView2<'_, T>),
-    ) {
+    fn for_each(&self, f: &mut dyn FnMut(&str, ::gradgen::ndarray::ArrayView2<'_, T>)) {
         f("x", self.x.view());
         f("gamma", self.gamma.view());
         f("beta", self.beta.view());
     }
     fn for_each_mut(
         &mut self,
-        f: &mut dyn FnMut(&'static str, ::gradgen::ndarray::ArrayViewMut2<'_, T>),
+        f: &mut dyn FnMut(&str, ::gradgen::ndarray::ArrayViewMut2<'_, T>),
     ) {
         f("x", self.x.view_mut());
         f("gamma", self.gamma.view_mut());
@@ -113,17 +110,14 @@ pub struct BatchnormLossParams<T: Scalar, const N: usize, const D: usize> {
 impl<T: Scalar, const N: usize, const D: usize> ::gradgen::Tensors
 for BatchnormLossParams<T, N, D> {
     type Elem = T;
-    fn for_each(
-        &self,
-        f: &mut dyn FnMut(&'static str, ::gradgen::ndarray::ArrayView2<'_, T>),
-    ) {
+    fn for_each(&self, f: &mut dyn FnMut(&str, ::gradgen::ndarray::ArrayView2<'_, T>)) {
         f("x", self.x.view());
         f("gamma", self.gamma.view());
         f("beta", self.beta.view());
     }
     fn for_each_mut(
         &mut self,
-        f: &mut dyn FnMut(&'static str, ::gradgen::ndarray::ArrayViewMut2<'_, T>),
+        f: &mut dyn FnMut(&str, ::gradgen::ndarray::ArrayViewMut2<'_, T>),
     ) {
         f("x", self.x.view_mut());
         f("gamma", self.gamma.view_mut());

@@ -20,7 +20,7 @@ for Mlp<D, H, C> {
     type Elem = f64;
     fn for_each(
         &self,
-        f: &mut dyn FnMut(&'static str, ::gradgen::ndarray::ArrayView2<'_, f64>),
+        f: &mut dyn FnMut(&str, ::gradgen::ndarray::ArrayView2<'_, f64>),
     ) {
         f("w1", self.w1.view());
         f("b1", self.b1.view());
@@ -29,7 +29,7 @@ for Mlp<D, H, C> {
     }
     fn for_each_mut(
         &mut self,
-        f: &mut dyn FnMut(&'static str, ::gradgen::ndarray::ArrayViewMut2<'_, f64>),
+        f: &mut dyn FnMut(&str, ::gradgen::ndarray::ArrayViewMut2<'_, f64>),
     ) {
         f("w1", self.w1.view_mut());
         f("b1", self.b1.view_mut());
@@ -42,7 +42,7 @@ for MlpGrads<D, H, C> {
     type Elem = f64;
     fn for_each(
         &self,
-        f: &mut dyn FnMut(&'static str, ::gradgen::ndarray::ArrayView2<'_, f64>),
+        f: &mut dyn FnMut(&str, ::gradgen::ndarray::ArrayView2<'_, f64>),
     ) {
         f("w1", self.w1.view());
         f("b1", self.b1.view());
@@ -51,7 +51,7 @@ for MlpGrads<D, H, C> {
     }
     fn for_each_mut(
         &mut self,
-        f: &mut dyn FnMut(&'static str, ::gradgen::ndarray::ArrayViewMut2<'_, f64>),
+        f: &mut dyn FnMut(&str, ::gradgen::ndarray::ArrayViewMut2<'_, f64>),
     ) {
         f("w1", self.w1.view_mut());
         f("b1", self.b1.view_mut());
@@ -176,7 +176,7 @@ for GradgenMlpLossGrads<D, H, C> {
     type Elem = f64;
     fn for_each(
         &self,
-        f: &mut dyn FnMut(&'static str, ::gradgen::ndarray::ArrayView2<'_, f64>),
+        f: &mut dyn FnMut(&str, ::gradgen::ndarray::ArrayView2<'_, f64>),
     ) {
         f("self_w1", self.self_w1.view());
         f("self_b1", self.self_b1.view());
@@ -185,7 +185,7 @@ for GradgenMlpLossGrads<D, H, C> {
     }
     fn for_each_mut(
         &mut self,
-        f: &mut dyn FnMut(&'static str, ::gradgen::ndarray::ArrayViewMut2<'_, f64>),
+        f: &mut dyn FnMut(&str, ::gradgen::ndarray::ArrayViewMut2<'_, f64>),
     ) {
         f("self_w1", self.self_w1.view_mut());
         f("self_b1", self.self_b1.view_mut());
@@ -482,7 +482,9 @@ impl<const D: usize, const H: usize, const C: usize> Mlp<D, H, C> {
         );
         check.function = "Mlp::loss";
         for (name, _) in &mut check.inputs {
-            *name = name.strip_prefix("self_").unwrap_or(name);
+            if let ::std::option::Option::Some(weight) = name.strip_prefix("self_") {
+                *name = ::std::string::ToString::to_string(weight);
+            }
         }
         check
     }

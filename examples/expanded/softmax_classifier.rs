@@ -61,7 +61,7 @@ for SoftmaxLossGrads<N, D, C> {
     type Elem = f64;
     fn for_each(
         &self,
-        f: &mut dyn FnMut(&'static str, ::gradgen::ndarray::ArrayView2<'_, f64>),
+        f: &mut dyn FnMut(&str, ::gradgen::ndarray::ArrayView2<'_, f64>),
     ) {
         f("x", self.x.view());
         f("w", self.w.view());
@@ -69,7 +69,7 @@ for SoftmaxLossGrads<N, D, C> {
     }
     fn for_each_mut(
         &mut self,
-        f: &mut dyn FnMut(&'static str, ::gradgen::ndarray::ArrayViewMut2<'_, f64>),
+        f: &mut dyn FnMut(&str, ::gradgen::ndarray::ArrayViewMut2<'_, f64>),
     ) {
         f("x", self.x.view_mut());
         f("w", self.w.view_mut());
@@ -109,7 +109,7 @@ for SoftmaxLossParams<N, D, C> {
     type Elem = f64;
     fn for_each(
         &self,
-        f: &mut dyn FnMut(&'static str, ::gradgen::ndarray::ArrayView2<'_, f64>),
+        f: &mut dyn FnMut(&str, ::gradgen::ndarray::ArrayView2<'_, f64>),
     ) {
         f("x", self.x.view());
         f("w", self.w.view());
@@ -117,7 +117,7 @@ for SoftmaxLossParams<N, D, C> {
     }
     fn for_each_mut(
         &mut self,
-        f: &mut dyn FnMut(&'static str, ::gradgen::ndarray::ArrayViewMut2<'_, f64>),
+        f: &mut dyn FnMut(&str, ::gradgen::ndarray::ArrayViewMut2<'_, f64>),
     ) {
         f("x", self.x.view_mut());
         f("w", self.w.view_mut());

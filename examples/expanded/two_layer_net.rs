@@ -77,10 +77,7 @@ impl<
 impl<T: Scalar, const D: usize, const H: usize, const C: usize> ::gradgen::Tensors
 for MlpLossGrads<T, D, H, C> {
     type Elem = T;
-    fn for_each(
-        &self,
-        f: &mut dyn FnMut(&'static str, ::gradgen::ndarray::ArrayView2<'_, T>),
-    ) {
+    fn for_each(&self, f: &mut dyn FnMut(&str, ::gradgen::ndarray::ArrayView2<'_, T>)) {
         f("w1", self.w1.view());
         f("b1", self.b1.view());
         f("w2", self.w2.view());
@@ -88,7 +85,7 @@ for MlpLossGrads<T, D, H, C> {
     }
     fn for_each_mut(
         &mut self,
-        f: &mut dyn FnMut(&'static str, ::gradgen::ndarray::ArrayViewMut2<'_, T>),
+        f: &mut dyn FnMut(&str, ::gradgen::ndarray::ArrayViewMut2<'_, T>),
     ) {
         f("w1", self.w1.view_mut());
         f("b1", self.b1.view_mut());
@@ -135,10 +132,7 @@ pub struct MlpLossParams<T: Scalar, const D: usize, const H: usize, const C: usi
 impl<T: Scalar, const D: usize, const H: usize, const C: usize> ::gradgen::Tensors
 for MlpLossParams<T, D, H, C> {
     type Elem = T;
-    fn for_each(
-        &self,
-        f: &mut dyn FnMut(&'static str, ::gradgen::ndarray::ArrayView2<'_, T>),
-    ) {
+    fn for_each(&self, f: &mut dyn FnMut(&str, ::gradgen::ndarray::ArrayView2<'_, T>)) {
         f("w1", self.w1.view());
         f("b1", self.b1.view());
         f("w2", self.w2.view());
@@ -146,7 +140,7 @@ for MlpLossParams<T, D, H, C> {
     }
     fn for_each_mut(
         &mut self,
-        f: &mut dyn FnMut(&'static str, ::gradgen::ndarray::ArrayViewMut2<'_, T>),
+        f: &mut dyn FnMut(&str, ::gradgen::ndarray::ArrayViewMut2<'_, T>),
     ) {
         f("w1", self.w1.view_mut());
         f("b1", self.b1.view_mut());

@@ -12,7 +12,8 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use crate::ir::{Func, Operand, Shape};
-use crate::reverse::{Bwd, Fwd, Plan, Stmt, StmtKind};
+use crate::reverse::{Bwd, BwdLoop, Fwd, FwdLoop, Plan, Stmt, StmtKind};
+use crate::steps;
 use crate::table::Form;
 
 /// One line: the formula, the shape, a note.
@@ -65,6 +66,7 @@ fn forward_steps(func: &Func, shapes: &[Shape], steps: &[Fwd], depth: usize, row
                     String::new(),
                 ]);
             }
+            Fwd::Loop(l) => forward_loop(func, shapes, l, depth, rows),
             Fwd::If(i) => {
                 for (k, branch) in i.branches.iter().enumerate() {
                     let head = if k == 0 {
@@ -88,6 +90,45 @@ fn forward_steps(func: &Func, shapes: &[Shape], steps: &[Fwd], depth: usize, row
     }
 }
 
+/// A loop: its header, its body once, and each carried variable's new value.
+fn forward_loop(func: &Func, shapes: &[Shape], l: &FwdLoop, depth: usize, rows: &mut Vec<Row>) {
+    let pad = indent(depth);
+    let carried: Vec<String> = l
+        .carried
+        .iter()
+        .map(|(v, _)| func.values[*v].name.to_string())
+        .collect();
+    rows.push([
+        format!("{pad}{}, carrying {}:", l.text, carried.join(", ")),
+        String::new(),
+        String::new(),
+    ]);
+    forward_steps(func, shapes, &l.body, depth + 1, rows);
+    for (v, next) in &l.nexts {
+        let next = next.to_string().replace(" . clone ()", "");
+        rows.push([
+            format!("{pad}  {} = {next}", func.values[*v].name),
+            shape_text(&shapes[*v]),
+            "for the next step".to_owned(),
+        ]);
+    }
+    if let Some(tape) = &l.tape {
+        let kept: Vec<String> = tape
+            .values
+            .iter()
+            .map(|&v| func.values[v].name.to_string())
+            .collect();
+        rows.push([
+            format!(
+                "{pad}  (each step keeps {} for the backward)",
+                kept.join(", ")
+            ),
+            String::new(),
+            String::new(),
+        ]);
+    }
+}
+
 fn seed_row(func: &Func, shapes: &[Shape], plan: &Plan) -> Option<Row> {
     let o = func
         .output
@@ -104,21 +145,31 @@ fn seed_row(func: &Func, shapes: &[Shape], plan: &Plan) -> Option<Row> {
     ])
 }
 
-/// The note of the gradient of a value from outside an `if`, declared before it: not a
-/// contribution.
-const DECLARED: &str = "declared before the `if`";
+/// What tells a loop's contributions apart from those outside it (and from another loop's).
+fn loop_key(l: &BwdLoop) -> String {
+    format!("{} {}", l.text, l.iter)
+}
 
-/// How many contributions each gradient receives, over every branch.
-fn count(steps: &[Bwd], total: &mut HashMap<String, usize>) {
+/// Whether a statement is a contribution to its gradient (not one declared zero before a
+/// region, nor a carried gradient a step did not reach).
+fn contributes(s: &Stmt) -> bool {
+    let reset = matches!(s.kind, StmtKind::Init { declare: false, .. }) && s.text.ends_with(" = 0");
+    !s.note.starts_with(steps::DECLARED) && !reset
+}
+
+/// How many contributions each gradient receives, over every branch; inside a loop's body,
+/// per step (`scope` tells them apart).
+fn count(steps: &[Bwd], scope: &str, total: &mut HashMap<String, usize>) {
     for step in steps {
         match step {
-            Bwd::Stmt(s) if s.note != DECLARED => {
+            Bwd::Stmt(s) if contributes(s) => {
                 if let Some(g) = s.grad() {
-                    *total.entry(g.to_string()).or_default() += 1;
+                    *total.entry(format!("{scope}{g}")).or_default() += 1;
                 }
             }
             Bwd::Stmt(_) => {}
-            Bwd::If(i) => i.branches.iter().for_each(|b| count(&b.body, total)),
+            Bwd::If(i) => i.branches.iter().for_each(|b| count(&b.body, scope, total)),
+            Bwd::Loop(l) => count(&l.body, &format!("{scope}{}/", loop_key(l)), total),
         }
     }
 }
@@ -131,8 +182,9 @@ fn backward_rows(func: &Func, shapes: &[Shape], plan: &Plan) -> (Vec<Row>, Reuse
         seen: HashMap::new(),
         reused: Vec::new(),
         rows: Vec::new(),
+        scope: String::new(),
     };
-    count(&plan.backward, &mut state.total);
+    count(&plan.backward, "", &mut state.total);
     state.steps(func, shapes, &plan.backward, 1);
     (state.rows, state.reused)
 }
@@ -144,13 +196,27 @@ struct Rows {
     seen: HashMap<String, usize>,
     reused: Reused,
     rows: Vec<Row>,
+    /// Inside a loop's body: its contributions are counted per step.
+    scope: String,
 }
 
 impl Rows {
     fn steps(&mut self, func: &Func, shapes: &[Shape], steps: &[Bwd], depth: usize) {
         for step in steps {
             match step {
+                Bwd::Stmt(s) if s.text.is_empty() => {}
                 Bwd::Stmt(s) => self.stmt(s, depth),
+                Bwd::Loop(l) => {
+                    self.rows.push([
+                        format!("{}{}:", indent(depth), l.text),
+                        String::new(),
+                        String::new(),
+                    ]);
+                    let inner = format!("{}{}/", self.scope, loop_key(l));
+                    let outer = std::mem::replace(&mut self.scope, inner);
+                    self.steps(func, shapes, &l.body, depth + 1);
+                    self.scope = outer;
+                }
                 Bwd::If(i) => {
                     for (k, branch) in i.branches.iter().enumerate() {
                         let pad = indent(depth);
@@ -181,10 +247,11 @@ impl Rows {
         if let Some(grad) = stmt
             .grad()
             .map(ToString::to_string)
-            .filter(|_| stmt.note != DECLARED)
+            .filter(|_| contributes(stmt))
         {
-            let n = self.total[&grad];
-            let k = self.seen.entry(grad.clone()).or_default();
+            let key = format!("{}{grad}", self.scope);
+            let n = self.total[&key];
+            let k = self.seen.entry(key).or_default();
             *k += 1;
             if n > 1 {
                 let _ = write!(note, "; contribution {k} of {n} to {grad}");

@@ -20,7 +20,7 @@ use crate::derivation;
 use crate::ir::{Func, Operand, ParamKind, Shape};
 use crate::naming::dim_tokens;
 use crate::naming::Names;
-use crate::reverse::{Bwd, Forward, Fwd, FwdIf, Plan, Stmt, StmtKind};
+use crate::reverse::{Bwd, Forward, Fwd, FwdIf, FwdLoop, Plan, Stmt, StmtKind};
 use crate::steps::{by_ref, receiver};
 use crate::table::Form;
 use crate::tensors;
@@ -253,9 +253,31 @@ fn mat_type(func: &Func, shape: &Shape) -> TokenStream {
             }
         }
         Shape::Scalar => func.scalar_ty.to_token_stream(),
+        // The gradients of a sequence, one per element.
+        Shape::Seq(item) => {
+            let item = mat_type(func, item);
+            quote!(::std::vec::Vec<#item>)
+        }
         // Labels and flags are parameters only, never bindings or gradients.
         Shape::Labels(..) | Shape::Flag(_) => quote!(_),
     }
+}
+
+/// The shape of a differentiable parameter (a matrix, or a sequence of matrices).
+fn param_shape(p: &crate::ir::Param) -> Option<Shape> {
+    match &p.kind {
+        ParamKind::Mat(r, c) => Some(Shape::Mat(r.clone(), c.clone())),
+        ParamKind::Seq { item, .. } => match &**item {
+            ParamKind::Mat(r, c) => Some(Shape::Seq(Box::new(Shape::Mat(r.clone(), c.clone())))),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The type of a differentiable parameter's gradient: its matrix type, or a `Vec` of them.
+fn grad_type(func: &Func, p: &crate::ir::Param) -> TokenStream {
+    param_shape(p).map_or_else(|| quote!(()), |shape| mat_type(func, &shape))
 }
 
 fn value_field(func: &Func) -> Ident {
@@ -279,12 +301,7 @@ fn grads_generics(func: &Func) -> syn::Generics {
 
 /// The type of each differentiable input's field.
 fn field_types(func: &Func) -> Vec<TokenStream> {
-    differentiable(func)
-        .filter_map(|p| match &p.kind {
-            ParamKind::Mat(r, c) => Some(mat_type(func, &Shape::Mat(r.clone(), c.clone()))),
-            _ => None,
-        })
-        .collect()
+    differentiable(func).map(|p| grad_type(func, p)).collect()
 }
 
 /// The function's generic parameters that `types` mention, and the where-clause predicates
@@ -371,15 +388,21 @@ fn grads_struct(func: &Func, derivation: &str) -> TokenStream {
 fn grad_fields(func: &Func) -> Vec<TokenStream> {
     differentiable(func)
         .map(|p| {
-            let ParamKind::Mat(r, c) = &p.kind else {
+            let Some(shape) = param_shape(p) else {
                 return quote!();
             };
-            let shape = Shape::Mat(r.clone(), c.clone());
             let ty = mat_type(func, &shape);
-            let doc = doc_lines(&format!(
-                "The gradient with respect to `{}`, shaped like it: {shape}.",
-                p.name
-            ));
+            let doc = doc_lines(&match &shape {
+                Shape::Seq(item) => format!(
+                    "The gradients with respect to the elements of `{}`, in sequence order, \
+                     each {item}; zero for elements a loop's `zip` stopped before.",
+                    p.name
+                ),
+                _ => format!(
+                    "The gradient with respect to `{}`, shaped like it: {shape}.",
+                    p.name
+                ),
+            });
             let field = &p.name;
             quote! {
                 #(#doc)*
@@ -404,13 +427,10 @@ fn grads_methods(func: &Func, name: &Ident, derivation: &str) -> TokenStream {
     let (input_tys, input_values): (Vec<TokenStream>, Vec<TokenStream>) = func
         .params
         .iter()
-        .map(|p| match (&p.kind, p.differentiable) {
-            (ParamKind::Mat(r, c), true) => {
+        .map(|p| match (param_shape(p), p.differentiable) {
+            (Some(shape), true) => {
                 let field = &p.name;
-                (
-                    mat_type(func, &Shape::Mat(r.clone(), c.clone())),
-                    quote!(self.#field),
-                )
+                (mat_type(func, &shape), quote!(self.#field))
             }
             _ => (quote!(()), quote!(())),
         })
@@ -450,17 +470,48 @@ fn grads_tensors(func: &Func, name: &Ident, value: &Ident) -> TokenStream {
         name,
         generics: &grads_generics(func),
         elem: func.scalar_ty.to_token_stream(),
-        fields: differentiable(func).map(|p| &p.name).collect(),
+        fields: visited_fields(func),
         extra: Some((value.clone(), zero)),
         cfgs: &cfgs,
-        zeros: true,
+        zeros: !has_sequence(func),
     })
+}
+
+/// The differentiable inputs, as a named set of matrices visits them.
+fn visited_fields(func: &Func) -> Vec<(&Ident, bool)> {
+    differentiable(func)
+        .map(|p| (&p.name, matches!(p.kind, ParamKind::Seq { .. })))
+        .collect()
+}
+
+/// A differentiated sequence has no zero of its own: its length is known at run time.
+fn has_sequence(func: &Func) -> bool {
+    differentiable(func).any(|p| matches!(p.kind, ParamKind::Seq { .. }))
 }
 
 fn differentiable(func: &Func) -> impl Iterator<Item = &crate::ir::Param> {
     func.params
         .iter()
-        .filter(|p| p.differentiable && matches!(p.kind, ParamKind::Mat(..)))
+        .filter(|p| p.differentiable && param_shape(p).is_some())
+}
+
+/// The type of an input's field in `<Name>Params`: its matrix, a `Vec` for a sequence, an
+/// array for a sequence of a const length (which the function takes by reference as it is).
+fn params_field_type(func: &Func, p: &crate::ir::Param) -> TokenStream {
+    match &p.kind {
+        ParamKind::Seq {
+            item,
+            len: Some(len),
+        } => {
+            let item = match &**item {
+                ParamKind::Mat(r, c) => mat_type(func, &Shape::Mat(r.clone(), c.clone())),
+                _ => quote!(()),
+            };
+            let len = dim_tokens(len);
+            quote!([#item; #len])
+        }
+        _ => grad_type(func, p),
+    }
 }
 
 /// `<Name>Params`: the differentiable inputs as owned matrices, for an optimizer or a weight
@@ -472,14 +523,13 @@ fn params_struct(func: &Func, grads: &Ident) -> TokenStream {
     }
     let name = Names::params_struct(fn_name);
     let vis = &func.item.vis;
-    let generics = &struct_generics(func, &field_types(func));
+    let types: Vec<TokenStream> = differentiable(func)
+        .map(|p| params_field_type(func, p))
+        .collect();
+    let generics = &struct_generics(func, &types);
     let where_clause = &generics.where_clause;
     let cfgs = cfg_attrs(func);
-    let fields = differentiable(func).map(|p| {
-        let ParamKind::Mat(r, c) = &p.kind else {
-            return quote!();
-        };
-        let ty = mat_type(func, &Shape::Mat(r.clone(), c.clone()));
+    let fields = differentiable(func).zip(&types).map(|(p, ty)| {
         let doc = doc_lines(&format!("The input `{}` of [`{fn_name}`].", p.name));
         let field = &p.name;
         quote!(#(#doc)* pub #field: #ty,)
@@ -493,10 +543,10 @@ fn params_struct(func: &Func, grads: &Ident) -> TokenStream {
         name: &name,
         generics,
         elem: func.scalar_ty.to_token_stream(),
-        fields: differentiable(func).map(|p| &p.name).collect(),
+        fields: visited_fields(func),
         extra: None,
         cfgs: &cfgs,
-        zeros: true,
+        zeros: !has_sequence(func),
     });
     // A layer's gradients carry its value, whose shape may use a parameter the inputs do not
     // (the batch size): then they are no `Params::Grads` of these inputs alone.
@@ -571,7 +621,12 @@ fn backward_fn(func: &Func, shapes: &[Shape], plan: &Plan, derivation: &str) -> 
             Some(_) => quote!(#field),
             None => {
                 let path = &func.mat_path;
-                quote!(#field: #path::zeros())
+                match &p.kind {
+                    ParamKind::Seq { .. } => {
+                        quote!(#field: #field.iter().map(|_| #path::zeros()).collect())
+                    }
+                    _ => quote!(#field: #path::zeros()),
+                }
             }
         }
     });
@@ -593,8 +648,56 @@ fn forward_part(func: &Func, shapes: &[Shape], plan: &Plan, steps: &[Fwd]) -> Ve
         .map(|f| match f {
             Fwd::Bind(f) => forward_stmt(func, shapes, plan, f),
             Fwd::If(i) => forward_if(func, shapes, plan, i),
+            Fwd::Loop(l) => forward_loop(func, shapes, plan, l),
         })
         .collect()
+}
+
+/// The carried variables, the tape, and the loop:
+/// `let mut h: H = h0.clone(); let mut tape: Vec<H> = Vec::with_capacity(xs.len());
+/// for x in xs { …; tape.push(h); h = h_2; }`.
+fn forward_loop(func: &Func, shapes: &[Shape], plan: &Plan, l: &FwdLoop) -> TokenStream {
+    let span = l.span;
+    let carried = l.carried.iter().map(|(v, init)| {
+        let (name, ty) = (&func.values[*v].name, mat_type(func, &shapes[*v]));
+        quote_spanned!(span=> let mut #name: #ty = #init;)
+    });
+    let body = forward_part(func, shapes, plan, &l.body);
+    let (tape_decl, tape_push) = match &l.tape {
+        Some(t) => {
+            let (name, len) = (&t.name, &t.len);
+            let types: Vec<TokenStream> = t
+                .values
+                .iter()
+                .map(|&v| mat_type(func, &shapes[v]))
+                .collect();
+            let pushed = &t.pushed;
+            let (ty, entry) = if types.len() == 1 {
+                (quote!(#(#types)*), quote!(#(#pushed)*))
+            } else {
+                (quote!((#(#types),*)), quote!((#(#pushed),*)))
+            };
+            (
+                quote_spanned!(span=> let mut #name: ::std::vec::Vec<#ty> = ::std::vec::Vec::with_capacity(#len);),
+                quote_spanned!(span=> #name.push(#entry);),
+            )
+        }
+        None => (quote!(), quote!()),
+    };
+    let nexts = l.nexts.iter().map(|(v, next)| {
+        let name = &func.values[*v].name;
+        quote_spanned!(span=> #name = #next;)
+    });
+    let (pattern, iter) = (&l.pattern, &l.iter);
+    quote_spanned! {span=>
+        #(#carried)*
+        #tape_decl
+        for #pattern in #iter {
+            #(#body)*
+            #tape_push
+            #(#nexts)*
+        }
+    }
 }
 
 /// `let (a, b): (A, B) = if cond { …; (a1, b1) } else { …; (a2, b2) };`, or without the tuple
@@ -635,6 +738,11 @@ fn backward_part(func: &Func, shapes: &[Shape], plan: &Plan, steps: &[Bwd]) -> V
                 });
                 let cond = &i.cond;
                 quote_spanned! {i.span=> if #cond #then else #otherwise }
+            }
+            Bwd::Loop(l) => {
+                let body = backward_part(func, shapes, plan, &l.body);
+                let (pattern, iter) = (&l.pattern, &l.iter);
+                quote_spanned! {l.span=> for #pattern in #iter { #(#body)* } }
             }
         })
         .collect()
@@ -749,14 +857,22 @@ fn step_stmt(func: &Func, stmt: &Stmt) -> TokenStream {
     match &stmt.kind {
         StmtKind::Init {
             grad,
+            declare: false,
+            expr,
+            ..
+        } => quote_spanned! {span=> #grad = #expr; },
+        StmtKind::Init {
+            grad,
             shape,
             mutable,
             expr,
+            ..
         } => {
             let ty = mat_type(func, shape);
             let m = if *mutable { quote!(mut) } else { quote!() };
             quote_spanned! {span=> let #m #grad: #ty = #expr; }
         }
+        StmtKind::Code(tokens) => tokens.clone(),
         StmtKind::Add {
             grad, negate, expr, ..
         } => {
@@ -895,6 +1011,36 @@ fn numeric_side(func: &Func, upstream: &Ident) -> (Numeric, TokenStream) {
     numeric_in_f64(func, upstream)
 }
 
+/// A parameter as the `f64` instance takes it: a matrix (or a sequence of them) converted
+/// once, in `prelude`; a scalar converted; anything else as it is.
+fn f64_arg(p: &crate::ir::Param, names: &mut Names, prelude: &mut Vec<TokenStream>) -> TokenStream {
+    let n = &p.name;
+    match &p.kind {
+        ParamKind::Mat(..) => {
+            let wide = names.fresh(&format!("{n}_f64"), Span::call_site());
+            prelude.push(quote!(let #wide = #n.cast::<f64>();));
+            if p.by_ref {
+                quote!(&#wide)
+            } else {
+                quote!(#wide.clone())
+            }
+        }
+        ParamKind::Seq { item, len } if matches!(**item, ParamKind::Mat(..)) => {
+            let wide = names.fresh(&format!("{n}_f64"), Span::call_site());
+            prelude.push(match len {
+                // An array stays an array, which the function takes.
+                Some(_) => quote!(let #wide = #n.each_ref().map(|m| m.cast::<f64>());),
+                None => quote! {
+                    let #wide: ::std::vec::Vec<_> = #n.iter().map(|m| m.cast::<f64>()).collect();
+                },
+            });
+            quote!(&#wide)
+        }
+        ParamKind::Scalar => quote!(::gradgen::Scalar::to_f64(#n)),
+        _ => quote!(#n),
+    }
+}
+
 /// The `f64` instance of a function generic over its element type, and the inputs converted.
 fn numeric_in_f64(func: &Func, upstream: &Ident) -> (Numeric, TokenStream) {
     let fn_name = &func.item.sig.ident;
@@ -917,22 +1063,7 @@ fn numeric_in_f64(func: &Func, upstream: &Ident) -> (Numeric, TokenStream) {
     let args = func
         .params
         .iter()
-        .map(|p| {
-            let n = &p.name;
-            match &p.kind {
-                ParamKind::Mat(..) => {
-                    let wide = names.fresh(&format!("{n}_f64"), Span::call_site());
-                    prelude.push(quote!(let #wide = #n.cast::<f64>();));
-                    if p.by_ref {
-                        quote!(&#wide)
-                    } else {
-                        quote!(#wide.clone())
-                    }
-                }
-                ParamKind::Scalar => quote!(::gradgen::Scalar::to_f64(#n)),
-                _ => quote!(#n),
-            }
-        })
+        .map(|p| f64_arg(p, &mut names, &mut prelude))
         .collect();
     let upstream_f64 = names.fresh("upstream_f64", Span::call_site());
     if !matches!(func.ret_shape, Shape::Scalar) {
@@ -1005,6 +1136,9 @@ fn gradcheck_push(
     upstream: Option<&TokenStream>,
 ) -> TokenStream {
     let n = &p.name;
+    if let ParamKind::Seq { item, .. } = &p.kind {
+        return gradcheck_push_seq(func, p, item, numeric, (grads, check), upstream);
+    }
     let ParamKind::Mat(r, c) = &p.kind else {
         return quote!();
     };
@@ -1036,5 +1170,67 @@ fn gradcheck_push(
             #label,
             ::gradgen::check::gradient(|#n: &#ty| #value_of, #at, #analytic),
         );
+    }
+}
+
+/// The check of each element of a sequence, `xs[0]`, `xs[1]`, …: the function of that element
+/// alone, the others fixed.
+fn gradcheck_push_seq(
+    func: &Func,
+    p: &crate::ir::Param,
+    item: &ParamKind,
+    numeric: &Numeric,
+    (grads, check): (&Ident, &Ident),
+    upstream: Option<&TokenStream>,
+) -> TokenStream {
+    let n = &p.name;
+    let ParamKind::Mat(r, c) = item else {
+        return quote!();
+    };
+    let mut names = func.names.clone();
+    let [index, element, seq] =
+        ["index", "element", "sequence"].map(|b| names.fresh(b, Span::call_site()));
+    let (path, elem) = (&func.mat_path, &numeric.elem);
+    let (rows, cols) = (dim_tokens(r), dim_tokens(c));
+    let ty = quote!(#path<#rows, #cols, #elem>);
+    let position = func
+        .params
+        .iter()
+        .position(|q| q.name == *n)
+        .unwrap_or_default();
+    let base = numeric.args[position].clone();
+    let args = func.params.iter().zip(&numeric.args).map(|(q, a)| {
+        if q.name == *n {
+            quote!(&#seq)
+        } else {
+            a.clone()
+        }
+    });
+    let call = &numeric.call;
+    let value_of = match upstream {
+        Some(u) => quote!(#call(#(#args),*).inner(#u)),
+        None => quote!(#call(#(#args),*)),
+    };
+    let analytic = if numeric.in_f64 {
+        quote!(&#grads.#n[#index].cast::<f64>())
+    } else {
+        quote!(&#grads.#n[#index])
+    };
+    let label = format!("{n}[{{}}]");
+    quote! {
+        for #index in 0..#n.len() {
+            #check.push(
+                ::std::format!(#label, #index),
+                ::gradgen::check::gradient(
+                    |#element: &#ty| {
+                        let mut #seq = (#base).to_owned();
+                        #seq[#index] = #element.clone();
+                        #value_of
+                    },
+                    &(#base)[#index],
+                    #analytic,
+                ),
+            );
+        }
     }
 }

@@ -36,6 +36,8 @@ pub enum Shape {
     Labels(Dim, Dim),
     /// A constant of another type (`train: bool`, `k: usize`), as the user wrote the type.
     Flag(String),
+    /// A sequence of values of one shape (`xs: &[Mat<N, D>]`), which only a loop can walk.
+    Seq(Box<Shape>),
 }
 
 impl fmt::Display for Shape {
@@ -45,6 +47,7 @@ impl fmt::Display for Shape {
             Shape::Scalar => f.write_str("a scalar"),
             Shape::Labels(n, c) => write!(f, "Labels<{n}, {c}>"),
             Shape::Flag(ty) => write!(f, "a constant `{ty}`"),
+            Shape::Seq(item) => write!(f, "a sequence of {item}"),
         }
     }
 }
@@ -68,6 +71,12 @@ pub enum ValueKind {
     Binding,
     /// A value an `if` gives: its value as an expression, or a `let mut` it assigns.
     Branch,
+    /// What a loop binds at each step: an element of a sequence it walks (`x` in
+    /// `for x in xs`, borrowed from the sequence) or the step's index.
+    Elem,
+    /// A `let mut` variable a loop carries: inside the body, its value at the start of a
+    /// step; after the loop, its final value. Both are the same variable of the generated code.
+    Carried,
 }
 
 /// The structure of a body: its bindings in order, and the regions among them.
@@ -75,6 +84,43 @@ pub enum Node {
     /// The binding at this index of [`Func::bindings`].
     Bind(usize),
     If(IfNode),
+    Loop(LoopNode),
+}
+
+/// `for … in … { … }` over sequences or a count, carrying `let mut` variables from step to step.
+pub struct LoopNode {
+    /// The `for` keyword, where errors about the loop point.
+    pub span: Span,
+    pub source: Source,
+    pub carried: Vec<Carried>,
+    pub body: Vec<Node>,
+}
+
+/// What a loop walks.
+pub enum Source {
+    /// Sequences walked together (`xs`, or `xs.iter().zip(ys)`), each with the value its element
+    /// is bound to at each step (`None` for `_`). The loop stops at the shortest, as `zip` does.
+    Seqs(Vec<(ValueId, Option<ValueId>)>),
+    /// `start..end` with integer constants: the range and its length as the generated code
+    /// writes them (`0..K`, `K`), the range as the user wrote it, and the step index's value
+    /// (`None` for `_`).
+    Count {
+        range: TokenStream,
+        len: TokenStream,
+        text: String,
+        index: Option<ValueId>,
+    },
+}
+
+/// A variable the loop carries: `init` before the loop, `phi` at the start of each step, `next`
+/// at its end (what the body assigned last), `out` after the loop.
+pub struct Carried {
+    pub init: Operand,
+    pub phi: ValueId,
+    pub next: Operand,
+    pub out: ValueId,
+    /// The value the body last assigned to the variable, where a shape mistake is reported.
+    pub assigned: TokenStream,
 }
 
 /// `if cond { … } else { … }` on a constant condition.
@@ -136,6 +182,23 @@ pub enum ParamKind {
     Scalar,
     /// A constant of another type (`bool`, `usize`, …), with its type as written.
     Flag(String),
+    /// A sequence: `&[Mat<R, C>]` (its length known at run time) or `&[Mat<R, C>; T]`, of
+    /// matrices or of labels.
+    Seq {
+        item: Box<ParamKind>,
+        len: Option<Dim>,
+    },
+}
+
+impl ParamKind {
+    /// A matrix, or a sequence of matrices: what can be differentiated.
+    pub fn is_matrix(&self) -> bool {
+        match self {
+            ParamKind::Mat(..) => true,
+            ParamKind::Seq { item, .. } => item.is_matrix(),
+            _ => false,
+        }
+    }
 }
 
 /// `out = op(args)`: one step of the forward computation.
@@ -293,6 +356,39 @@ fn vary_nodes(func: &Func, nodes: &[Node], varied: &mut [bool]) {
                     });
                 }
             }
+            Node::Loop(node) => vary_loop(func, node, varied),
         }
+    }
+}
+
+/// A loop's element varies with its sequence; a carried variable varies when its initial value
+/// does or when a step makes it vary (which may take one more pass over the body per variable).
+fn vary_loop(func: &Func, node: &LoopNode, varied: &mut [bool]) {
+    if let Source::Seqs(seqs) = &node.source {
+        for &(seq, elem) in seqs {
+            if let Some(e) = elem {
+                varied[e] = varied[seq];
+            }
+        }
+    }
+    let operand = |op: &Operand, varied: &[bool]| Func::value_of(op).is_some_and(|v| varied[v]);
+    for c in &node.carried {
+        varied[c.phi] = operand(&c.init, varied);
+    }
+    loop {
+        vary_nodes(func, &node.body, varied);
+        let mut changed = false;
+        for c in &node.carried {
+            if !varied[c.phi] && operand(&c.next, varied) {
+                varied[c.phi] = true;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    for c in &node.carried {
+        varied[c.out] = varied[c.phi];
     }
 }

@@ -21,6 +21,7 @@ use crate::errors::{Errors, Place};
 use crate::ir::{Binding, Const, Declared, Literal, Node, Operand, Shape, Value, ValueKind};
 
 mod flow;
+mod loops;
 use crate::naming::Names;
 use crate::table::{self, Form};
 use crate::types::TypeReader;
@@ -35,6 +36,8 @@ pub struct Start {
     pub flags: HashSet<String>,
     /// The result shapes of calls known without an annotation (a model's methods).
     pub call_shapes: Vec<(String, Shape)>,
+    /// The parameters that are sequences, which only a loop can walk.
+    pub sequences: HashSet<usize>,
 }
 
 /// Lowers the body to bindings.
@@ -60,6 +63,15 @@ pub struct Lower<'a, 'e> {
     flags: HashSet<String>,
     /// The result shapes of calls known without an annotation (a model's methods).
     call_shapes: Vec<(String, Shape)>,
+    /// The parameters that are sequences, which only a loop can walk.
+    sequences: HashSet<usize>,
+    /// The region being lowered, when it is a loop's body or an `if`'s branch: a loop there
+    /// is reported (loops do not nest, nor stand in a branch).
+    region: Option<&'static str>,
+    /// The sequences a loop walks already: each is walked once.
+    walked: HashSet<usize>,
+    /// The value each `let mut` name was last assigned, where a loop reports a carried shape.
+    assigned_at: HashMap<String, TokenStream>,
     pub names: Names,
     errors: &'e mut Errors,
 }
@@ -84,6 +96,10 @@ impl<'a, 'e> Lower<'a, 'e> {
             ret_shape: start.ret_shape,
             flags: start.flags,
             call_shapes: start.call_shapes,
+            sequences: start.sequences,
+            region: None,
+            walked: HashSet::new(),
+            assigned_at: HashMap::new(),
             names,
             errors,
         }
@@ -137,6 +153,7 @@ impl Lower<'_, '_> {
                 self.assign(&bin.left, &bin.right, Some(&bin.op));
             }
             Stmt::Expr(Expr::If(e), _) => self.if_stmt(e),
+            Stmt::Expr(Expr::ForLoop(f), _) => self.for_loop(f),
             Stmt::Expr(Expr::Call(call), _) if self.calls_poisoned(call) => {}
             Stmt::Expr(expr, _) => {
                 let msg = unsupported_expr(expr).unwrap_or_else(|| {
@@ -723,12 +740,29 @@ impl Lower<'_, '_> {
     }
 
     /// The result shape of a call that the macro knows without an annotation.
-    fn known_call_shape(&self, call: &syn::ExprCall) -> Option<Shape> {
+    fn known_call_shape(&mut self, call: &syn::ExprCall) -> Option<Shape> {
         let path = show(&call.func);
-        self.call_shapes
-            .iter()
-            .find(|(p, _)| *p == path)
-            .map(|(_, shape)| shape.clone())
+        let known = self.call_shapes.iter().find(|(p, _)| *p == path);
+        if let Some((_, shape)) = known {
+            return Some(shape.clone());
+        }
+        // `Mat::<N, H>::zeros()`: a constructor whose type says the shape.
+        let Expr::Path(p) = strip_groups(&call.func) else {
+            return None;
+        };
+        let segments: Vec<&syn::PathSegment> = p.path.segments.iter().collect();
+        let [.., ty, _] = segments[..] else {
+            return None;
+        };
+        if ty.ident != "Mat" || matches!(ty.arguments, syn::PathArguments::None) {
+            return None;
+        }
+        let mut seg = ty.clone();
+        if let syn::PathArguments::AngleBracketed(args) = &mut seg.arguments {
+            args.colon2_token = None;
+        }
+        let written: Type = syn::parse_quote!(#seg);
+        self.types.declared(&written, self.errors)
     }
 
     /// `f64::sqrt`, `f32::exp`, `T::ln`: a method of the element type called as a function,
@@ -816,9 +850,11 @@ fn unsupported_expr(expr: &Expr) -> Option<String> {
     let instead =
         "help: write the computation as a sequence of `let` bindings of matrix operations";
     let msg = match expr {
-        Expr::ForLoop(_) => format!("gradgen cannot differentiate a `for` loop\n{instead}; a loop over rows or columns is usually a reduction such as `row_sums()` or `col_sums()`"),
-        Expr::While(_) => format!("gradgen cannot differentiate a `while` loop\n{instead}"),
-        Expr::Loop(_) => format!("gradgen cannot differentiate a `loop`\n{instead}"),
+        Expr::ForLoop(_) => "a `for` loop gives no value: it assigns `let mut` variables declared before it, which hold their last values after it".to_owned(),
+        Expr::While(_) => format!("gradgen cannot differentiate a `while` loop: the backward must know how many steps ran\n{LOOP_FORMS}"),
+        Expr::Loop(_) => format!("gradgen cannot differentiate a `loop`: the backward must know how many steps ran\n{LOOP_FORMS}"),
+        Expr::Break(_) => "`break` is not supported: a differentiable loop runs every step of what it walks\nhelp: pass the sequence to walk, or choose each step's work with `if`/`else` on a flag".to_owned(),
+        Expr::Continue(_) => "`continue` is not supported: a differentiable loop runs its whole body at every step\nhelp: choose each step's work with `if`/`else` on a flag".to_owned(),
         Expr::Match(_) => "gradgen cannot differentiate `match`\nhelp: choose with `if`/`else` on a flag or on constants; for an elementwise choice between values, use `maximum`, `minimum`, `clamp`, `relu` or a constant mask".to_owned(),
         Expr::Closure(_) => format!("gradgen cannot differentiate a closure\n{instead}"),
         Expr::Return(_) => "`return` is not supported: the function's value is its final expression\nhelp: remove `return` and the `;`".to_owned(),
@@ -835,7 +871,7 @@ fn unsupported_expr(expr: &Expr) -> Option<String> {
         Expr::Try(_) => "`?` is not supported in a differentiable function".to_owned(),
         Expr::Async(_) | Expr::Await(_) => "async code is not supported in a differentiable function".to_owned(),
         Expr::Range(_) => "ranges are not supported in a differentiable function".to_owned(),
-        Expr::Let(_) | Expr::Break(_) | Expr::Continue(_) | Expr::Yield(_) | Expr::TryBlock(_) | Expr::Const(_) | Expr::Infer(_) => {
+        Expr::Let(_) | Expr::Yield(_) | Expr::TryBlock(_) | Expr::Const(_) | Expr::Infer(_) => {
             format!("this expression is not supported in a differentiable function\n{instead}")
         }
         _ => return None,
@@ -843,12 +879,17 @@ fn unsupported_expr(expr: &Expr) -> Option<String> {
     Some(msg)
 }
 
+/// The loops gradgen differentiates, for messages.
+const LOOP_FORMS: &str = "help: walk sequence parameters (`for x in xs`, `for (x, y) in xs.iter().zip(ys)`) or count (`for _ in 0..K`), carrying `let mut` variables from step to step";
+
 /// The smallest span that names an unsupported construct: its keyword, where it has one.
 fn unsupported_span(expr: &Expr) -> Place {
     match expr {
         Expr::ForLoop(f) => f.for_token.span.into(),
         Expr::While(w) => w.while_token.span.into(),
         Expr::Loop(l) => l.loop_token.span.into(),
+        Expr::Break(b) => b.break_token.span.into(),
+        Expr::Continue(c) => c.continue_token.span.into(),
         Expr::If(i) => i.if_token.span.into(),
         Expr::Match(m) => m.match_token.span.into(),
         Expr::Return(r) => r.return_token.span.into(),

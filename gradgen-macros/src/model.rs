@@ -94,7 +94,7 @@ fn grads_struct(strukt: &syn::ItemStruct, weights: &[(&Ident, &syn::Type)]) -> T
             name,
             generics,
             elem: elem.to_token_stream(),
-            fields: fields.clone(),
+            fields: fields.iter().map(|f| (*f, false)).collect(),
             extra: None,
             cfgs: &[],
             zeros,
@@ -496,7 +496,9 @@ fn method_gradcheck(model: &Model, method: &syn::ImplItemFn) -> TokenStream {
             let mut #local = #free_gradcheck(#(#weight_args,)* #(#arg_names),*);
             #local.function = #label;
             for (name, _) in &mut #local.inputs {
-                *name = name.strip_prefix(#prefix).unwrap_or(name);
+                if let ::std::option::Option::Some(weight) = name.strip_prefix(#prefix) {
+                    *name = ::std::string::ToString::to_string(weight);
+                }
             }
             #local
         }

@@ -149,6 +149,7 @@ pub fn parse(args: &Args, item: syn::ItemFn, errors: &mut Errors) -> Result<Func
         scope: inputs.scope,
         ret_shape: sig.ret_shape.clone(),
         flags: flag_names(&inputs.params),
+        sequences: sequence_values(&inputs.params),
         call_shapes: known_calls(args, &types),
     };
     let mut lower = Lower::new(&types, start, names, errors);
@@ -183,6 +184,15 @@ fn known_calls(args: &Args, types: &TypeReader) -> Vec<(String, Shape)> {
             let shape = types.declared(ty, &mut Errors::default())?;
             Some((path.to_token_stream().to_string().replace(' ', ""), shape))
         })
+        .collect()
+}
+
+/// The values of the parameters that are sequences.
+fn sequence_values(params: &[Param]) -> HashSet<usize> {
+    params
+        .iter()
+        .filter(|p| matches!(p.kind, ParamKind::Seq { .. }))
+        .map(|p| p.value)
         .collect()
 }
 
@@ -248,7 +258,7 @@ fn read_params(sig: &syn::Signature, types: &TypeReader, errors: &mut Errors) ->
         inputs
             .scope
             .insert(ident.to_string(), Some(Operand::Value(value)));
-        let differentiable = matches!(kind, ParamKind::Mat(..));
+        let differentiable = kind.is_matrix();
         inputs.params.push(Param {
             name: ident.clone(),
             kind,
@@ -401,7 +411,7 @@ fn apply_wrt(wrt: &[syn::Ident], params: &mut [Param], errors: &mut Errors) {
             None => {
                 let list: Vec<String> = params
                     .iter()
-                    .filter(|p| matches!(p.kind, ParamKind::Mat(..)))
+                    .filter(|p| p.kind.is_matrix())
                     .map(|p| format!("`{}`", p.name))
                     .collect();
                 errors.push(
@@ -412,16 +422,15 @@ fn apply_wrt(wrt: &[syn::Ident], params: &mut [Param], errors: &mut Errors) {
                     ),
                 );
             }
-            Some(p) if !matches!(p.kind, ParamKind::Mat(..)) => errors.push(
+            Some(p) if !p.kind.is_matrix() => errors.push(
                 name.span(),
-                format!("`{name}` is a constant and has no gradient: only `Mat` parameters can be differentiated"),
+                format!("`{name}` is a constant and has no gradient: only `Mat` parameters (and sequences of them) can be differentiated"),
             ),
             Some(_) => {}
         }
     }
     for p in params {
-        p.differentiable =
-            matches!(p.kind, ParamKind::Mat(..)) && named.contains(&p.name.to_string());
+        p.differentiable = p.kind.is_matrix() && named.contains(&p.name.to_string());
     }
 }
 

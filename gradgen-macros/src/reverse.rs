@@ -26,10 +26,12 @@ use std::collections::HashSet;
 
 use proc_macro2::{Ident, Span, TokenStream};
 
-use crate::ir::{Func, IfNode, Node, Operand, Shape};
+use crate::ir::{Func, IfNode, LoopNode, Node, Operand, Shape};
 use crate::naming::Names;
 use crate::schedule::{self, Tracked, Uses};
-use crate::steps::{self, Planned};
+use crate::steps::{self, Planned, Start};
+
+mod loops;
 use crate::table::Form;
 use crate::vjp::{self, Mode, Slot};
 
@@ -52,6 +54,7 @@ pub struct Plan {
 pub enum Fwd {
     Bind(Forward),
     If(FwdIf),
+    Loop(FwdLoop),
 }
 
 /// A forward binding.
@@ -81,10 +84,49 @@ pub struct FwdBranch {
     pub outs: Vec<TokenStream>,
 }
 
+/// A loop of the forward part: the variables it carries, declared before it; its body; what
+/// each step keeps for the backward (the tape); and the values the step assigns.
+pub struct FwdLoop {
+    pub span: Span,
+    /// The loop as the derivation shows it: `for x in xs`.
+    pub text: String,
+    /// `for #pattern in #iter`.
+    pub pattern: TokenStream,
+    pub iter: TokenStream,
+    /// Each carried variable (by its value after the loop, which names it) and its initial
+    /// value's expression.
+    pub carried: Vec<(usize, TokenStream)>,
+    pub body: Vec<Fwd>,
+    pub tape: Option<FwdTape>,
+    /// Each carried variable and the expression of the value the step assigns it.
+    pub nexts: Vec<(usize, TokenStream)>,
+}
+
+/// What each step of a loop keeps for the backward: one entry per step, allocated once.
+pub struct FwdTape {
+    pub name: Ident,
+    /// The number of steps.
+    pub len: TokenStream,
+    pub values: Vec<usize>,
+    /// Each value as the step pushes it: moved, or copied when the step reads it afterwards.
+    pub pushed: Vec<TokenStream>,
+}
+
+/// The reverse loop: the steps again, last to first, with what the forward kept.
+pub struct BwdLoop {
+    pub span: Span,
+    /// The loop as the derivation shows it.
+    pub text: String,
+    pub pattern: TokenStream,
+    pub iter: TokenStream,
+    pub body: Vec<Bwd>,
+}
+
 /// A step of a backward part.
 pub enum Bwd {
     Stmt(Stmt),
     If(BwdIf),
+    Loop(BwdLoop),
 }
 
 /// `if cond { … } else { … }` again, in the backward.
@@ -103,6 +145,7 @@ pub struct BwdBranch {
 }
 
 /// One statement of the backward part.
+#[derive(Clone)]
 pub struct Stmt {
     /// The user's binding it comes from, where a type error in it is reported.
     pub span: Span,
@@ -115,12 +158,15 @@ pub struct Stmt {
     pub text: String,
 }
 
+#[derive(Clone)]
 pub enum StmtKind {
-    /// `let [mut] d: Shape = expr;`
+    /// `let [mut] d: Shape = expr;`, or `d = expr;` when not `declare` (a gradient a loop
+    /// carries, started again at each step).
     Init {
         grad: Ident,
         shape: Shape,
         mutable: bool,
+        declare: bool,
         expr: TokenStream,
     },
     /// `d += expr;`, or `d -= expr;` when `negate`.
@@ -140,6 +186,9 @@ pub enum StmtKind {
     /// The gradient the forward binding computes with the function's value: no statement of
     /// its own, a line of the derivation.
     WithValue { grad: Ident },
+    /// A loop's bookkeeping (a sequence's gradients gathered, a value carried backwards):
+    /// the statement, and nothing for the derivation unless `text` says something.
+    Code(TokenStream),
 }
 
 impl Stmt {
@@ -150,7 +199,7 @@ impl Stmt {
             | StmtKind::Add { grad, .. }
             | StmtKind::InPlace { grad, .. }
             | StmtKind::WithValue { grad } => Some(grad),
-            StmtKind::Call { .. } => None,
+            StmtKind::Call { .. } | StmtKind::Code(_) => None,
         }
     }
 }
@@ -216,6 +265,18 @@ fn useful_nodes(func: &Func, nodes: &[Node], useful: &mut [bool]) {
                     }
                 }
             }
+            Node::Loop(node) => {
+                if node.carried.iter().any(|c| useful[c.out]) {
+                    for c in &node.carried {
+                        useful[c.out] = true;
+                        useful[c.phi] = true;
+                        for v in [&c.init, &c.next].into_iter().filter_map(Func::value_of) {
+                            useful[v] = true;
+                        }
+                    }
+                    useful_nodes(func, &node.body, useful);
+                }
+            }
         }
     }
 }
@@ -241,11 +302,26 @@ fn fused_value(func: &Func, active: &[bool]) -> Option<usize> {
     (b.op.with_backward && active[o] && receiver_only).then_some(bi)
 }
 
-/// The values a node defines: a binding's, or an `if`'s (not its branches').
+/// The values a node defines: a binding's, an `if`'s (not its branches'), a loop's carried
+/// variables after it.
 fn defined(func: &Func, node: &Node) -> Vec<usize> {
     match node {
         Node::Bind(bi) => vec![func.bindings[*bi].out],
         Node::If(node) => node.outs.clone(),
+        Node::Loop(node) => node.carried.iter().map(|c| c.out).collect(),
+    }
+}
+
+/// The values a node reads from outside it.
+fn node_reads(func: &Func, node: &Node) -> Vec<usize> {
+    match node {
+        Node::Bind(bi) => func.bindings[*bi]
+            .args
+            .iter()
+            .filter_map(Func::value_of)
+            .collect(),
+        Node::If(nested) => if_reads(func, nested),
+        Node::Loop(l) => loops::loop_reads(func, l),
     }
 }
 
@@ -277,13 +353,11 @@ fn collect_reads(
         for node in &branch.body {
             inside.extend(defined(func, node));
             match node {
-                Node::Bind(bi) => {
-                    read.extend(func.bindings[*bi].args.iter().filter_map(Func::value_of))
-                }
                 Node::If(nested) => {
                     read.extend(nested.cond_values.iter().copied());
                     collect_reads(func, &nested.branches.each_ref().map(|b| b), inside, read);
                 }
+                other => read.extend(node_reads(func, other)),
             }
         }
         read.extend(branch.outs.iter().filter_map(Func::value_of));
@@ -300,14 +374,17 @@ struct Region<'f> {
     forward: Vec<FItem<'f>>,
     /// Its backward items.
     backward: Vec<Item<'f>>,
-    /// For a branch's forward pass: the operand it gives for each of the `if`'s values.
-    outs: Vec<Operand>,
+    /// Statements at its end that take their operands (moved, or copied when they cannot be):
+    /// what a branch gives for the `if`'s values; what a loop's step keeps, and assigns.
+    tail: Vec<Vec<Operand>>,
 }
 
 enum FItem<'f> {
     Bind(usize),
     /// An `if`, with the forward region of each branch.
     If(&'f IfNode, Box<[Region<'f>; 2]>),
+    /// A loop, with the forward region of its body.
+    Loop(&'f LoopNode, Box<Region<'f>>),
 }
 
 enum Item<'f> {
@@ -317,16 +394,36 @@ enum Item<'f> {
         parts: Ident,
     },
     Contribution(Planned),
-    /// The gradient of an `if`'s value, passed to the branch's operand for it.
+    /// A gradient passed on whole: an `if`'s value's to the branch's operand for it, a
+    /// carried variable's to the value a step assigned it or to its initial value.
     Seed {
-        phi: usize,
+        from: usize,
         target: usize,
-        first: bool,
+        start: Start,
         span: Span,
+        /// For the derivation: why the gradient is passed on, and the step it stands for.
+        note: &'static str,
+        step: String,
     },
-    /// The gradient of a value from outside an `if`, declared before it.
+    /// The gradient of a value from outside a region, declared (zero) before it; or, with
+    /// `declare` false, a carried gradient that a step of a loop did not reach, zeroed.
     Zeros {
         value: usize,
+        span: Span,
+        region: &'static str,
+        declare: bool,
+    },
+    /// A loop's bookkeeping statement (or a carried gradient's copy), with what it uses.
+    Code {
+        stmt: Stmt,
+        uses: Uses,
+    },
+    /// A loop's bookkeeping that moves a value when it may: `let mut v = value;` (or
+    /// `v = value;` when not `declare`), for a value carried backwards through a reverse loop.
+    Carry {
+        var: Ident,
+        value: usize,
+        declare: bool,
         span: Span,
     },
     If {
@@ -336,6 +433,13 @@ enum Item<'f> {
         phis: Vec<usize>,
         /// The values from outside it that it reads.
         reads: Vec<usize>,
+    },
+    Loop {
+        node: &'f LoopNode,
+        body: Box<Region<'f>>,
+        header: loops::Header,
+        /// The values from outside it that it reads, and the carried gradients it updates.
+        uses: Uses,
     },
 }
 
@@ -348,6 +452,11 @@ struct Planner<'f> {
     d_out: Ident,
     grads: Vec<Option<Ident>>,
     names: Names,
+    /// The carried variables of the loop body being swept whose gradient the step has not
+    /// started again yet.
+    pending: HashSet<usize>,
+    /// What each loop's forward keeps, by the loop's node.
+    tapes: Vec<(*const LoopNode, loops::Tape)>,
 }
 
 impl<'f> Planner<'f> {
@@ -370,16 +479,27 @@ impl<'f> Planner<'f> {
             d_out,
             grads,
             names,
+            pending: HashSet::new(),
+            tapes: Vec::new(),
         }
     }
 
     fn top_region(&mut self) -> Region<'f> {
         let body = &self.func.body;
+        // The backward first: it decides what each loop's forward keeps.
+        let backward = self.sweep(body);
+        let mut own: HashSet<usize> = body.iter().flat_map(|n| defined(self.func, n)).collect();
+        // A loop's carried gradients live around it.
+        for n in body {
+            if let Node::Loop(l) = n {
+                own.extend(l.carried.iter().map(|c| c.phi));
+            }
+        }
         Region {
-            own: body.iter().flat_map(|n| defined(self.func, n)).collect(),
+            own,
             forward: self.forward_items(body),
-            backward: self.sweep(body),
-            outs: Vec::new(),
+            backward,
+            tail: Vec::new(),
         }
     }
 
@@ -393,6 +513,7 @@ impl<'f> Planner<'f> {
                 Node::If(node) => {
                     FItem::If(node, Box::new([0, 1].map(|k| self.branch_forward(node, k))))
                 }
+                Node::Loop(node) => FItem::Loop(node, Box::new(self.loop_forward(node))),
             })
             .collect()
     }
@@ -408,7 +529,7 @@ impl<'f> Planner<'f> {
                 .collect(),
             forward: self.forward_items(&branch.body),
             backward: Vec::new(),
-            outs: branch.outs.clone(),
+            tail: vec![branch.outs.clone()],
         }
     }
 
@@ -419,19 +540,26 @@ impl<'f> Planner<'f> {
             match node {
                 Node::Bind(bi) => self.binding_items(*bi, &mut items),
                 Node::If(node) => self.if_items(node, &mut items),
+                Node::Loop(node) => self.loop_items(node, &mut items),
             }
         }
         items
     }
 
-    /// The gradient of a value, named when it does not have one yet; and whether it is new.
-    fn grad_of(&mut self, v: usize) -> (Ident, bool) {
+    /// The gradient of a value, named when it does not have one yet; and whether a statement
+    /// starts it (or, for a carried variable in a loop's step, starts it again) or adds to it.
+    fn grad_of(&mut self, v: usize) -> (Ident, Start) {
+        if self.pending.remove(&v) {
+            if let Some(g) = &self.grads[v] {
+                return (g.clone(), Start::Again);
+            }
+        }
         match &self.grads[v] {
-            Some(g) => (g.clone(), false),
+            Some(g) => (g.clone(), Start::Add),
             None => {
                 let g = self.names.gradient(&self.func.values[v].name);
                 self.grads[v] = Some(g.clone());
-                (g, true)
+                (g, Start::New)
             }
         }
     }
@@ -453,13 +581,13 @@ impl<'f> Planner<'f> {
         }
         for i in self.ordered_operands(bi) {
             let target = Func::value_of(&b.args[i]).unwrap_or_default();
-            let (grad, first) = self.grad_of(target);
+            let (grad, start) = self.grad_of(target);
             items.push(Item::Contribution(Planned {
                 binding: bi,
                 operand: i,
                 target,
                 grad,
-                first,
+                start,
                 parts: parts.clone(),
                 with_value: Some(bi) == self.fused,
             }));
@@ -507,6 +635,8 @@ impl<'f> Planner<'f> {
                 items.push(Item::Zeros {
                     value: v,
                     span: node.span,
+                    region: "the `if`",
+                    declare: true,
                 });
             }
         }
@@ -527,12 +657,14 @@ impl<'f> Planner<'f> {
         for (j, &out) in node.outs.iter().enumerate() {
             let target = branch.outs.get(j).and_then(Func::value_of);
             if let Some(t) = target.filter(|&t| phis.contains(&out) && self.active[t]) {
-                let (_, first) = self.grad_of(t);
+                let (_, start) = self.grad_of(t);
                 backward.push(Item::Seed {
-                    phi: out,
+                    from: out,
                     target: t,
-                    first,
+                    start,
                     span: node.span,
+                    note: "the branch taken",
+                    step: format!("{} = the `if`'s value", self.func.values[out].name),
                 });
             }
         }
@@ -546,7 +678,7 @@ impl<'f> Planner<'f> {
                 .collect(),
             forward,
             backward,
-            outs: Vec::new(),
+            tail: Vec::new(),
         }
     }
 
@@ -564,14 +696,7 @@ impl<'f> Planner<'f> {
         for (n, node) in nodes.iter().enumerate().rev() {
             if defined(self.func, node).iter().any(|v| need.contains(v)) {
                 keep[n] = true;
-                need.extend(match node {
-                    Node::Bind(bi) => self.func.bindings[*bi]
-                        .args
-                        .iter()
-                        .filter_map(Func::value_of)
-                        .collect(),
-                    Node::If(nested) => if_reads(self.func, nested),
-                });
+                need.extend(node_reads(self.func, node));
             }
         }
         nodes
@@ -584,6 +709,7 @@ impl<'f> Planner<'f> {
                     nested,
                     Box::new([0, 1].map(|k| self.branch_forward(nested, k))),
                 ),
+                Node::Loop(l) => FItem::Loop(l, Box::new(self.loop_forward(l))),
             })
             .collect()
     }
@@ -598,8 +724,10 @@ impl<'f> Planner<'f> {
             Item::Contribution(p) => {
                 schedule::contribution_uses(func, shapes, p.binding, p.operand)
             }
-            Item::Seed { phi, .. } => vec![(Tracked::Grad(*phi), Mode::Take)],
+            Item::Seed { from, .. } => vec![(Tracked::Grad(*from), Mode::Take)],
             Item::Zeros { .. } => Vec::new(),
+            Item::Code { uses, .. } | Item::Loop { uses, .. } => uses.clone(),
+            Item::Carry { value, .. } => vec![(Tracked::Value(*value), Mode::Take)],
             Item::If { phis, reads, .. } => phis
                 .iter()
                 .map(|&p| (Tracked::Grad(p), Mode::Take))
@@ -620,8 +748,8 @@ fn is_pass_through(op: &crate::table::Op, i: usize) -> bool {
 struct Built {
     forward: Vec<Fwd>,
     backward: Vec<Bwd>,
-    /// For a branch's forward pass: the expression of each value it gives.
-    outs: Vec<TokenStream>,
+    /// The expressions of the operands of its tail statements.
+    tail: Vec<Vec<TokenStream>>,
 }
 
 impl<'f> Planner<'f> {
@@ -634,11 +762,12 @@ impl<'f> Planner<'f> {
             .map(|f| match f {
                 FItem::Bind(bi) => schedule::forward_uses(self.func, *bi, Some(*bi) == self.fused),
                 FItem::If(node, _) => schedule::reads(if_reads(self.func, node)),
+                FItem::Loop(node, _) => loops::forward_uses(self.func, node),
             })
             .collect();
         all.extend(region.backward.iter().map(|i| self.item_uses(i)));
-        if !region.outs.is_empty() {
-            let local = region.outs.iter().filter_map(Func::value_of);
+        for taken in &region.tail {
+            let local = taken.iter().filter_map(Func::value_of);
             all.push(local.map(|v| (Tracked::Value(v), Mode::Take)).collect());
         }
         all
@@ -675,16 +804,20 @@ impl<'f> Planner<'f> {
                 _ => self.build_item(item, &moves(offset + k)),
             })
             .collect();
-        let last = statements.len().saturating_sub(1);
-        let outs = region
-            .outs
+        let first_tail = statements.len() - region.tail.len();
+        let tail = region
+            .tail
             .iter()
-            .map(|op| self.branch_out(op, &moves(last)))
+            .enumerate()
+            .map(|(k, ops)| {
+                let moves = moves(first_tail + k);
+                ops.iter().map(|op| self.branch_out(op, &moves)).collect()
+            })
             .collect();
         Built {
             forward,
             backward,
-            outs,
+            tail,
         }
     }
 
@@ -708,10 +841,13 @@ impl<'f> Planner<'f> {
                         let built = self.build(b, &HashSet::new());
                         FwdBranch {
                             body: built.forward,
-                            outs: built.outs,
+                            outs: built.tail.into_iter().next().unwrap_or_default(),
                         }
                     }),
                 }),
+                FItem::Loop(node, body) => {
+                    Fwd::Loop(self.build_forward_loop(node, body, &moves(s)))
+                }
             })
             .collect()
     }
@@ -750,48 +886,79 @@ impl<'f> Planner<'f> {
             Item::Call { binding, parts } => Bwd::Stmt(steps::call(&cx, *binding, parts)),
             Item::Contribution(p) => Bwd::Stmt(steps::contribution(&cx, p, moves)),
             Item::Seed {
-                phi,
+                from,
                 target,
-                first,
+                start,
                 span,
+                note,
+                step,
             } => Bwd::Stmt(steps::seed(
                 &cx,
-                *phi,
-                *target,
-                *first,
-                moves(Tracked::Grad(*phi)),
-                *span,
+                &steps::Seed {
+                    from: *from,
+                    target: *target,
+                    start: *start,
+                    owned: moves(Tracked::Grad(*from)),
+                    span: *span,
+                    note,
+                    step: step.clone(),
+                },
             )),
-            Item::Zeros { value, span } => {
+            Item::Zeros {
+                value,
+                span,
+                region,
+                declare,
+            } => {
                 let grad = self.grads[*value]
                     .clone()
                     .unwrap_or_else(|| self.d_out.clone());
-                Bwd::Stmt(steps::zeros(&cx, *value, &grad, *span))
+                Bwd::Stmt(steps::zeros(&cx, *value, &grad, *span, region, *declare))
             }
+            Item::Code { stmt, .. } => Bwd::Stmt(stmt.clone()),
+            Item::Carry {
+                var,
+                value,
+                declare,
+                span,
+            } => Bwd::Stmt(self.carry(var, *value, *declare, moves, *span)),
+            Item::Loop {
+                node, body, header, ..
+            } => Bwd::Loop(self.build_backward_loop(node, body, header)),
             Item::If {
                 node,
                 branches,
                 phis,
                 ..
-            } => {
-                let inherited: HashSet<Tracked> = phis
-                    .iter()
-                    .map(|&p| Tracked::Grad(p))
-                    .filter(|&t| moves(t))
-                    .collect();
-                Bwd::If(BwdIf {
-                    span: node.span,
-                    cond: node.cond.clone(),
-                    cond_text: node.cond_text.clone(),
-                    branches: branches.each_ref().map(|b| {
-                        let built = self.build(b, &inherited);
-                        BwdBranch {
-                            recompute: built.forward,
-                            body: built.backward,
-                        }
-                    }),
-                })
-            }
+            } => Bwd::If(self.build_backward_if(node, branches, phis, moves)),
+        }
+    }
+
+    /// An `if` of the backward: each branch may move the gradients of the `if`'s values that
+    /// the enclosing region lets it move.
+    fn build_backward_if(
+        &self,
+        node: &IfNode,
+        branches: &[Region<'f>; 2],
+        phis: &[usize],
+        moves: &dyn Fn(Tracked) -> bool,
+    ) -> BwdIf {
+        let inherited: HashSet<Tracked> = phis
+            .iter()
+            .map(|&p| Tracked::Grad(p))
+            .filter(|&t| moves(t))
+            .collect();
+        BwdIf {
+            span: node.span,
+            cond: node.cond.clone(),
+            cond_text: node.cond_text.clone(),
+            branches: branches.each_ref().map(|b| {
+                let built = self.build(b, &inherited);
+                BwdBranch {
+                    recompute: built.forward,
+                    body: built.backward,
+                }
+            }),
         }
     }
 
@@ -829,16 +996,24 @@ fn mark_accumulated(plan: &mut Plan) {
     mark_forward(&mut plan.forward, &added);
 }
 
+/// The gradients added to, or started again by a loop's step.
 fn added_to(items: &[Bwd], added: &mut Vec<Ident>) {
     for item in items {
         match item {
             Bwd::Stmt(s) => match &s.kind {
-                StmtKind::Add { grad, .. } | StmtKind::InPlace { grad, .. } => {
+                StmtKind::Add { grad, .. }
+                | StmtKind::InPlace { grad, .. }
+                | StmtKind::Init {
+                    grad,
+                    declare: false,
+                    ..
+                } => {
                     added.push(grad.clone());
                 }
                 _ => {}
             },
             Bwd::If(i) => i.branches.iter().for_each(|b| added_to(&b.body, added)),
+            Bwd::Loop(l) => added_to(&l.body, added),
         }
     }
 }
@@ -855,6 +1030,7 @@ fn mark_inits(items: &mut [Bwd], added: &[Ident]) {
                 .branches
                 .iter_mut()
                 .for_each(|b| mark_inits(&mut b.body, added)),
+            Bwd::Loop(l) => mark_inits(&mut l.body, added),
         }
     }
 }

@@ -66,13 +66,16 @@ pub fn granted(statements: &[Uses], grants: &[Vec<bool>], s: usize, t: Tracked) 
 }
 
 /// Whether moving `t` is allowed at all: an owned matrix that the function does not return (a
-/// forward temporary, a value an `if` gives, or a gradient the backward built).
+/// forward temporary, a value an `if` gives, a variable a loop carries, or a gradient the
+/// backward built).
 pub fn movable(func: &Func, shapes: &[Shape], t: Tracked) -> bool {
     let output = func.output.as_ref().and_then(|(op, _)| Func::value_of(op));
     match t {
         Tracked::Value(v) => {
-            matches!(func.values[v].kind, ValueKind::Binding | ValueKind::Branch)
-                && Some(v) != output
+            matches!(
+                func.values[v].kind,
+                ValueKind::Binding | ValueKind::Branch | ValueKind::Carried
+            ) && Some(v) != output
                 && matches!(shapes[v], Shape::Mat(..))
         }
         // The seed of a matrix value is borrowed; every other gradient is the backward's own.

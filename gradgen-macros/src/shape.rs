@@ -9,7 +9,9 @@
 //! reported again. Declared `let` types and the declared return type are checked here too.
 
 use crate::errors::Errors;
-use crate::ir::{Binding, Func, IfNode, Node, Operand, ParamKind, Shape, ValueKind};
+use crate::ir::{
+    Binding, Func, IfNode, LoopNode, Node, Operand, ParamKind, Shape, Source, ValueKind,
+};
 use crate::shape_rules::{At, ShapeArgs};
 
 /// The shape of every value of `func`, indexed like [`Func::values`]: the parameters', then each
@@ -41,7 +43,53 @@ fn infer_nodes(
                 }
             }
             Node::If(node) => infer_if(func, node, varied, shapes, errors),
+            Node::Loop(node) => infer_loop(func, node, varied, shapes, errors),
         }
+    }
+}
+
+/// A loop: its elements have their sequences' item shape, its index is a `usize`, and a
+/// carried variable has the same shape before and after the body.
+fn infer_loop(
+    func: &Func,
+    node: &LoopNode,
+    varied: &[bool],
+    shapes: &mut [Option<Shape>],
+    errors: &mut Errors,
+) {
+    match &node.source {
+        Source::Seqs(seqs) => {
+            for &(seq, elem) in seqs {
+                if let (Some(e), Some(Shape::Seq(item))) = (elem, &shapes[seq]) {
+                    shapes[e] = Some((**item).clone());
+                }
+            }
+        }
+        Source::Count { index, .. } => {
+            if let Some(i) = index {
+                shapes[*i] = Some(Shape::Flag("usize".to_owned()));
+            }
+        }
+    }
+    for c in &node.carried {
+        shapes[c.phi] = operand_shape(&c.init, shapes);
+    }
+    infer_nodes(func, &node.body, varied, shapes, errors);
+    for c in &node.carried {
+        let (before, after) = (&shapes[c.phi], operand_shape(&c.next, shapes));
+        if let (Some(before), Some(after)) = (before, &after) {
+            if before != after {
+                errors.push(
+                    c.assigned.clone(),
+                    format!(
+                        "mismatched shapes: the loop carries {}, which is {before} before the loop, but the body assigns it {after}\nnote: a variable a loop carries keeps one shape from step to step",
+                        func.values[c.phi].text
+                    ),
+                );
+                continue;
+            }
+        }
+        shapes[c.out] = shapes[c.phi].clone();
     }
 }
 
@@ -99,8 +147,13 @@ fn param_shapes(func: &Func) -> Vec<Option<Shape>> {
                 ParamKind::Labels(n, c) => Shape::Labels(n.clone(), c.clone()),
                 ParamKind::Scalar => Shape::Scalar,
                 ParamKind::Flag(ty) => Shape::Flag(ty.clone()),
+                ParamKind::Seq { item, .. } => Shape::Seq(Box::new(match &**item {
+                    ParamKind::Labels(n, c) => Shape::Labels(n.clone(), c.clone()),
+                    ParamKind::Mat(r, c) => Shape::Mat(r.clone(), c.clone()),
+                    _ => Shape::Scalar,
+                })),
             }),
-            ValueKind::Binding | ValueKind::Branch => None,
+            ValueKind::Binding | ValueKind::Branch | ValueKind::Elem | ValueKind::Carried => None,
         })
         .collect()
 }
@@ -122,6 +175,18 @@ fn binding_shape(
         .iter()
         .map(|a| operand_shape(a, shapes))
         .collect::<Option<_>>()?;
+    if let Some(i) = arg_shapes.iter().position(|s| matches!(s, Shape::Seq(_))) {
+        errors.push(
+            b.arg_tokens[i].clone(),
+            format!(
+                "`{}` is {}, not a value an operation can take\nhelp: walk it with a loop: `for x in {} {{ … }}`",
+                func.text(&b.args[i]).trim_matches('`'),
+                arg_shapes[i],
+                func.text(&b.args[i]).trim_matches('`'),
+            ),
+        );
+        return None;
+    }
     let texts: Vec<String> = b
         .args
         .iter()

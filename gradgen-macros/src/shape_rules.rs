@@ -210,7 +210,7 @@ pub fn div_col(a: &ShapeArgs) -> Result<Shape, Mismatch> {
 fn mat(a: &ShapeArgs, i: usize, op: &str) -> Result<(Dim, Dim), Mismatch> {
     match &a.shapes[i] {
         Shape::Mat(r, c) => Ok((r.clone(), c.clone())),
-        Shape::Labels(..) | Shape::Flag(_) => Err(labels_are_not_numbers(a, i, op)),
+        Shape::Labels(..) | Shape::Flag(_) | Shape::Seq(_) => Err(labels_are_not_numbers(a, i, op)),
         Shape::Scalar => Err(Mismatch {
             at: At::Arg(i),
             message: format!("`{op}` needs a matrix, but `{}` is a scalar", a.texts[i]),

@@ -29,12 +29,23 @@ pub struct Planned {
     /// The operand's value, whose gradient receives it.
     pub target: usize,
     pub grad: Ident,
-    /// It starts the gradient (rather than adding to it).
-    pub first: bool,
+    /// Whether it starts the gradient or adds to it.
+    pub start: Start,
     /// For a call's operand: the tuple of gradients its backward returned.
     pub parts: Option<Ident>,
     /// Computed by the forward binding with the function's value.
     pub with_value: bool,
+}
+
+/// How a statement meets the gradient it contributes to.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Start {
+    /// It starts it: `let d_h = …;`.
+    New,
+    /// It starts it again, in the variable a loop carries the gradient in: `d_h = …;`.
+    Again,
+    /// It adds to it: `d_h += …;`.
+    Add,
 }
 
 /// The note a statement of binding `bi` gets in the derivation: the op whose row made it.
@@ -85,19 +96,20 @@ pub fn contribution(cx: &Cx, p: &Planned, moves: &dyn Fn(Tracked) -> bool) -> St
     };
     let c = b.op.grad.vjp(&ctx, p.operand);
     let grad = p.grad.clone();
-    let kind = match (p.first, c.add) {
-        (true, _) => StmtKind::Init {
+    let kind = match (p.start, c.add) {
+        (Start::New | Start::Again, _) => StmtKind::Init {
             grad,
             shape: shapes[p.target].clone(),
             mutable: false,
+            declare: p.start == Start::New,
             expr: c.fresh,
         },
-        (false, Add::Plus) => add(grad, false, c.fresh),
-        (false, Add::PlusWith(e)) => add(grad, false, e),
-        (false, Add::Minus(e)) => add(grad, true, e),
-        (false, Add::InPlace(method, args)) => StmtKind::InPlace { grad, method, args },
+        (Start::Add, Add::Plus) => add(grad, false, c.fresh),
+        (Start::Add, Add::PlusWith(e)) => add(grad, false, e),
+        (Start::Add, Add::Minus(e)) => add(grad, true, e),
+        (Start::Add, Add::InPlace(method, args)) => StmtKind::InPlace { grad, method, args },
     };
-    let sign = if p.first { "=" } else { "+=" };
+    let sign = if p.start == Start::Add { "+=" } else { "=" };
     Stmt {
         span: b.span,
         note: op_note(func, p.binding),
@@ -187,44 +199,88 @@ pub fn call(cx: &Cx, bi: usize, parts: &Ident) -> Stmt {
     }
 }
 
-/// The gradient of an `if`'s value, passed into the branch's own value for it: `d_h = d_phi`
-/// (moved when `owned`), or added to the gradient of a value from outside the `if`.
-pub fn seed(cx: &Cx, phi: usize, target: usize, first: bool, owned: bool, span: Span) -> Stmt {
+/// How a gradient is passed on whole: into the branch's own value for an `if`'s value, into
+/// the value a loop's step assigned to a carried variable, into a carried variable's initial
+/// value after the loop.
+pub struct Seed<'a> {
+    /// The value whose gradient is passed on, and the value that receives it.
+    pub from: usize,
+    pub target: usize,
+    pub start: Start,
+    /// The gradient passed on may be moved.
+    pub owned: bool,
+    pub span: Span,
+    /// For the derivation: why the gradient is passed on, and the forward step it stands for.
+    pub note: &'a str,
+    pub step: String,
+}
+
+/// `d_h = d_phi` (moved when `owned`), or `d_x += d_phi` when the target has a gradient already.
+pub fn seed(cx: &Cx, s: &Seed) -> Stmt {
     let (g, t) = (
-        cx.grads[phi].clone().unwrap_or_else(|| cx.d_out.clone()),
-        cx.grads[target].clone().unwrap_or_else(|| cx.d_out.clone()),
+        cx.grads[s.from].clone().unwrap_or_else(|| cx.d_out.clone()),
+        cx.grads[s.target]
+            .clone()
+            .unwrap_or_else(|| cx.d_out.clone()),
     );
-    let g_ref = by_ref_grad(cx, phi, &g);
-    let kind = if first {
-        let expr = if owned || cx.shapes[phi] == Shape::Scalar {
+    let g_ref = by_ref_grad(cx, s.from, &g);
+    let kind = if s.start == Start::Add {
+        add(t.clone(), false, g_ref)
+    } else {
+        let expr = if s.owned || cx.shapes[s.from] == Shape::Scalar {
             quote!(#g)
         } else {
             quote!(#g.clone())
         };
         StmtKind::Init {
             grad: t.clone(),
-            shape: cx.shapes[target].clone(),
+            shape: cx.shapes[s.target].clone(),
             mutable: false,
+            declare: s.start == Start::New,
             expr,
         }
-    } else {
-        add(t.clone(), false, g_ref)
     };
-    let sign = if first { "=" } else { "+=" };
+    let sign = if s.start == Start::Add { "+=" } else { "=" };
     Stmt {
-        span,
-        note: "the branch taken".to_owned(),
-        from: format!("{} = the `if`'s value", cx.func.values[phi].name),
+        span: s.span,
+        note: s.note.to_owned(),
+        from: s.step.clone(),
         kind,
         text: format!("{t} {sign} {g}"),
     }
 }
 
 /// `let mut d_x = zeros;`: the gradient of a value from outside a region, declared before it,
-/// since the region may or may not add to it.
-pub fn zeros(cx: &Cx, value: usize, grad: &Ident, span: Span) -> Stmt {
+/// since the region may or may not add to it (`region`: "the `if`", "the loop"). With
+/// `declare` false, `d_x = zeros;`: a carried gradient that a step did not reach.
+pub fn zeros(cx: &Cx, value: usize, grad: &Ident, span: Span, region: &str, declare: bool) -> Stmt {
     let shape = cx.shapes[value].clone();
-    let expr = match &shape {
+    let note = if declare {
+        format!("{DECLARED} {region}")
+    } else {
+        "nothing in the step reads it".to_owned()
+    };
+    Stmt {
+        span,
+        note,
+        from: String::new(),
+        kind: StmtKind::Init {
+            grad: grad.clone(),
+            expr: zero(cx, &shape),
+            shape,
+            mutable: true,
+            declare,
+        },
+        text: format!("{grad} = 0"),
+    }
+}
+
+/// The note of a gradient declared before a region: not a contribution.
+pub const DECLARED: &str = "declared before";
+
+/// The zero of a shape, as the generated code writes it.
+pub fn zero(cx: &Cx, shape: &Shape) -> TokenStream {
+    match shape {
         Shape::Mat(..) => {
             let mat = &cx.func.mat_path;
             quote!(#mat::zeros())
@@ -233,18 +289,6 @@ pub fn zeros(cx: &Cx, value: usize, grad: &Ident, span: Span) -> Stmt {
             let elem = &cx.func.scalar_ty;
             quote!(<#elem as ::gradgen::Scalar>::from_f64(0.0))
         }
-    };
-    Stmt {
-        span,
-        note: "declared before the `if`".to_owned(),
-        from: String::new(),
-        kind: StmtKind::Init {
-            grad: grad.clone(),
-            shape,
-            mutable: true,
-            expr,
-        },
-        text: format!("{grad} = 0"),
     }
 }
 
@@ -281,7 +325,9 @@ pub fn by_ref(func: &Func, op: &Operand, shapes: &[Shape]) -> TokenStream {
             let name = &func.values[*v].name;
             let is_ref_param = match func.values[*v].kind {
                 ValueKind::Param(p) => func.params[p].by_ref,
-                ValueKind::Binding | ValueKind::Branch => false,
+                ValueKind::Binding | ValueKind::Branch | ValueKind::Carried => false,
+                // An element is a reference into its sequence.
+                ValueKind::Elem => true,
             };
             if is_ref_param || shapes[*v] == Shape::Scalar {
                 quote!(#name)

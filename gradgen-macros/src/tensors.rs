@@ -7,7 +7,7 @@
 //!
 //! Guarantees: `for_each` and `for_each_mut` visit the same fields in the same order, under the
 //! fields' own names (a raw identifier without its `r#`), which is what optimizers and weight
-//! files rely on.
+//! files rely on; a sequence's elements are visited in order, as `name.0`, `name.1`, ….
 
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
@@ -19,13 +19,15 @@ pub struct Visited<'a> {
     pub generics: &'a syn::Generics,
     /// The element type of every matrix (`f64`, `T`).
     pub elem: TokenStream,
-    /// The matrix fields, in declaration order.
-    pub fields: Vec<&'a Ident>,
+    /// The matrix fields, in declaration order, each with whether it is a sequence of
+    /// matrices (a `Vec` or an array) rather than one.
+    pub fields: Vec<(&'a Ident, bool)>,
     /// A field that is not a matrix (the forward value) and its zero.
     pub extra: Option<(Ident, TokenStream)>,
     /// The `cfg` attributes of the item the struct belongs to.
     pub cfgs: &'a [&'a syn::Attribute],
-    /// Whether every field is a matrix (or the `extra` one), so that `zeros()` can build it.
+    /// Whether every field is a matrix (or the `extra` one), so that `zeros()` can build it (a
+    /// sequence's length is known only at run time).
     pub zeros: bool,
 }
 
@@ -33,8 +35,11 @@ pub struct Visited<'a> {
 pub fn impls(v: &Visited) -> TokenStream {
     let (name, elem, cfgs) = (v.name, &v.elem, v.cfgs);
     let (impl_generics, ty_generics, where_clause) = v.generics.split_for_impl();
-    let fields = &v.fields;
-    let labels: Vec<String> = fields.iter().map(|f| f.unraw().to_string()).collect();
+    let fields: Vec<&Ident> = v.fields.iter().map(|(f, _)| *f).collect();
+    let (views, views_mut) = (
+        visits(v, &quote!(view), &quote!(iter)),
+        visits(v, &quote!(view_mut), &quote!(iter_mut)),
+    );
     let extra = v.extra.as_ref().map(|(field, zero)| quote!(#field: #zero,));
     let zeros_doc = format!(
         " Every matrix zero{}: the start of a sum of gradients, or the initial state of an \
@@ -51,15 +56,15 @@ pub fn impls(v: &Visited) -> TokenStream {
             type Elem = #elem;
             fn for_each(
                 &self,
-                f: &mut dyn FnMut(&'static str, ::gradgen::ndarray::ArrayView2<'_, #elem>),
+                f: &mut dyn FnMut(&str, ::gradgen::ndarray::ArrayView2<'_, #elem>),
             ) {
-                #( f(#labels, self.#fields.view()); )*
+                #(#views)*
             }
             fn for_each_mut(
                 &mut self,
-                f: &mut dyn FnMut(&'static str, ::gradgen::ndarray::ArrayViewMut2<'_, #elem>),
+                f: &mut dyn FnMut(&str, ::gradgen::ndarray::ArrayViewMut2<'_, #elem>),
             ) {
-                #( f(#labels, self.#fields.view_mut()); )*
+                #(#views_mut)*
             }
         }
     };
@@ -85,6 +90,27 @@ pub fn impls(v: &Visited) -> TokenStream {
             }
         }
     }
+}
+
+/// `f("w", self.w.view());` for each field, and for a sequence each element in order
+/// (`f("xs.0", …)`); `view` and `iter` are the shared or the mutable methods.
+fn visits(v: &Visited, view: &TokenStream, iter: &TokenStream) -> Vec<TokenStream> {
+    v.fields
+        .iter()
+        .map(|(field, seq)| {
+            let label = field.unraw().to_string();
+            if *seq {
+                let format = format!("{label}.{{}}");
+                quote! {
+                    for (index, m) in self.#field.#iter().enumerate() {
+                        f(&::std::format!(#format, index), m.#view());
+                    }
+                }
+            } else {
+                quote!(f(#label, self.#field.#view());)
+            }
+        })
+        .collect()
 }
 
 /// `impl Params for weights { type Grads = grads; }`.

@@ -50,6 +50,9 @@ impl TypeReader<'_> {
             }
             other => (other, false),
         };
+        if let Some(seq) = self.sequence(ty, inner, by_ref, mat, errors) {
+            return seq.map(|kind| (kind, true));
+        }
         match self.named(inner, errors)? {
             Named::Mat(r, c, elem, path) => {
                 same_elem(inner, elem.map(|t| *t), path, mat, errors)?;
@@ -68,9 +71,77 @@ impl TypeReader<'_> {
                 errors.push(ty.to_token_stream(), alias_message(inner));
                 None
             }
+            Named::Other if holds_matrices(inner) => {
+                errors.push(
+                    ty.to_token_stream(),
+                    format!("gradgen takes a sequence of matrices as a slice: write `&[{}]` (a `Vec` passes as `&v`), or `&[{0}; T]` for a const length", item_text(inner)),
+                );
+                None
+            }
             // Anything else is a constant: a flag, a count, an option.
             Named::Other => Some((ParamKind::Flag(type_text(ty)), false)),
         }
+    }
+
+    /// `&[Mat<R, C>]` or `&[Mat<R, C>; T]` (or of `Labels`): a sequence, which a loop walks.
+    /// `None` when `inner` is no slice or array; `Some(None)` when it is one gradgen cannot
+    /// take (reported).
+    fn sequence(
+        &self,
+        ty: &Type,
+        inner: &Type,
+        by_ref: bool,
+        mat: &mut Option<(TokenStream, Option<Type>)>,
+        errors: &mut Errors,
+    ) -> Option<Option<ParamKind>> {
+        let (item_ty, len) = match ungroup(inner) {
+            Type::Slice(s) => (&*s.elem, None),
+            Type::Array(a) => (&*a.elem, Some(&a.len)),
+            _ => return None,
+        };
+        let fail = |errors: &mut Errors, place: TokenStream, msg: String| {
+            errors.push(place, msg);
+            Some(None)
+        };
+        if !by_ref {
+            let msg = format!("a sequence is borrowed: write `&{}`", type_text(inner));
+            return fail(errors, ty.to_token_stream(), msg);
+        }
+        let item = match self.named(item_ty, errors) {
+            None => return Some(None),
+            Some(Named::Mat(r, c, elem, path)) => {
+                if same_elem(item_ty, elem.map(|t| *t), path, mat, errors).is_none() {
+                    return Some(None);
+                }
+                ParamKind::Mat(r, c)
+            }
+            Some(Named::Labels(n, c)) => ParamKind::Labels(n, c),
+            Some(_) => {
+                let msg = format!("gradgen walks sequences of matrices (`&[Mat<R, C>]`) or of labels (`&[Labels<N, C>]`), not of `{}`", type_text(item_ty));
+                return fail(errors, item_ty.to_token_stream(), msg);
+            }
+        };
+        let len = match len {
+            None => None,
+            Some(expr) => {
+                // `[_; T]` names its length as an expression; a dimension reads as a type.
+                let arg = match expr {
+                    Expr::Path(p) => syn::GenericArgument::Type(Type::Path(syn::TypePath {
+                        qself: None,
+                        path: p.path.clone(),
+                    })),
+                    other => syn::GenericArgument::Const(other.clone()),
+                };
+                match self.dim(&arg, errors) {
+                    Some(d) => Some(d),
+                    None => return Some(None),
+                }
+            }
+        };
+        Some(Some(ParamKind::Seq {
+            item: Box::new(item),
+            len,
+        }))
     }
 
     /// A type with dimensions among its generic arguments (`M<N, D>`), which is not `Mat`: an
@@ -278,6 +349,36 @@ fn same_elem(
         Some(_) => {}
     }
     Some(())
+}
+
+/// A container of matrices or labels (`Vec<Mat<N, D>>`): a sequence, passed otherwise.
+fn holds_matrices(ty: &Type) -> bool {
+    item_of(ty).is_some()
+}
+
+/// The `Mat<…>` or `Labels<…>` a container type holds.
+fn item_of(ty: &Type) -> Option<&Type> {
+    let Type::Path(tp) = ungroup(ty) else {
+        return None;
+    };
+    let PathArguments::AngleBracketed(args) = &tp.path.segments.last()?.arguments else {
+        return None;
+    };
+    args.args.iter().find_map(|a| match a {
+        GenericArgument::Type(t @ Type::Path(p))
+            if p.path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "Mat" || s.ident == "Labels") =>
+        {
+            Some(t)
+        }
+        _ => None,
+    })
+}
+
+fn item_text(ty: &Type) -> String {
+    item_of(ty).map_or_else(|| "Mat<R, C>".to_owned(), type_text)
 }
 
 /// What to write instead of a type alias of `Mat`.

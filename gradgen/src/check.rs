@@ -412,8 +412,9 @@ pub struct GradCheck {
     pub function: &'static str,
     /// Its value at the checked point.
     pub value: f64,
-    /// Each differentiable input's name and report, in parameter order.
-    pub inputs: Vec<(&'static str, Report)>,
+    /// Each differentiable input's name and report, in parameter order (`xs[0]`, `xs[1]`, …
+    /// for the elements of a sequence).
+    pub inputs: Vec<(String, Report)>,
 }
 
 impl GradCheck {
@@ -428,8 +429,8 @@ impl GradCheck {
     }
 
     /// Records the report of one input.
-    pub fn push(&mut self, input: &'static str, report: Report) {
-        self.inputs.push((input, report));
+    pub fn push(&mut self, input: impl Into<String>, report: Report) {
+        self.inputs.push((input.into(), report));
     }
 
     /// The input whose worst entry is worst: a `NaN` first, then the largest
@@ -437,7 +438,7 @@ impl GradCheck {
     /// [relative error](Report::max_rel_error). Unverified entries are counted by
     /// [`unverified`](GradCheck::unverified).
     #[must_use]
-    pub fn worst(&self) -> Option<&(&'static str, Report)> {
+    pub fn worst(&self) -> Option<&(String, Report)> {
         self.inputs.iter().max_by(|a, b| {
             let key = |r: &Report| (r.max_rel_error.is_nan(), r.rel_error_beyond_noise);
             let ((n1, b1), (n2, b2)) = (key(&a.1), key(&b.1));
@@ -578,7 +579,7 @@ mod tests {
         let mut check = GradCheck::new("loss", 2.0);
         check.push("w", good);
         check.push("b", bad);
-        assert_eq!(check.worst().map(|w| w.0), Some("b"));
+        assert_eq!(check.worst().map(|w| w.0.as_str()), Some("b"));
         assert!(check.passes(0.5) && !check.passes(0.1));
         let text = check.to_string();
         assert!(text.starts_with("gradient check of `loss`"), "{text}");
@@ -596,10 +597,10 @@ mod tests {
         let mut check = GradCheck::new("loss", 0.0);
         check.push("a", within);
         check.push("b", beyond);
-        assert_eq!(check.worst().map(|w| w.0), Some("b"));
+        assert_eq!(check.worst().map(|w| w.0.as_str()), Some("b"));
         assert!(!check.passes(1e-4) && check.passes(1e-3));
         check.push("c", report(f64::NAN, f64::NAN));
-        assert_eq!(check.worst().map(|w| w.0), Some("c"));
+        assert_eq!(check.worst().map(|w| w.0.as_str()), Some("c"));
         assert!(!check.passes(1.0) && !check.passes_where_resolvable(1.0));
     }
 

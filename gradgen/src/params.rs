@@ -48,15 +48,15 @@ pub trait Tensors {
     type Elem: Scalar;
 
     /// Calls `f` with the name and a view of each matrix, in order.
-    fn for_each(&self, f: &mut dyn FnMut(&'static str, ArrayView2<'_, Self::Elem>));
+    fn for_each(&self, f: &mut dyn FnMut(&str, ArrayView2<'_, Self::Elem>));
 
     /// Calls `f` with the name and a mutable view of each matrix, in order.
-    fn for_each_mut(&mut self, f: &mut dyn FnMut(&'static str, ArrayViewMut2<'_, Self::Elem>));
+    fn for_each_mut(&mut self, f: &mut dyn FnMut(&str, ArrayViewMut2<'_, Self::Elem>));
 
     /// The name and `(rows, cols)` of each matrix, in order.
-    fn layout(&self) -> Vec<(&'static str, (usize, usize))> {
+    fn layout(&self) -> Vec<(String, (usize, usize))> {
         let mut out = Vec::new();
-        self.for_each(&mut |name, view| out.push((name, view.dim())));
+        self.for_each(&mut |name, view| out.push((name.to_owned(), view.dim())));
         out
     }
 
@@ -142,7 +142,7 @@ pub trait Params: Tensors {
 pub(crate) fn with_nth<S: Tensors + ?Sized>(
     set: &S,
     n: usize,
-    f: &mut dyn FnMut(&'static str, ArrayView2<'_, S::Elem>),
+    f: &mut dyn FnMut(&str, ArrayView2<'_, S::Elem>),
 ) {
     let mut index = 0;
     set.for_each(&mut |name, view| {
@@ -154,7 +154,7 @@ pub(crate) fn with_nth<S: Tensors + ?Sized>(
 }
 
 /// `w [3 × 2], b [1 × 2]`: a layout as the error messages show it.
-pub(crate) fn describe(layout: &[(&'static str, (usize, usize))]) -> String {
+pub(crate) fn describe(layout: &[(String, (usize, usize))]) -> String {
     layout
         .iter()
         .map(|(name, (r, c))| format!("{name} [{r} × {c}]"))

@@ -99,7 +99,7 @@ fn from_bytes_le<T: Scalar>(chunk: &[u8]) -> T {
 /// # Errors
 /// [`Error::Safetensors`] when the writer refuses the set (two matrices with one name).
 pub fn to_bytes<S: Tensors + ?Sized>(tensors: &S) -> Result<Vec<u8>, Error> {
-    let mut named: Vec<(&'static str, Tensor)> = Vec::new();
+    let mut named: Vec<(String, Tensor)> = Vec::new();
     tensors.for_each(&mut |name, view| {
         let mut bytes = Vec::with_capacity(view.len() * std::mem::size_of::<S::Elem>());
         for &v in view.rows().into_iter().flatten() {
@@ -107,7 +107,7 @@ pub fn to_bytes<S: Tensors + ?Sized>(tensors: &S) -> Result<Vec<u8>, Error> {
         }
         let shape = [view.nrows(), view.ncols()];
         named.push((
-            name,
+            name.to_owned(),
             Tensor {
                 shape,
                 dtype: dtype::<S::Elem>(),
@@ -115,7 +115,7 @@ pub fn to_bytes<S: Tensors + ?Sized>(tensors: &S) -> Result<Vec<u8>, Error> {
             },
         ));
     });
-    let views = named.iter().map(|(name, t)| (*name, t));
+    let views = named.iter().map(|(name, t)| (name.as_str(), t));
     safetensors::serialize(views, None).map_err(|e| Error::Safetensors {
         path: "the weights to save".to_owned(),
         message: e.to_string(),
@@ -224,7 +224,8 @@ fn check_layout<S: Tensors + ?Sized>(
     let layout = tensors.layout();
     let mut in_file: Vec<String> = file.names().into_iter().map(str::to_owned).collect();
     in_file.sort();
-    for &(name, (rows, cols)) in &layout {
+    for (name, (rows, cols)) in &layout {
+        let (name, rows, cols) = (name.as_str(), *rows, *cols);
         let tensor = file.tensor(name).map_err(|_| Error::MissingTensor {
             path: source.to_owned(),
             name: name.to_owned(),
@@ -250,12 +251,12 @@ fn check_layout<S: Tensors + ?Sized>(
     }
     if let Some(extra) = in_file
         .iter()
-        .find(|n| layout.iter().all(|(name, _)| name != n))
+        .find(|n| layout.iter().all(|(name, _)| name != *n))
     {
         return Err(Error::UnexpectedTensor {
             path: source.to_owned(),
             name: extra.clone(),
-            expected: layout.iter().map(|(n, _)| (*n).to_owned()).collect(),
+            expected: layout.iter().map(|(n, _)| n.clone()).collect(),
         });
     }
     Ok(())

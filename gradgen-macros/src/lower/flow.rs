@@ -56,6 +56,7 @@ impl Lower<'_, '_> {
         let cond = self.condition(&e.cond);
         let before = self.scope.clone();
         let outer_nodes = std::mem::take(&mut self.nodes);
+        let outer_region = self.region.replace("an `if`");
         let then = self.branch(&e.then_branch, want_value, &before);
         let otherwise = match &e.else_branch {
             Some((_, expr)) => self.else_branch(expr, want_value, &before),
@@ -74,6 +75,7 @@ impl Lower<'_, '_> {
         };
         self.nodes = outer_nodes;
         self.scope = before.clone();
+        self.region = outer_region;
         let (cond, then, otherwise) = (cond?, then?, otherwise?);
         Ok(self.join(e, cond, [then, otherwise], &before, target))
     }
@@ -273,14 +275,20 @@ impl Lower<'_, '_> {
         if matches!(self.scope.get(&key), Some(None)) {
             return;
         }
+        self.assigned_at
+            .insert(key.clone(), value.to_token_stream());
         let target = self.names.binding(&name, false);
+        let own = target.clone();
         let result = match compound {
             None => self.top(value, target),
             Some(op) => self.compound(left, op, value, target),
         };
         let operand = result.ok();
+        // A value computed here is called by the name from now on; another value keeps its own.
         if let Some(Operand::Value(v)) = &operand {
-            self.values[*v].text = format!("`{key}`");
+            if self.values[*v].name == own {
+                self.values[*v].text = format!("`{key}`");
+            }
         }
         self.scope.insert(key, operand);
     }

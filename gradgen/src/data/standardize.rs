@@ -107,12 +107,12 @@ impl<const D: usize, const C: usize, T: Scalar> Dataset<D, C, T> {
 impl<const D: usize, T: Scalar> Tensors for Standardizer<D, T> {
     type Elem = T;
 
-    fn for_each(&self, f: &mut dyn FnMut(&'static str, ArrayView2<'_, T>)) {
+    fn for_each(&self, f: &mut dyn FnMut(&str, ArrayView2<'_, T>)) {
         f("mean", self.mean.view());
         f("std", self.std.view());
     }
 
-    fn for_each_mut(&mut self, f: &mut dyn FnMut(&'static str, ArrayViewMut2<'_, T>)) {
+    fn for_each_mut(&mut self, f: &mut dyn FnMut(&str, ArrayViewMut2<'_, T>)) {
         f("mean", self.mean.view_mut());
         f("std", self.std.view_mut());
     }

@@ -74,7 +74,7 @@ type Update<'a, T> = dyn FnMut(ArrayViewMut2<'_, T>, ArrayView2<'_, T>, &mut [Ar
 /// The per-tensor buffers of an optimizer, created on the first step for its tensors.
 #[derive(Clone, Debug)]
 struct State<T> {
-    layout: Vec<(&'static str, (usize, usize))>,
+    layout: Vec<(String, (usize, usize))>,
     /// `buffers[i]` holds the buffers of tensor `i`.
     buffers: Vec<Vec<Array2<T>>>,
     steps: u64,

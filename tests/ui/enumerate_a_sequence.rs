@@ -1,0 +1,12 @@
+use gradgen::prelude::*;
+
+#[differentiable]
+fn loss<const N: usize, const D: usize>(xs: &[Mat<N, D>]) -> f64 {
+    let mut total = 0.0;
+    for (t, x) in xs.iter().enumerate() {
+        total = total + x.sum();
+    }
+    total
+}
+
+fn main() {}
