@@ -11,6 +11,7 @@ mod allocations;
 mod composition;
 mod custom;
 mod data;
+mod elman_hand;
 mod examples;
 mod flow;
 mod hygiene;
@@ -29,3 +30,9 @@ mod softmax;
 mod tensors;
 mod ui;
 mod weights;
+
+/// The benchmark workloads (`bench/src/workloads.rs`, not a dependency of this package):
+/// `allocations` counts their allocations, `elman_hand` checks the hand-written RNN backward.
+#[allow(dead_code, clippy::pedantic)]
+#[path = "../bench/src/workloads.rs"]
+mod workloads;
