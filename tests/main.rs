@@ -17,6 +17,7 @@ mod flow;
 mod hygiene;
 mod init;
 mod layers;
+mod loops_unrolled;
 mod model;
 mod models;
 mod ops;
