@@ -8,11 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use gradgen::prelude::*;
 
-#[allow(dead_code, clippy::pedantic)]
-#[path = "../bench/src/workloads.rs"]
-mod workloads;
-
-use workloads::*;
+use crate::workloads::*;
 
 /// Counts the allocations of the threads that ask for it (tests run in parallel).
 struct Counting;
@@ -227,5 +223,31 @@ fn batchnorm() {
     assert!(
         generated.0 <= 10 && generated.1 <= 6_305_792,
         "batchnorm regressed: {generated:?}"
+    );
+}
+
+/// The hand-written Elman RNN at the benchmark's sizes (N=64, D=32, H=128, C=4, T=50). Its
+/// generated counterpart needs `for` loops (issue 14), so this prints the numbers it will be
+/// held to, and asserts the reference's own design: nothing allocated per step but one buffer
+/// per matrix product (matrixmultiply's packing buffer), plus the eight arrays it keeps or
+/// returns (the hidden states, the scores, `dh` and the five other gradients).
+#[test]
+fn elman() {
+    const STEPS: usize = 50;
+    let inputs = ElmanInputs::<64, 32, 128, 4>::new(STEPS);
+    let (xs, params, ys) = (inputs.x_views(), inputs.params(), inputs.classes());
+    let hand = measure(|| elman_hand(&xs, &params, &ys));
+    let with_inputs = measure(|| elman_hand_with_inputs(&xs, &params, &ys));
+    println!(
+        "elman            hand-written: {:>3} allocations, {:>10} bytes; with the inputs' gradients: {:>3} allocations, {:>10} bytes (no generated side until issue 14)",
+        hand.0, hand.1, with_inputs.0, with_inputs.1
+    );
+    // Products: the scores, dWy and dh once; x·Wx, h·Wh forward and xᵀ·d, hᵀ·d, d·Whᵀ
+    // backward per step; d·Wxᵀ per step for the inputs, each in an array of its own, in a Vec.
+    let products = 3 + 5 * STEPS;
+    assert!(hand.0 <= 8 + products, "{hand:?}");
+    assert!(
+        with_inputs.0 <= 8 + products + 2 * STEPS + 1,
+        "{with_inputs:?}"
     );
 }

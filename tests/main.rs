@@ -11,12 +11,14 @@ mod allocations;
 mod composition;
 mod custom;
 mod data;
+mod elman_hand;
 mod examples;
 mod flow;
 mod hygiene;
 mod init;
 mod layers;
 mod loops;
+mod loops_unrolled;
 mod model;
 mod models;
 mod ops;
@@ -30,3 +32,9 @@ mod softmax;
 mod tensors;
 mod ui;
 mod weights;
+
+/// The benchmark workloads (`bench/src/workloads.rs`, not a dependency of this package):
+/// `allocations` counts their allocations, `elman_hand` checks the hand-written RNN backward.
+#[allow(dead_code, clippy::pedantic)]
+#[path = "../bench/src/workloads.rs"]
+mod workloads;

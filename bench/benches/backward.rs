@@ -10,10 +10,13 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
+use gradgen::ndarray::linalg::general_mat_mul;
+use gradgen::ndarray::Array2;
 use gradgen::prelude::*;
 use gradgen_bench::workloads::{
-    batchnorm_fused_model, batchnorm_hand, batchnorm_loss_backward, labels, mlp_hand,
-    mlp_loss_backward, random, softmax_hand, softmax_loss_backward,
+    batchnorm_fused_model, batchnorm_hand, batchnorm_loss_backward, elman_hand,
+    elman_hand_with_inputs, labels, mlp_hand, mlp_loss_backward, random, softmax_hand,
+    softmax_loss_backward, ElmanInputs,
 };
 
 fn softmax<const N: usize, const D: usize, const C: usize>(
@@ -125,11 +128,55 @@ fn batchnorm<const N: usize, const D: usize>(c: &mut Criterion, pairs: &mut Pair
     }
 }
 
-const WORKLOADS: [(&str, &str); 4] = [
+/// The Elman RNN over `steps` steps: the hand-written backward, without and with the inputs'
+/// gradients, and its matrix products alone. The generated side needs `for` loops (issue 14).
+fn elman<const N: usize, const D: usize, const H: usize, const C: usize>(
+    c: &mut Criterion,
+    group: &str,
+    steps: usize,
+) {
+    let inputs = ElmanInputs::<N, D, H, C>::new(steps);
+    let (xs, params, ys) = (inputs.x_views(), inputs.params(), inputs.classes());
+    let hand = || elman_hand(black_box(&xs), &params, &ys);
+    let hand_inputs = || elman_hand_with_inputs(black_box(&xs), &params, &ys);
+    // The products of `elman_hand`, on its operands' shapes, with nothing between them: x·Wx and
+    // h·Wh per step, then h·Wy, hᵀ·dS, dS·Wyᵀ, and xᵀ·dP, hᵀ·dP, dP·Whᵀ per step (the last
+    // state stands in for every h, and the carried gradient for every dP).
+    let floor = || {
+        let (wx, wh, wy) = (params.wx, params.wh, params.wy);
+        let mut h = params.h0.to_owned();
+        let mut next = Array2::<f32>::zeros((N, H));
+        for x in black_box(&xs) {
+            general_mat_mul(1.0, x, &wx, 0.0, &mut next);
+            general_mat_mul(1.0, &h, &wh, 1.0, &mut next);
+            std::mem::swap(&mut h, &mut next);
+        }
+        let s = h.dot(&wy);
+        let dwy = h.t().dot(&s);
+        let mut d = s.dot(&wy.t());
+        let mut dwx = Array2::<f32>::zeros((D, H));
+        let mut dwh = Array2::<f32>::zeros((H, H));
+        for x in xs.iter().rev() {
+            general_mat_mul(1.0, &x.t(), &d, 1.0, &mut dwx);
+            general_mat_mul(1.0, &h.t(), &d, 1.0, &mut dwh);
+            general_mat_mul(1.0, &d, &wh.t(), 0.0, &mut next);
+            std::mem::swap(&mut d, &mut next);
+        }
+        (dwy, dwx, dwh, d)
+    };
+    let mut g = c.benchmark_group(group);
+    g.bench_function("hand_written", |bch| bch.iter(hand));
+    g.bench_function("hand_written_inputs", |bch| bch.iter(hand_inputs));
+    g.bench_function("matmul_floor", |bch| bch.iter(floor));
+    g.finish();
+}
+
+const WORKLOADS: [(&str, &str); 5] = [
     ("softmax_small", "softmax loss, N=64 D=32 C=10"),
     ("softmax_large", "softmax loss, N=4096 D=784 C=10"),
     ("mlp", "two-layer ReLU net, N=256 D=784 H=256 C=10"),
     ("batchnorm", "batch norm, N=1024 D=512, loss Σ out∘G"),
+    ("elman", "Elman RNN, N=64 D=32 H=128 C=4 T=50"),
 ];
 
 fn main() {
@@ -139,6 +186,7 @@ fn main() {
     softmax::<4096, 784, 10>(&mut c, &mut pairs, WORKLOADS[1].0);
     mlp::<256, 784, 256, 10>(&mut c, &mut pairs, WORKLOADS[2].0);
     batchnorm::<1024, 512>(&mut c, &mut pairs, WORKLOADS[3].0);
+    elman::<64, 32, 128, 4>(&mut c, WORKLOADS[4].0, 50);
     c.final_summary();
     report();
     pairs.report();

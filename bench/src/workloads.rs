@@ -1,6 +1,7 @@
-//! Workloads shared by the benchmark and the allocation test (which includes this file).
+//! Workloads shared by the benchmark and the test suite (`tests/main.rs` includes this file).
 
-use gradgen::ndarray::{Array1, Array2, Axis, Zip};
+use gradgen::ndarray::linalg::general_mat_mul;
+use gradgen::ndarray::{s, Array1, Array2, Array3, ArrayView2, Axis, Zip};
 use gradgen::prelude::*;
 
 // ---- softmax loss: N × D inputs, C classes; differentiated with respect to w and b ----
@@ -281,6 +282,158 @@ pub fn batchnorm_fused_model(
     )
 }
 
+// ---- Elman RNN: T steps of h = tanh(x·Wx + h·Wh + b), then a softmax loss on the last h ----
+
+/// The differentiated inputs of the Elman RNN, borrowed: the initial state `h0` [N × H], the
+/// input weights `wx` [D × H], the recurrent weights `wh` [H × H], the bias `b` [1 × H], and
+/// the output layer `wy` [H × C], `by` [1 × C].
+///
+/// A struct rather than six more parameters, so that a call reads `elman_hand(&xs, &params, &y)`
+/// and cannot swap two [1 × ·] biases or the two square-ish weights unnoticed.
+#[derive(Clone, Copy)]
+pub struct ElmanParams<'a> {
+    /// The initial hidden state, [N × H].
+    pub h0: ArrayView2<'a, f32>,
+    /// The input-to-hidden weights, [D × H].
+    pub wx: ArrayView2<'a, f32>,
+    /// The hidden-to-hidden weights, [H × H].
+    pub wh: ArrayView2<'a, f32>,
+    /// The hidden bias, [1 × H].
+    pub b: ArrayView2<'a, f32>,
+    /// The hidden-to-class weights, [H × C].
+    pub wy: ArrayView2<'a, f32>,
+    /// The class bias, [1 × C].
+    pub by: ArrayView2<'a, f32>,
+}
+
+/// The gradients of the Elman RNN's loss with respect to [`ElmanParams`], field by field.
+pub struct ElmanGrads {
+    /// With respect to the initial hidden state, [N × H].
+    pub h0: Array2<f32>,
+    /// With respect to the input weights, [D × H].
+    pub wx: Array2<f32>,
+    /// With respect to the recurrent weights, [H × H].
+    pub wh: Array2<f32>,
+    /// With respect to the hidden bias, [1 × H].
+    pub b: Array2<f32>,
+    /// With respect to the output weights, [H × C].
+    pub wy: Array2<f32>,
+    /// With respect to the class bias, [1 × C].
+    pub by: Array2<f32>,
+}
+
+/// Hand-written Elman RNN, forward and backward: `h_0 = h0`,
+/// `h_t = tanh(x_t·Wx + h_{t−1}·Wh + b)` for `t = 1..=T` (`T = xs.len()`, each `x_t` [N × D]),
+/// and the loss is the mean cross-entropy of `h_T·Wy + by` against the labels `y` (one per row,
+/// every row labelled). That is the math of the `for`-loop function `elman_loss` of issue 14,
+/// whose generated backward this is the reference for. Returns the loss and the gradients of
+/// the six parameters, not those of the inputs (see [`elman_hand_with_inputs`]).
+///
+/// # Panics
+/// When the shapes do not fit together, or a label is not below C.
+#[must_use]
+pub fn elman_hand(xs: &[ArrayView2<f32>], p: &ElmanParams, y: &[usize]) -> (f32, ElmanGrads) {
+    elman(xs, p, y, None)
+}
+
+/// [`elman_hand`], plus the gradient of every input `x_t` [N × D], in sequence order.
+///
+/// A separate function, not a flag, because it returns more: the T extra `[N × D]` products
+/// and arrays are paid only by the caller that wants them.
+///
+/// # Panics
+/// As [`elman_hand`].
+#[must_use]
+pub fn elman_hand_with_inputs(
+    xs: &[ArrayView2<f32>],
+    p: &ElmanParams,
+    y: &[usize],
+) -> (f32, ElmanGrads, Vec<Array2<f32>>) {
+    let mut dxs = Vec::with_capacity(xs.len());
+    let (loss, grads) = elman(xs, p, y, Some(&mut dxs));
+    (loss, grads, dxs)
+}
+
+/// The Elman RNN's forward and backward; pushes the inputs' gradients to `dxs` when given.
+///
+/// What makes it fast, and allocate nothing per step but the products' own packing buffers:
+/// - every hidden state lives in one `[T+1, N, H]` array, allocated once. A step writes `b`
+///   into its slot and accumulates both products there (`general_mat_mul` with β = 1), then
+///   applies tanh in place: no temporary for `x·Wx`, `h·Wh` or their sum;
+/// - the backward reuses those slots: once step t's tanh derivative `1 − h_t²` is taken,
+///   `h_t` is dead, so `d pre_t = dh ∘ (1 − h_t²)` overwrites it in place;
+/// - `dWx`, `dWh` and `db` are accumulated across the steps in place (`general_mat_mul`
+///   with β = 1 reads `x_tᵀ` and `h_{t−1}ᵀ` as transposed views, no copies; `db` adds the rows);
+/// - one `[N × H]` buffer carries `dh` from step to step (`d pre_t · Whᵀ` overwrites it,
+///   β = 0), and after the first step it is `d h0`, returned as it is;
+/// - the scores' buffer holds the softmax, then its gradient (`softmax_cross_entropy_in_place`).
+fn elman(
+    xs: &[ArrayView2<f32>],
+    p: &ElmanParams,
+    y: &[usize],
+    mut dxs: Option<&mut Vec<Array2<f32>>>,
+) -> (f32, ElmanGrads) {
+    let steps = xs.len();
+    let (n, hidden) = p.h0.dim();
+    let mut hs = elman_states(xs, p);
+    let last = hs.index_axis(Axis(0), steps);
+    // The scores' buffer becomes their gradient in place.
+    let mut ds = last.dot(&p.wy);
+    ds += &p.by;
+    let loss = softmax_cross_entropy_in_place(&mut ds, y, n as f32);
+    let dwy = last.t().dot(&ds);
+    let dby = ds.sum_axis(Axis(0)).insert_axis(Axis(0));
+    let mut dh = ds.dot(&p.wy.t());
+    let mut dwx = Array2::<f32>::zeros(p.wx.dim());
+    let mut dwh = Array2::<f32>::zeros((hidden, hidden));
+    let mut db = Array1::<f32>::zeros(hidden);
+    for t in (1..=steps).rev() {
+        let (prev, mut d_pre) = hs.multi_slice_mut((s![t - 1, .., ..], s![t, .., ..]));
+        // d pre_t = dh ∘ (1 − h_t²), over h_t, which nothing reads afterwards.
+        Zip::from(&mut d_pre)
+            .and(&dh)
+            .for_each(|h, &d| *h = d * (1.0 - *h * *h));
+        general_mat_mul(1.0, &xs[t - 1].t(), &d_pre, 1.0, &mut dwx);
+        general_mat_mul(1.0, &prev.t(), &d_pre, 1.0, &mut dwh);
+        for row in d_pre.rows() {
+            db += &row;
+        }
+        if let Some(dxs) = dxs.as_deref_mut() {
+            dxs.push(d_pre.dot(&p.wx.t()));
+        }
+        general_mat_mul(1.0, &d_pre, &p.wh.t(), 0.0, &mut dh);
+    }
+    if let Some(dxs) = dxs {
+        dxs.reverse();
+    }
+    let grads = ElmanGrads {
+        h0: dh,
+        wx: dwx,
+        wh: dwh,
+        b: db.insert_axis(Axis(0)),
+        wy: dwy,
+        by: dby,
+    };
+    (loss, grads)
+}
+
+/// The hidden states `h_0, …, h_T` of the Elman RNN, in one `[T+1, N, H]` array (one
+/// allocation for the whole sequence): each step starts from `b` in every row and accumulates
+/// `x_t·Wx` and `h_{t−1}·Wh` into its own slot, then takes the tanh there.
+fn elman_states(xs: &[ArrayView2<f32>], p: &ElmanParams) -> Array3<f32> {
+    let (n, hidden) = p.h0.dim();
+    let mut hs = Array3::<f32>::zeros((xs.len() + 1, n, hidden));
+    hs.index_axis_mut(Axis(0), 0).assign(&p.h0);
+    for (t, x) in xs.iter().enumerate() {
+        let (prev, mut h) = hs.multi_slice_mut((s![t, .., ..], s![t + 1, .., ..]));
+        h.assign(&p.b);
+        general_mat_mul(1.0, x, &p.wx, 1.0, &mut h);
+        general_mat_mul(1.0, &prev, &p.wh, 1.0, &mut h);
+        h.mapv_inplace(f32::tanh);
+    }
+    hs
+}
+
 // ---- inputs ----
 
 /// A random matrix with entries uniform in [-scale, scale), the same for the same seed on every
@@ -293,6 +446,74 @@ pub fn random<const R: usize, const C: usize>(seed: u64, scale: f32) -> Mat<R, C
     let scale = f64::from(scale);
     gradgen::init::uniform(&mut gradgen::init::rng(seed), -scale, scale)
         .expect("a positive finite scale")
+}
+
+/// The inputs of the Elman RNN: `steps` inputs `x_t` [N × D] with entries in [-1, 1), an
+/// initial state and weights scaled so that the pre-activations have a standard deviation of
+/// about 0.5 at D = 32, H = 128 (in tanh's bend: neither saturated nor linear), and labels
+/// cycling through the classes.
+pub struct ElmanInputs<const N: usize, const D: usize, const H: usize, const C: usize> {
+    /// The inputs, in sequence order.
+    pub xs: Vec<Mat<N, D, f32>>,
+    /// The initial hidden state.
+    pub h0: Mat<N, H, f32>,
+    /// The input-to-hidden weights.
+    pub wx: Mat<D, H, f32>,
+    /// The hidden-to-hidden weights.
+    pub wh: Mat<H, H, f32>,
+    /// The hidden bias.
+    pub b: Mat<1, H, f32>,
+    /// The hidden-to-class weights.
+    pub wy: Mat<H, C, f32>,
+    /// The class bias.
+    pub by: Mat<1, C, f32>,
+    /// One label per row, every row labelled.
+    pub y: Labels<N, C>,
+}
+
+impl<const N: usize, const D: usize, const H: usize, const C: usize> ElmanInputs<N, D, H, C> {
+    /// The same inputs for the same `steps` on every machine.
+    #[must_use]
+    pub fn new(steps: usize) -> Self {
+        ElmanInputs {
+            xs: (0..steps as u64).map(|t| random(100 + t, 1.0)).collect(),
+            h0: random(13, 0.5),
+            wx: random(14, 0.2),
+            wh: random(15, 0.1),
+            b: random(16, 0.1),
+            wy: random(17, 0.2),
+            by: random(18, 0.1),
+            y: labels(),
+        }
+    }
+
+    /// The inputs as views, for [`elman_hand`]: one `Vec` of views, no copy of the data.
+    #[must_use]
+    pub fn x_views(&self) -> Vec<ArrayView2<'_, f32>> {
+        self.xs.iter().map(Mat::view).collect()
+    }
+
+    /// The parameters as views, for [`elman_hand`].
+    #[must_use]
+    pub fn params(&self) -> ElmanParams<'_> {
+        ElmanParams {
+            h0: self.h0.view(),
+            wx: self.wx.view(),
+            wh: self.wh.view(),
+            b: self.b.view(),
+            wy: self.wy.view(),
+            by: self.by.view(),
+        }
+    }
+
+    /// The labels as class indices, for [`elman_hand`].
+    ///
+    /// # Panics
+    /// Never: every row is labelled.
+    #[must_use]
+    pub fn classes(&self) -> Vec<usize> {
+        self.y.to_classes().expect("every row labelled")
+    }
 }
 
 /// Labels cycling through the classes.
