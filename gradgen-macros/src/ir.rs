@@ -92,6 +92,9 @@ pub struct LoopNode {
     /// The `for` keyword, where errors about the loop point.
     pub span: Span,
     pub source: Source,
+    /// The step's index, when the loop binds it (`for i in 0..K`, `for (t, x) in
+    /// xs.iter().enumerate()`): a `usize` constant of each step.
+    pub index: Option<ValueId>,
     pub carried: Vec<Carried>,
     pub body: Vec<Node>,
 }
@@ -102,13 +105,11 @@ pub enum Source {
     /// is bound to at each step (`None` for `_`). The loop stops at the shortest, as `zip` does.
     Seqs(Vec<(ValueId, Option<ValueId>)>),
     /// `start..end` with integer constants: the range and its length as the generated code
-    /// writes them (`0..K`, `K`), the range as the user wrote it, and the step index's value
-    /// (`None` for `_`).
+    /// writes them (`0..K`, `K`), and the range as the user wrote it.
     Count {
         range: TokenStream,
         len: TokenStream,
         text: String,
-        index: Option<ValueId>,
     },
 }
 

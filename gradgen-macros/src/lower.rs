@@ -488,6 +488,7 @@ impl Lower<'_, '_> {
             _ => None,
         };
         match value {
+            Some(Operand::Value(v)) if matches!(self.values[v].kind, ValueKind::Elem) => format!("`{text}` is a loop's step index, which gradgen cannot cast to a scalar yet\nhelp: compare it in an `if` (`if {text} == 0`), or pass the per-step scalars as a sequence of `Mat<1, 1>`"),
             Some(_) => format!("`{text}` is a value of the function, not an integer constant: only a dimension (`N as f64`) or an integer constant can be cast\nhelp: a scalar of the element type needs no cast"),
             None => format!("only a dimension (`N as f64`) or an integer constant can be cast to a scalar, not `{text}`\nhelp: a scalar of the element type needs no cast; a matrix cannot be cast"),
         }

@@ -410,7 +410,8 @@ enum Item<'f> {
     Zeros {
         value: usize,
         span: Span,
-        region: &'static str,
+        /// For the derivation: why it is zero here.
+        note: &'static str,
         declare: bool,
     },
     /// A loop's bookkeeping statement (or a carried gradient's copy), with what it uses.
@@ -628,25 +629,53 @@ impl<'f> Planner<'f> {
         if phis.is_empty() {
             return;
         }
-        let reads = if_reads(self.func, node);
-        for &v in &reads {
-            if self.active[v] && self.grads[v].is_none() {
+        for v in if_reads(self.func, node) {
+            if !self.active[v] {
+                continue;
+            }
+            // A gradient carried through a loop that a branch may start again: zero before
+            // the `if`, added to by either branch.
+            let again = self.pending.remove(&v);
+            if again || self.grads[v].is_none() {
                 self.grad_of(v);
                 items.push(Item::Zeros {
                     value: v,
                     span: node.span,
-                    region: "the `if`",
-                    declare: true,
+                    note: if again {
+                        "zero again before the `if`: either branch may start it"
+                    } else {
+                        "declared before the `if`"
+                    },
+                    declare: !again,
                 });
             }
         }
         let branches = Box::new([0, 1].map(|k| self.branch_backward(node, k, &phis)));
+        let reads = self.branch_reads(node, &branches);
         items.push(Item::If {
             node,
             branches,
             phis,
             reads,
         });
+    }
+
+    /// The values from outside an `if` that its backward reads: its condition's, and those
+    /// that the branches' recomputed bindings and contributions read.
+    fn branch_reads(&self, node: &IfNode, branches: &[Region<'f>; 2]) -> Vec<usize> {
+        let mut out = node.cond_values.clone();
+        for b in branches {
+            for (t, _) in self.statements(b).into_iter().flatten() {
+                if let Tracked::Value(v) = t {
+                    if !b.own.contains(&v) {
+                        out.push(v);
+                    }
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     /// A branch of the backward: the gradients of the `if`'s values passed to the branch's
@@ -907,13 +936,13 @@ impl<'f> Planner<'f> {
             Item::Zeros {
                 value,
                 span,
-                region,
+                note,
                 declare,
             } => {
                 let grad = self.grads[*value]
                     .clone()
                     .unwrap_or_else(|| self.d_out.clone());
-                Bwd::Stmt(steps::zeros(&cx, *value, &grad, *span, region, *declare))
+                Bwd::Stmt(steps::zeros(&cx, *value, &grad, (*span, note), *declare))
             }
             Item::Code { stmt, .. } => Bwd::Stmt(stmt.clone()),
             Item::Carry {

@@ -57,19 +57,15 @@ fn infer_loop(
     shapes: &mut [Option<Shape>],
     errors: &mut Errors,
 ) {
-    match &node.source {
-        Source::Seqs(seqs) => {
-            for &(seq, elem) in seqs {
-                if let (Some(e), Some(Shape::Seq(item))) = (elem, &shapes[seq]) {
-                    shapes[e] = Some((**item).clone());
-                }
+    if let Source::Seqs(seqs) = &node.source {
+        for &(seq, elem) in seqs {
+            if let (Some(e), Some(Shape::Seq(item))) = (elem, &shapes[seq]) {
+                shapes[e] = Some((**item).clone());
             }
         }
-        Source::Count { index, .. } => {
-            if let Some(i) = index {
-                shapes[*i] = Some(Shape::Flag("usize".to_owned()));
-            }
-        }
+    }
+    if let Some(i) = node.index {
+        shapes[i] = Some(Shape::Flag("usize".to_owned()));
     }
     for c in &node.carried {
         shapes[c.phi] = operand_shape(&c.init, shapes);

@@ -251,18 +251,19 @@ pub fn seed(cx: &Cx, s: &Seed) -> Stmt {
 }
 
 /// `let mut d_x = zeros;`: the gradient of a value from outside a region, declared before it,
-/// since the region may or may not add to it (`region`: "the `if`", "the loop"). With
-/// `declare` false, `d_x = zeros;`: a carried gradient that a step did not reach.
-pub fn zeros(cx: &Cx, value: usize, grad: &Ident, span: Span, region: &str, declare: bool) -> Stmt {
+/// since the region may or may not add to it. With `declare` false, `d_x = zeros;`: a gradient
+/// a loop carries, started again. `note` says which, for the derivation.
+pub fn zeros(
+    cx: &Cx,
+    value: usize,
+    grad: &Ident,
+    (span, note): (Span, &str),
+    declare: bool,
+) -> Stmt {
     let shape = cx.shapes[value].clone();
-    let note = if declare {
-        format!("{DECLARED} {region}")
-    } else {
-        "nothing in the step reads it".to_owned()
-    };
     Stmt {
         span,
-        note,
+        note: note.to_owned(),
         from: String::new(),
         kind: StmtKind::Init {
             grad: grad.clone(),
@@ -275,7 +276,7 @@ pub fn zeros(cx: &Cx, value: usize, grad: &Ident, span: Span, region: &str, decl
     }
 }
 
-/// The note of a gradient declared before a region: not a contribution.
+/// How the note of a gradient declared before a region starts: it is no contribution.
 pub const DECLARED: &str = "declared before";
 
 /// The zero of a shape, as the generated code writes it.

@@ -25,13 +25,17 @@ use crate::ir::{Carried, LoopNode, Node, Operand, Source, Value, ValueKind};
 /// The names in scope and what they stand for.
 type Scope = std::collections::HashMap<String, Option<Operand>>;
 
+/// What each carried name stands for after a loop.
+type After = Vec<(String, Operand)>;
+
 /// The forms a loop may take, for messages.
 use super::LOOP_FORMS as FORMS;
 
 /// What a loop walks, before its pattern binds the elements.
 enum Walk {
-    /// The sequence parameters, in zip order (`xs.iter().zip(ys).zip(zs)` is `[xs, ys, zs]`).
-    Seqs(Vec<usize>),
+    /// The sequence parameters, in zip order (`xs.iter().zip(ys).zip(zs)` is `[xs, ys, zs]`),
+    /// and whether they are enumerated (`.enumerate()` last).
+    Seqs(Vec<usize>, bool),
     /// `start..end`, its length, and the range as written.
     Count {
         range: TokenStream,
@@ -65,7 +69,7 @@ impl Lower<'_, '_> {
         &mut self,
         f: &syn::ExprForLoop,
         carried: &[String],
-    ) -> Result<(LoopNode, Vec<(String, Operand)>), Reported> {
+    ) -> Result<(LoopNode, After), Reported> {
         if let Some(label) = &f.label {
             self.errors.push(
                 label.name.to_token_stream(),
@@ -81,10 +85,10 @@ impl Lower<'_, '_> {
             return Err(Reported);
         }
         let walk = self.walk(&f.expr)?;
-        let source = self.bind_pattern(&walk, &f.pat)?;
+        let (source, index) = self.bind_pattern(&walk, &f.pat)?;
         let before = self.scope.clone();
         let outer_nodes = std::mem::take(&mut self.nodes);
-        let phis = self.enter_body(&source, carried);
+        let phis = self.enter_body(&source, index, carried);
         self.region = Some("a loop");
         for stmt in &f.body.stmts {
             self.statement(stmt);
@@ -96,6 +100,7 @@ impl Lower<'_, '_> {
         let node = LoopNode {
             span: f.for_token.span,
             source,
+            index,
             carried,
             body,
         };
@@ -110,7 +115,7 @@ impl Lower<'_, '_> {
         phis: &[usize],
         (before, end): (&Scope, &Scope),
         f: &syn::ExprForLoop,
-    ) -> Result<(Vec<Carried>, Vec<(String, Operand)>), Reported> {
+    ) -> Result<(Vec<Carried>, After), Reported> {
         let (mut out, mut after) = (Vec::new(), Vec::new());
         for (name, &phi) in carried.iter().zip(phis) {
             let init = before.get(name).cloned().flatten().ok_or(Reported)?;
@@ -154,11 +159,17 @@ impl Lower<'_, '_> {
 
     /// The scope of the body: the elements (or the index), and each carried name as its value
     /// at the start of a step. Returns those values, in the order of `carried`.
-    fn enter_body(&mut self, source: &Source, carried: &[String]) -> Vec<usize> {
-        let bound: Vec<usize> = match source {
+    fn enter_body(
+        &mut self,
+        source: &Source,
+        index: Option<usize>,
+        carried: &[String],
+    ) -> Vec<usize> {
+        let mut bound: Vec<usize> = match source {
             Source::Seqs(seqs) => seqs.iter().filter_map(|(_, e)| *e).collect(),
-            Source::Count { index, .. } => index.iter().copied().collect(),
+            Source::Count { .. } => Vec::new(),
         };
+        bound.extend(index);
         for v in bound {
             let name = self.values[v].text.trim_matches('`').to_owned();
             self.scope.insert(name, Some(Operand::Value(v)));
@@ -200,22 +211,33 @@ impl Lower<'_, '_> {
         match strip_groups(e) {
             Expr::Range(r) => self.count(r),
             Expr::MethodCall(m) if m.method == "zip" && m.args.len() == 1 => {
-                let Walk::Seqs(mut seqs) = self.walk(&m.receiver)? else {
+                let Walk::Seqs(mut seqs, false) = self.walk(&m.receiver)? else {
                     self.errors.push(
                         m.method.span(),
-                        format!("a count cannot be zipped with a sequence\n{FORMS}"),
+                        format!("only sequences are zipped, before `enumerate`: `xs.iter().zip(ys).enumerate()`\n{FORMS}"),
                     );
                     return Err(Reported);
                 };
                 seqs.push(self.sequence(&m.args[0])?);
-                Ok(Walk::Seqs(seqs))
+                Ok(Walk::Seqs(seqs, false))
+            }
+            Expr::MethodCall(m) if m.method == "enumerate" && m.args.is_empty() => {
+                match self.walk(&m.receiver)? {
+                    Walk::Seqs(seqs, false) => Ok(Walk::Seqs(seqs, true)),
+                    _ => {
+                        self.errors.push(
+                            m.method.span(),
+                            format!("`enumerate` numbers the steps of sequences, once: `for (t, x) in xs.iter().enumerate()`; a count is its own index: `for i in 0..K`\n{FORMS}"),
+                        );
+                        Err(Reported)
+                    }
+                }
             }
             Expr::MethodCall(m) if m.method == "iter" && m.args.is_empty() => {
-                Ok(Walk::Seqs(vec![self.sequence(&m.receiver)?]))
+                Ok(Walk::Seqs(vec![self.sequence(&m.receiver)?], false))
             }
             Expr::MethodCall(m) => {
                 let what = match m.method.to_string().as_str() {
-                    "enumerate" => "the step index of a sequence is not available: count with `for i in 0..K` over sequences of a const length, or pass the step's constants as a sequence".to_owned(),
                     "rev" | "skip" | "take" | "step_by" | "chain" | "windows" | "chunks" => format!("gradgen walks a whole sequence, first to last: `{}` is not supported\nhelp: pass the sequence the loop should walk", m.method),
                     other => format!("gradgen cannot walk `{other}(…)`"),
                 };
@@ -223,7 +245,7 @@ impl Lower<'_, '_> {
                     .push(m.method.span(), format!("{what}\n{FORMS}"));
                 Err(Reported)
             }
-            other => Ok(Walk::Seqs(vec![self.sequence(other)?])),
+            other => Ok(Walk::Seqs(vec![self.sequence(other)?], false)),
         }
     }
 
@@ -293,26 +315,44 @@ impl Lower<'_, '_> {
         })
     }
 
-    /// The values the pattern binds at each step.
-    fn bind_pattern(&mut self, walk: &Walk, pat: &Pat) -> Result<Source, Reported> {
+    /// The values the pattern binds at each step, and the step's index if it binds one.
+    fn bind_pattern(
+        &mut self,
+        walk: &Walk,
+        pat: &Pat,
+    ) -> Result<(Source, Option<usize>), Reported> {
         match walk {
-            Walk::Seqs(seqs) => {
-                let leaves = self.leaves(pat, seqs.len())?;
+            Walk::Seqs(seqs, enumerated) => {
+                let (index, rest) = match (enumerated, pat) {
+                    (false, _) => (None, pat),
+                    (true, Pat::Tuple(t)) if t.elems.len() == 2 => {
+                        (self.leaf(&t.elems[0])?, &t.elems[1])
+                    }
+                    (true, other) => {
+                        self.errors.push(
+                            other.to_token_stream(),
+                            "`enumerate` gives pairs of the step's index and its elements: write `(t, x)`",
+                        );
+                        return Err(Reported);
+                    }
+                };
+                let leaves = self.leaves(rest, seqs.len())?;
+                let index = index.map(|i| self.elem(&i));
                 let elems = seqs
                     .iter()
                     .zip(leaves)
                     .map(|(&s, leaf)| (s, leaf.map(|i| self.elem(&i))))
                     .collect();
-                Ok(Source::Seqs(elems))
+                Ok((Source::Seqs(elems), index))
             }
             Walk::Count { range, len, text } => {
                 let index = self.leaf(pat)?.map(|i| self.elem(&i));
-                Ok(Source::Count {
+                let source = Source::Count {
                     range: range.clone(),
                     len: len.clone(),
                     text: text.clone(),
-                    index,
-                })
+                };
+                Ok((source, index))
             }
         }
     }

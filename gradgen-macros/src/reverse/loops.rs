@@ -95,16 +95,18 @@ fn sequences(node: &LoopNode) -> Vec<usize> {
     }
 }
 
-/// The values bound at each step (elements, or the index), with their sequence (`None` for
+/// The values bound at each step (elements, and the index), with their sequence (`None` for
 /// the index).
 fn elements(node: &LoopNode) -> Vec<(Option<usize>, usize)> {
-    match &node.source {
+    let mut out: Vec<(Option<usize>, usize)> = match &node.source {
         Source::Seqs(seqs) => seqs
             .iter()
             .filter_map(|&(s, e)| Some((Some(s), e?)))
             .collect(),
-        Source::Count { index, .. } => index.iter().map(|&i| (None, i)).collect(),
-    }
+        Source::Count { .. } => Vec::new(),
+    };
+    out.extend(node.index.map(|i| (None, i)));
+    out
 }
 
 /// A statement of a loop's bookkeeping, with no line in the derivation.
@@ -162,7 +164,7 @@ impl<'f> Planner<'f> {
                 items.push(Item::Zeros {
                     value: v,
                     span: node.span,
-                    region: "the loop",
+                    note: "declared before the loop",
                     declare: true,
                 });
             }
@@ -229,7 +231,7 @@ impl<'f> Planner<'f> {
                 items.push(Item::Zeros {
                     value: c.phi,
                     span,
-                    region: "the loop",
+                    note: "declared before the loop",
                     declare: true,
                 });
                 g
@@ -345,7 +347,7 @@ impl<'f> Planner<'f> {
                 backward.push(Item::Zeros {
                     value: c.phi,
                     span: node.span,
-                    region: "the loop",
+                    note: "this step does not read it: zero for the step before",
                     declare: false,
                 });
             }
@@ -488,11 +490,12 @@ impl<'f> Planner<'f> {
             None => (quote!(_), false),
         };
         match &node.source {
-            Source::Count { range, index, .. } => {
-                let (pat, bound) = leaf(*index);
+            Source::Count { range, .. } => {
+                let (pat, bound) = leaf(node.index);
                 (quote!((#range)), pat, bound)
             }
             Source::Seqs(seqs) => {
+                let plain = forward && seqs.len() == 1 && !leaf(node.index).1;
                 let mut bound = false;
                 let mut iter = TokenStream::new();
                 let mut pat = TokenStream::new();
@@ -501,7 +504,7 @@ impl<'f> Planner<'f> {
                     let (p, b) = leaf(e);
                     bound |= b;
                     if k == 0 {
-                        iter = if forward && seqs.len() == 1 {
+                        iter = if plain {
                             quote!(#name)
                         } else {
                             quote!(#name.iter())
@@ -511,6 +514,12 @@ impl<'f> Planner<'f> {
                         iter = quote!(#iter.zip(#name));
                         pat = quote!((#pat, #p));
                     }
+                }
+                // The index is bound only when read (`enumerate` is needed for nothing else).
+                if let (p, true) = leaf(node.index) {
+                    iter = quote!(#iter.enumerate());
+                    pat = quote!((#p, #pat));
+                    bound = true;
                 }
                 (iter, pat, bound)
             }
@@ -526,17 +535,21 @@ impl<'f> Planner<'f> {
             )
         };
         match &node.source {
-            Source::Count { text, index, .. } => format!("{} in {text}", name(*index)),
+            Source::Count { text, .. } => format!("{} in {text}", name(node.index)),
             Source::Seqs(seqs) => {
                 let elems: Vec<String> = seqs.iter().map(|&(_, e)| name(e)).collect();
                 let seqs: Vec<String> = seqs
                     .iter()
                     .map(|&(s, _)| self.func.values[s].name.to_string())
                     .collect();
-                if seqs.len() == 1 {
+                let walked = if seqs.len() == 1 {
                     format!("{} in {}", elems[0], seqs[0])
                 } else {
                     format!("({}) in zip({})", elems.join(", "), seqs.join(", "))
+                };
+                match node.index {
+                    Some(i) => format!("{}, step {walked}", name(Some(i))),
+                    None => walked,
                 }
             }
         }
