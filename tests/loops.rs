@@ -403,3 +403,49 @@ fn a_carried_value_a_branch_overwrites_stops_its_gradient() {
     let short = overwritten_backward(&xs[..1], &x0, 1.0);
     same(&short.x0, &Mat::full(0.5), "x0");
 }
+
+/// An Elman classifier as a model: its weights are fields, the sequence an argument.
+#[model]
+struct Rnn<const D: usize, const H: usize, const C: usize> {
+    wx: Mat<D, H>,
+    wh: Mat<H, H>,
+    b: Mat<1, H>,
+    wy: Mat<H, C>,
+}
+
+#[differentiable]
+impl<const D: usize, const H: usize, const C: usize> Rnn<D, H, C> {
+    #[differentiable]
+    fn scores<const N: usize>(&self, xs: &[Mat<N, D>]) -> Mat<N, C> {
+        let mut h = Mat::<N, H>::zeros();
+        for x in xs {
+            h = (x.matmul(&self.wx) + h.matmul(&self.wh))
+                .add_row(&self.b)
+                .tanh();
+        }
+        h.matmul(&self.wy)
+    }
+
+    #[differentiable]
+    fn loss<const N: usize>(&self, xs: &[Mat<N, D>], y: &Labels<N, C>) -> f64 {
+        self.scores(xs).cross_entropy(y)
+    }
+}
+
+#[test]
+fn a_model_method_with_a_loop_is_differentiated_and_calls_compose() {
+    let mut rng = Rng::new(168);
+    let model = Rnn::<3, 4, 2> {
+        wx: rng.mat(-0.8, 0.8),
+        wh: rng.mat(-0.8, 0.8),
+        b: rng.mat(-0.5, 0.5),
+        wy: rng.mat(-1.0, 1.0),
+    };
+    let xs: Vec<Mat<5, 3>> = (0..4).map(|_| rng.mat(-1.0, 1.0)).collect();
+    let y: Labels<5, 2> = rng.labels();
+    let check = model.loss_gradcheck(&xs, &y);
+    assert!(check.passes(1e-6), "{check}");
+    let (loss, grads) = model.loss_backward(&xs, &y, 1.0);
+    assert_eq!(loss, model.loss(&xs, &y));
+    assert_ne!(grads.wh, Mat::zeros());
+}
