@@ -15,8 +15,8 @@ use gradgen::ndarray::Array2;
 use gradgen::prelude::*;
 use gradgen_bench::workloads::{
     batchnorm_fused_model, batchnorm_hand, batchnorm_loss_backward, elman_hand,
-    elman_hand_with_inputs, labels, mlp_hand, mlp_loss_backward, random, softmax_hand,
-    softmax_loss_backward, ElmanInputs,
+    elman_hand_with_inputs, elman_loss_backward, labels, mlp_hand, mlp_loss_backward, random,
+    softmax_hand, softmax_loss_backward, ElmanInputs,
 };
 
 fn softmax<const N: usize, const D: usize, const C: usize>(
@@ -128,15 +128,30 @@ fn batchnorm<const N: usize, const D: usize>(c: &mut Criterion, pairs: &mut Pair
     }
 }
 
-/// The Elman RNN over `steps` steps: the hand-written backward, without and with the inputs'
-/// gradients, and its matrix products alone. The generated side needs `for` loops (issue 14).
+/// The Elman RNN over `steps` steps: the generated backward of its `for` loop, the hand-written
+/// backward without and with the inputs' gradients, and its matrix products alone.
 fn elman<const N: usize, const D: usize, const H: usize, const C: usize>(
     c: &mut Criterion,
+    pairs: &mut Pairs,
     group: &str,
     steps: usize,
 ) {
     let inputs = ElmanInputs::<N, D, H, C>::new(steps);
     let (xs, params, ys) = (inputs.x_views(), inputs.params(), inputs.classes());
+    let i = &inputs;
+    let generated = || {
+        elman_loss_backward(
+            black_box(&i.xs),
+            &i.h0,
+            &i.wx,
+            &i.wh,
+            &i.b,
+            &i.wy,
+            &i.by,
+            &i.y,
+            1.0,
+        )
+    };
     let hand = || elman_hand(black_box(&xs), &params, &ys);
     let hand_inputs = || elman_hand_with_inputs(black_box(&xs), &params, &ys);
     // The products of `elman_hand`, on its operands' shapes, with nothing between them: x·Wx and
@@ -165,10 +180,18 @@ fn elman<const N: usize, const D: usize, const H: usize, const C: usize>(
         (dwy, dwx, dwh, d)
     };
     let mut g = c.benchmark_group(group);
+    g.bench_function("generated", |bch| bch.iter(generated));
     g.bench_function("hand_written", |bch| bch.iter(hand));
     g.bench_function("hand_written_inputs", |bch| bch.iter(hand_inputs));
     g.bench_function("matmul_floor", |bch| bch.iter(floor));
     g.finish();
+    if let Some(p) = pairs.filter(group) {
+        p.push(
+            group,
+            paired(generated, hand),
+            Some(paired(generated, floor)),
+        );
+    }
 }
 
 const WORKLOADS: [(&str, &str); 5] = [
@@ -186,7 +209,7 @@ fn main() {
     softmax::<4096, 784, 10>(&mut c, &mut pairs, WORKLOADS[1].0);
     mlp::<256, 784, 256, 10>(&mut c, &mut pairs, WORKLOADS[2].0);
     batchnorm::<1024, 512>(&mut c, &mut pairs, WORKLOADS[3].0);
-    elman::<64, 32, 128, 4>(&mut c, WORKLOADS[4].0, 50);
+    elman::<64, 32, 128, 4>(&mut c, &mut pairs, WORKLOADS[4].0, 50);
     c.final_summary();
     report();
     pairs.report();

@@ -284,6 +284,26 @@ pub fn batchnorm_fused_model(
 
 // ---- Elman RNN: T steps of h = tanh(x·Wx + h·Wh + b), then a softmax loss on the last h ----
 
+/// The Elman RNN as a `for` loop: the generated backward is measured against [`elman_hand`].
+#[differentiable(wrt(h0, wx, wh, b, wy, by))]
+#[allow(clippy::too_many_arguments)]
+pub fn elman_loss<const N: usize, const D: usize, const H: usize, const C: usize>(
+    xs: &[Mat<N, D, f32>],
+    h0: &Mat<N, H, f32>,
+    wx: &Mat<D, H, f32>,
+    wh: &Mat<H, H, f32>,
+    b: &Mat<1, H, f32>,
+    wy: &Mat<H, C, f32>,
+    by: &Mat<1, C, f32>,
+    y: &Labels<N, C>,
+) -> f32 {
+    let mut h = h0.clone();
+    for x in xs {
+        h = (x.matmul(wx) + h.matmul(wh)).add_row(b).tanh();
+    }
+    h.matmul(wy).add_row(by).cross_entropy(y)
+}
+
 /// The differentiated inputs of the Elman RNN, borrowed: the initial state `h0` [N × H], the
 /// input weights `wx` [D × H], the recurrent weights `wh` [H × H], the bias `b` [1 × H], and
 /// the output layer `wy` [H × C], `by` [1 × C].

@@ -646,9 +646,21 @@ fn reduced_product(p: &Product, cx: &Ctx, target: Kind) -> Contribution {
             text,
         };
     }
+    // A plain sum of the gradient is added in place, without a temporary row or column.
+    let in_place = match target {
+        Kind::Row => Some("add_col_sums"),
+        Kind::Col => Some("add_row_sums"),
+        _ => None,
+    };
+    let add = match in_place {
+        Some(method) if full.is_empty() && invariant.is_empty() => {
+            Add::InPlace(ident(method), cx.g.by_ref.clone())
+        }
+        _ => Add::Plus,
+    };
     Contribution {
         fresh: code,
-        add: Add::Plus,
+        add,
         text,
     }
 }
@@ -808,66 +820,80 @@ pub fn product_uses(i: usize) -> &'static [Use] {
 pub fn matmul(cx: &Ctx, i: usize) -> Contribution {
     let (g, g_ref, gt) = (&cx.g.name, &cx.g.by_ref, &cx.g.text);
     let (a, b) = (&cx.args[0], &cx.args[1]);
-    let (fresh, text) = if i == 0 {
+    if i == 0 {
         let f = factor_shapes((&cx.out.shape, false), (&b.shape, true));
         let b_ref = &b.by_ref;
-        (
+        product(
             quote!(#g.matmul_t(#b_ref)),
+            ("add_matmul_t", quote!(#g_ref, #b_ref)),
             format!("{gt} · {}ᵀ   {f}", b.text),
         )
     } else {
         let f = factor_shapes((&a.shape, true), (&cx.out.shape, false));
-        let a = &a.name;
-        (
-            quote!(#a.t_matmul(#g_ref)),
-            format!("{}ᵀ · {gt}   {f}", cx.args[0].text),
+        let (a_name, a_ref) = (&a.name, &a.by_ref);
+        product(
+            quote!(#a_name.t_matmul(#g_ref)),
+            ("add_t_matmul", quote!(#a_ref, #g_ref)),
+            format!("{}ᵀ · {gt}   {f}", a.text),
         )
-    };
-    plus(fresh, text)
+    }
 }
 
 /// `a · bᵀ`: `d_a = g · b`, `d_b = gᵀ · a`.
 pub fn matmul_t(cx: &Ctx, i: usize) -> Contribution {
-    let (g, gt) = (&cx.g.name, &cx.g.text);
+    let (g, g_ref, gt) = (&cx.g.name, &cx.g.by_ref, &cx.g.text);
     let (a, b) = (&cx.args[0], &cx.args[1]);
-    let (fresh, text) = if i == 0 {
+    if i == 0 {
         let f = factor_shapes((&cx.out.shape, false), (&b.shape, false));
         let b_ref = &b.by_ref;
-        (
+        product(
             quote!(#g.matmul(#b_ref)),
+            ("add_matmul", quote!(#g_ref, #b_ref)),
             format!("{gt} · {}   {f}", b.text),
         )
     } else {
         let f = factor_shapes((&cx.out.shape, true), (&a.shape, false));
         let a_ref = &a.by_ref;
-        (
+        product(
             quote!(#g.t_matmul(#a_ref)),
+            ("add_t_matmul", quote!(#g_ref, #a_ref)),
             format!("{gt}ᵀ · {}   {f}", a.text),
         )
-    };
-    plus(fresh, text)
+    }
 }
 
 /// `aᵀ · b`: `d_a = b · gᵀ`, `d_b = a · g`.
 pub fn t_matmul(cx: &Ctx, i: usize) -> Contribution {
     let (g_ref, gt) = (&cx.g.by_ref, &cx.g.text);
     let (a, b) = (&cx.args[0], &cx.args[1]);
-    let (fresh, text) = if i == 0 {
+    if i == 0 {
         let f = factor_shapes((&b.shape, false), (&cx.out.shape, true));
-        let b = &b.name;
-        (
-            quote!(#b.matmul_t(#g_ref)),
-            format!("{} · {gt}ᵀ   {f}", cx.args[1].text),
+        let (b_name, b_ref) = (&b.name, &b.by_ref);
+        product(
+            quote!(#b_name.matmul_t(#g_ref)),
+            ("add_matmul_t", quote!(#b_ref, #g_ref)),
+            format!("{} · {gt}ᵀ   {f}", b.text),
         )
     } else {
         let f = factor_shapes((&a.shape, false), (&cx.out.shape, false));
-        let a = &a.name;
-        (
-            quote!(#a.matmul(#g_ref)),
-            format!("{} · {gt}   {f}", cx.args[0].text),
+        let (a_name, a_ref) = (&a.name, &a.by_ref);
+        product(
+            quote!(#a_name.matmul(#g_ref)),
+            ("add_matmul", quote!(#a_ref, #g_ref)),
+            format!("{} · {gt}   {f}", a.text),
         )
-    };
-    plus(fresh, text)
+    }
+}
+
+/// A product's contribution: a new matrix when it starts the gradient, and otherwise the
+/// same product added into the gradient in place (`d.add_matmul(a, b)`, `general_mat_mul`
+/// with β = 1), with no temporary.
+fn product(fresh: TokenStream, (method, args): (&str, TokenStream), text: String) -> Contribution {
+    Contribution {
+        fresh,
+        add: Add::InPlace(ident(method), args),
+        text,
+    }
 }
 
 fn plus(fresh: TokenStream, text: String) -> Contribution {

@@ -1,6 +1,8 @@
 //! Matrix products and the transpose. The transposed products used by backward passes read a
 //! transposed *view*: no matrix is copied to be transposed.
 
+use ndarray::linalg::general_mat_mul;
+
 use crate::{Mat, Scalar};
 
 impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
@@ -79,5 +81,70 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     #[doc(hidden)]
     pub fn into_t(self) -> Mat<C, R, T> {
         Mat::from_array_unchecked(self.into_array().reversed_axes())
+    }
+}
+
+/// The products added into an existing matrix in place (`general_mat_mul` with β = 1): how a
+/// backward pass accumulates `d_w += xᵀ · g` over the steps of a loop, or over the uses of a
+/// weight, without a temporary for each product.
+impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
+    /// `self += a · b`, in place: [`matmul`](Mat::matmul) added into a gradient.
+    #[doc(hidden)]
+    pub fn add_matmul<const K: usize>(&mut self, a: &Mat<R, K, T>, b: &Mat<K, C, T>) {
+        general_mat_mul(
+            T::one(),
+            a.as_array(),
+            b.as_array(),
+            T::one(),
+            &mut self.view_mut(),
+        );
+    }
+
+    /// `self += aᵀ · b`, in place: [`t_matmul`](Mat::t_matmul) added into a gradient.
+    #[doc(hidden)]
+    pub fn add_t_matmul<const K: usize>(&mut self, a: &Mat<K, R, T>, b: &Mat<K, C, T>) {
+        general_mat_mul(
+            T::one(),
+            &a.as_array().t(),
+            b.as_array(),
+            T::one(),
+            &mut self.view_mut(),
+        );
+    }
+
+    /// `self += a · bᵀ`, in place: [`matmul_t`](Mat::matmul_t) added into a gradient.
+    #[doc(hidden)]
+    pub fn add_matmul_t<const K: usize>(&mut self, a: &Mat<R, K, T>, b: &Mat<C, K, T>) {
+        general_mat_mul(
+            T::one(),
+            a.as_array(),
+            &b.as_array().t(),
+            T::one(),
+            &mut self.view_mut(),
+        );
+    }
+}
+
+#[cfg(test)]
+mod accumulate_tests {
+    use crate::Mat;
+
+    /// Each in-place product adds exactly the product its allocating form returns.
+    #[test]
+    fn the_in_place_products_add_what_the_products_return() {
+        let a = Mat::<3, 4>::from_fn(|i, j| (i as f64) - 0.5 * (j as f64));
+        let b = Mat::<4, 2>::from_fn(|i, j| 0.25 * (i * j) as f64 + 1.0);
+        let start = Mat::<3, 2>::from_fn(|i, j| (i + 3 * j) as f64);
+        let mut m = start.clone();
+        m.add_matmul(&a, &b);
+        assert_eq!(m, &start + &a.matmul(&b));
+        let at = a.t();
+        let mut m = start.clone();
+        m.add_t_matmul(&at, &b);
+        assert_eq!(m, &start + &at.t_matmul(&b));
+        let bt = b.t();
+        let mut m = start.clone();
+        m.add_matmul_t(&a, &bt);
+        assert_eq!(m, &start + &a.matmul_t(&bt));
     }
 }

@@ -91,6 +91,30 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     }
 }
 
+impl<const C: usize, T: Scalar> Mat<1, C, T> {
+    /// `self += m.col_sums()`, in place: a broadcast row's gradient added up over the steps of
+    /// a loop without a temporary row per step.
+    #[doc(hidden)]
+    pub fn add_col_sums<const R: usize>(&mut self, m: &Mat<R, C, T>) {
+        let mut out = self.view_mut();
+        let mut out = out.row_mut(0);
+        for row in m.as_array().rows() {
+            out.zip_mut_with(&row, |a, &b| *a += b);
+        }
+    }
+}
+
+impl<const R: usize, T: Scalar> Mat<R, 1, T> {
+    /// `self += m.row_sums()`, in place: a broadcast column's gradient added up without a
+    /// temporary.
+    #[doc(hidden)]
+    pub fn add_row_sums<const C: usize>(&mut self, m: &Mat<R, C, T>) {
+        for (a, row) in self.view_mut().iter_mut().zip(m.as_array().rows()) {
+            *a += row.sum();
+        }
+    }
+}
+
 impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// The mean of each row: `[R × C] → [R × 1]`.
     ///
