@@ -83,6 +83,49 @@ pub fn layer<const N: usize, const D: usize, const H: usize>(
     (t.t() + &pre).sigmoid()
 }
 
+/// The README's Elman RNN with a loss at every step: a loop over zipped sequences, carrying a
+/// matrix and a scalar, with the input sequence not differentiated.
+#[differentiable(wrt(h0, wx, wh, b, wy))]
+#[must_use]
+pub fn rnn_loss<const N: usize, const D: usize, const H: usize, const C: usize>(
+    xs: &[Mat<N, D>],
+    ys: &[Labels<N, C>],
+    h0: &Mat<N, H>,
+    wx: &Mat<D, H>,
+    wh: &Mat<H, H>,
+    b: &Mat<1, H>,
+    wy: &Mat<H, C>,
+) -> f64 {
+    let mut h = h0.clone();
+    let mut total = 0.0;
+    for (x, y) in xs.iter().zip(ys) {
+        h = (x.matmul(wx) + h.matmul(wh)).add_row(b).tanh();
+        total += h.matmul(wy).cross_entropy(y);
+    }
+    total
+}
+
+#[test]
+#[allow(clippy::cast_precision_loss)]
+fn pedantic_rnn() {
+    let xs: Vec<Mat<2, 3>> = (0..4)
+        .map(|t| Mat::from_fn(|i, j| 0.1 * (t + i) as f64 - 0.2 * j as f64))
+        .collect();
+    let ys: Vec<Labels<2, 2>> = (0..4)
+        .map(|t| Labels::new(vec![t % 2, (t + 1) % 2]).expect("labels below 2"))
+        .collect();
+    let h0 = Mat::<2, 4>::full(0.1);
+    let wx = Mat::<3, 4>::from_fn(|i, j| 0.3 - 0.1 * (i + j) as f64);
+    let wh = Mat::<4, 4>::from_fn(|i, j| if i == j { 0.5 } else { -0.1 });
+    let b = Mat::<1, 4>::from_fn(|_, j| 0.05 * j as f64);
+    let wy = Mat::<4, 2>::from_fn(|i, j| 0.2 * i as f64 - 0.3 * j as f64);
+    let grads = rnn_loss_backward(&xs, &ys, &h0, &wx, &wh, &b, &wy, 1.0);
+    assert!((grads.value - rnn_loss(&xs, &ys, &h0, &wx, &wh, &b, &wy)).abs() < 1e-12);
+    let report = rnn_loss_gradcheck(&xs, &ys, &h0, &wx, &wh, &b, &wy);
+    assert_eq!(report.inputs.len(), 5, "h0, wx, wh, b, wy; not xs: {report}");
+    assert!(report.passes(1e-6), "{report}");
+}
+
 #[test]
 fn pedantic_norms() {
     let x = Mat::from_rows([
