@@ -136,6 +136,12 @@ paths!(same_operand_twice, [a: 3 x 4] in 0.5..2.0 -> 3 x 4, a * a / (a + a));
 paths!(matmul, [a: 3 x 5, b: 5 x 2] in -1.0..1.0 -> 3 x 2, a.matmul(b));
 paths!(matmul_t, [a: 3 x 5, b: 2 x 5] in -1.0..1.0 -> 3 x 2, a.matmul_t(b));
 paths!(t_matmul, [a: 5 x 3, b: 5 x 2] in -1.0..1.0 -> 3 x 2, a.t_matmul(b));
+paths!(add_matmul, [c: 3 x 2, a: 3 x 5, b: 5 x 2] in -1.0..1.0 -> 3 x 2, c.add_matmul(a, b));
+// The fold of `c + a.matmul(&b)` into `add_matmul`, with the product on either side, and two
+// products (the Elman step's `x·Wx + h·Wh`).
+paths!(folded_product_right, [c: 3 x 2, a: 3 x 5, b: 5 x 2] in -1.0..1.0 -> 3 x 2, c + a.matmul(b));
+paths!(folded_product_left, [c: 3 x 2, a: 3 x 5, b: 5 x 2] in -1.0..1.0 -> 3 x 2, a.matmul(b) + c);
+paths!(folded_two_products, [a: 3 x 5, b: 5 x 2, c: 3 x 4, d: 4 x 2] in -1.0..1.0 -> 3 x 2, a.matmul(b) + c.matmul(d));
 paths!(t, [a: 3 x 5] in -1.0..1.0 -> 5 x 3, a.t());
 
 // ---- a row or a column repeated over the entries ----

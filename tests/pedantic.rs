@@ -122,7 +122,11 @@ fn pedantic_rnn() {
     let grads = rnn_loss_backward(&xs, &ys, &h0, &wx, &wh, &b, &wy, 1.0);
     assert!((grads.value - rnn_loss(&xs, &ys, &h0, &wx, &wh, &b, &wy)).abs() < 1e-12);
     let report = rnn_loss_gradcheck(&xs, &ys, &h0, &wx, &wh, &b, &wy);
-    assert_eq!(report.inputs.len(), 5, "h0, wx, wh, b, wy; not xs: {report}");
+    assert_eq!(
+        report.inputs.len(),
+        5,
+        "h0, wx, wh, b, wy; not xs: {report}"
+    );
     assert!(report.passes(1e-6), "{report}");
 }
 

@@ -303,11 +303,11 @@ fn __gradgen_Mlp_loss_backward<
     let d_self_b2: Mat<1, C> = d_hidden_matmul_plus_row.col_sums();
     let d_hidden_matmul: Mat<N, C> = d_hidden_matmul_plus_row;
     let d_hidden: Mat<N, H> = d_hidden_matmul.matmul_t(self_w2);
-    d_self_w2.add_t_matmul(&hidden, &d_hidden_matmul);
+    d_self_w2.add_t_matmul_assign(&hidden, &d_hidden_matmul);
     let d_x_matmul_plus_row: Mat<N, H> = hidden.relu_backward(d_hidden);
     let d_self_b1: Mat<1, H> = d_x_matmul_plus_row.col_sums();
     let d_x_matmul: Mat<N, H> = d_x_matmul_plus_row;
-    d_self_w1.add_t_matmul(x, &d_x_matmul);
+    d_self_w1.add_t_matmul_assign(x, &d_x_matmul);
     GradgenMlpLossGrads {
         value,
         self_w1: d_self_w1,

@@ -265,11 +265,11 @@ pub fn mlp_loss_backward<
     let d_b2: Mat<1, C, T> = d_scores.col_sums();
     let d_hidden_matmul: Mat<N, C, T> = d_scores;
     let d_hidden: Mat<N, H, T> = d_hidden_matmul.matmul_t(w2);
-    d_w2.add_t_matmul(&hidden, &d_hidden_matmul);
+    d_w2.add_t_matmul_assign(&hidden, &d_hidden_matmul);
     let d_x_matmul_plus_row: Mat<N, H, T> = hidden.relu_backward(d_hidden);
     let d_b1: Mat<1, H, T> = d_x_matmul_plus_row.col_sums();
     let d_x_matmul: Mat<N, H, T> = d_x_matmul_plus_row;
-    d_w1.add_t_matmul(x, &d_x_matmul);
+    d_w1.add_t_matmul_assign(x, &d_x_matmul);
     MlpLossGrads {
         value,
         w1: d_w1,

@@ -7,6 +7,10 @@
 //! - a transpose that feeds a product is folded into it: `a.matmul(&b.t())` becomes
 //!   `a.matmul_t(&b)` and `a.t().matmul(&b)` becomes `a.t_matmul(&b)`, which read a transposed
 //!   view instead of copying;
+//! - a product added to a matrix of its shape is folded into the sum: `c + a.matmul(&b)`
+//!   becomes `c.add_matmul(&a, &b)` (either operand of `+`), which adds the product into
+//!   `c`'s buffer: `x.matmul(&wx) + h.matmul(&wh)` builds one matrix, and the gradient of the
+//!   sum reaches `c` without a copy;
 //! - a map that only feeds a reduction is folded into a fused op ([`FUSIONS`]):
 //!   `a.square().col_means()` becomes `a.col_mean_squares()` and `(a * b).sum()` becomes
 //!   `a.inner(&b)`. Neither the intermediate nor the broadcast gradient flowing back into it is
@@ -30,9 +34,11 @@ pub const FUSIONS: &[(&str, &str, &str)] = &[
     ("*", "sum", "inner"),
 ];
 
-/// Both folds, transposes first.
+/// The folds, transposes first (so that a product read through a transpose is not folded
+/// into a sum).
 pub fn fold(func: &mut Func, shapes: &[Shape]) {
     fold_transposes(func);
+    fold_sums_of_products(func, shapes);
     fold_reductions(func, shapes);
 }
 
@@ -107,5 +113,46 @@ fn fold_transposes(func: &mut Func) {
             func.bindings[bi].op = t_matmul;
             func.bindings[bi].args[0] = src;
         }
+    }
+}
+
+/// For `c + p` (or `p + c`) with `p = a.matmul(&b)` read nowhere else and `c` of the sum's
+/// shape: the index of `p` among the sum's operands, and `a`, `b`. The right operand is
+/// preferred, so that `x.matmul(&wx) + h.matmul(&wh)` keeps `x·wx` as the buffer.
+fn product_in_sum(func: &Func, shapes: &[Shape], bi: usize) -> Option<(usize, Vec<Operand>)> {
+    let sum = &func.bindings[bi];
+    if sum.op.name != "+" || sum.args.len() != 2 || sum.call.is_some() {
+        return None;
+    }
+    let values: Vec<usize> = sum.args.iter().filter_map(Func::value_of).collect();
+    let same_shape = values.len() == 2
+        && values.iter().all(|&v| shapes[v] == shapes[sum.out])
+        && matches!(shapes[sum.out], Shape::Mat(..));
+    if !same_shape {
+        return None;
+    }
+    [1, 0].into_iter().find_map(|i| {
+        let v = values[i];
+        let product = func.bindings.iter().find(|b| b.out == v)?;
+        let folds = product.op.name == "matmul" && product.call.is_none() && uses(func, v) == 1;
+        folds.then(|| (i, product.args.clone()))
+    })
+}
+
+fn fold_sums_of_products(func: &mut Func, shapes: &[Shape]) {
+    let Some(add_matmul) = lookup_method("add_matmul") else {
+        return;
+    };
+    for bi in 0..func.bindings.len() {
+        let Some((i, factors)) = product_in_sum(func, shapes, bi) else {
+            continue;
+        };
+        let sum = &mut func.bindings[bi];
+        let product_tokens = sum.arg_tokens.get(i).cloned().unwrap_or_default();
+        let c = sum.args[1 - i].clone();
+        let c_tokens = sum.arg_tokens.get(1 - i).cloned().unwrap_or_default();
+        sum.op = add_matmul;
+        sum.args = vec![c, factors[0].clone(), factors[1].clone()];
+        sum.arg_tokens = vec![c_tokens, product_tokens.clone(), product_tokens];
     }
 }

@@ -319,6 +319,31 @@ pub fn matmul(a: &ShapeArgs) -> Result<Shape, Mismatch> {
     })
 }
 
+/// `c.add_matmul(&a, &b)`: `[R × C] + [R × K] · [K × C] = [R × C]`.
+pub fn add_matmul(a: &ShapeArgs) -> Result<Shape, Mismatch> {
+    let (r, c) = mat(a, 0, "add_matmul")?;
+    let (r2, k) = mat(a, 1, "add_matmul")?;
+    let (k2, c2) = mat(a, 2, "add_matmul")?;
+    let (ct, at, bt) = (&a.texts[0], &a.texts[1], &a.texts[2]);
+    if k != k2 {
+        return Err(Mismatch {
+            at: At::Arg(2),
+            message: format!(
+                "mismatched inner dimensions for `add_matmul`: `{at}` is [{r2} × {k}] and `{bt}` is [{k2} × {c2}], but {k} ≠ {k2}\nnote: `c.add_matmul(&a, &b)` is c + a · b, and a · b needs the columns of `a` to match the rows of `b`"
+            ),
+        });
+    }
+    if (r2.clone(), c2.clone()) != (r.clone(), c.clone()) {
+        return Err(Mismatch {
+            at: At::Arg(1),
+            message: format!(
+                "mismatched shapes for `add_matmul`: `{ct}` is [{r} × {c}] but `{at}` · `{bt}` is [{r2} × {c2}]\nnote: `c.add_matmul(&a, &b)` is c + a · b, which needs a · b to have the shape of `c`"
+            ),
+        });
+    }
+    Ok(Shape::Mat(r, c))
+}
+
 /// Checks the inner dimensions of a product; `k` belongs to operand 0, `k2` to operand 1.
 fn inner_fits(a: &ShapeArgs, op: &str, k: &Dim, k2: &Dim) -> Result<(), Mismatch> {
     if k == k2 {

@@ -825,7 +825,7 @@ pub fn matmul(cx: &Ctx, i: usize) -> Contribution {
         let b_ref = &b.by_ref;
         product(
             quote!(#g.matmul_t(#b_ref)),
-            ("add_matmul_t", quote!(#g_ref, #b_ref)),
+            ("add_matmul_t_assign", quote!(#g_ref, #b_ref)),
             format!("{gt} · {}ᵀ   {f}", b.text),
         )
     } else {
@@ -833,7 +833,7 @@ pub fn matmul(cx: &Ctx, i: usize) -> Contribution {
         let (a_name, a_ref) = (&a.name, &a.by_ref);
         product(
             quote!(#a_name.t_matmul(#g_ref)),
-            ("add_t_matmul", quote!(#a_ref, #g_ref)),
+            ("add_t_matmul_assign", quote!(#a_ref, #g_ref)),
             format!("{}ᵀ · {gt}   {f}", a.text),
         )
     }
@@ -848,7 +848,7 @@ pub fn matmul_t(cx: &Ctx, i: usize) -> Contribution {
         let b_ref = &b.by_ref;
         product(
             quote!(#g.matmul(#b_ref)),
-            ("add_matmul", quote!(#g_ref, #b_ref)),
+            ("add_matmul_assign", quote!(#g_ref, #b_ref)),
             format!("{gt} · {}   {f}", b.text),
         )
     } else {
@@ -856,7 +856,7 @@ pub fn matmul_t(cx: &Ctx, i: usize) -> Contribution {
         let a_ref = &a.by_ref;
         product(
             quote!(#g.t_matmul(#a_ref)),
-            ("add_t_matmul", quote!(#g_ref, #a_ref)),
+            ("add_t_matmul_assign", quote!(#g_ref, #a_ref)),
             format!("{gt}ᵀ · {}   {f}", a.text),
         )
     }
@@ -871,7 +871,7 @@ pub fn t_matmul(cx: &Ctx, i: usize) -> Contribution {
         let (b_name, b_ref) = (&b.name, &b.by_ref);
         product(
             quote!(#b_name.matmul_t(#g_ref)),
-            ("add_matmul_t", quote!(#b_ref, #g_ref)),
+            ("add_matmul_t_assign", quote!(#b_ref, #g_ref)),
             format!("{} · {gt}ᵀ   {f}", b.text),
         )
     } else {
@@ -879,14 +879,62 @@ pub fn t_matmul(cx: &Ctx, i: usize) -> Contribution {
         let (a_name, a_ref) = (&a.name, &a.by_ref);
         product(
             quote!(#a_name.matmul(#g_ref)),
-            ("add_matmul", quote!(#a_ref, #g_ref)),
+            ("add_matmul_assign", quote!(#a_ref, #g_ref)),
             format!("{} · {gt}   {f}", a.text),
         )
     }
 }
 
+const ADD_MATMUL_A: &[Use] = &[borrow(Slot::Grad), borrow(Slot::Arg(2))];
+const ADD_MATMUL_B: &[Use] = &[borrow(Slot::Grad), borrow(Slot::Arg(1))];
+
+/// What each operand's contribution to `c + a · b` reads: `c` takes the gradient as it is.
+pub fn add_matmul_uses(i: usize) -> &'static [Use] {
+    match i {
+        0 => TAKES_G,
+        1 => ADD_MATMUL_A,
+        _ => ADD_MATMUL_B,
+    }
+}
+
+/// `c + a · b`: `d_c = g` (the gradient's own buffer when it may be moved), `d_a = g · bᵀ`,
+/// `d_b = aᵀ · g`.
+pub fn add_matmul(cx: &Ctx, i: usize) -> Contribution {
+    let (g, g_ref, gt) = (&cx.g.name, &cx.g.by_ref, &cx.g.text);
+    let (a, b) = (&cx.args[1], &cx.args[2]);
+    match i {
+        0 => Contribution {
+            fresh: if cx.g.owned {
+                quote!(#g)
+            } else {
+                quote!(#g.clone())
+            },
+            add: Add::PlusWith(g_ref.clone()),
+            text: gt.clone(),
+        },
+        1 => {
+            let f = factor_shapes((&cx.out.shape, false), (&b.shape, true));
+            let b_ref = &b.by_ref;
+            product(
+                quote!(#g.matmul_t(#b_ref)),
+                ("add_matmul_t_assign", quote!(#g_ref, #b_ref)),
+                format!("{gt} · {}ᵀ   {f}", b.text),
+            )
+        }
+        _ => {
+            let f = factor_shapes((&a.shape, true), (&cx.out.shape, false));
+            let (a_name, a_ref) = (&a.name, &a.by_ref);
+            product(
+                quote!(#a_name.t_matmul(#g_ref)),
+                ("add_t_matmul_assign", quote!(#a_ref, #g_ref)),
+                format!("{}ᵀ · {gt}   {f}", a.text),
+            )
+        }
+    }
+}
+
 /// A product's contribution: a new matrix when it starts the gradient, and otherwise the
-/// same product added into the gradient in place (`d.add_matmul(a, b)`, `general_mat_mul`
+/// same product added into the gradient in place (`d.add_matmul_assign(a, b)`, `general_mat_mul`
 /// with β = 1), with no temporary.
 fn product(fresh: TokenStream, (method, args): (&str, TokenStream), text: String) -> Contribution {
     Contribution {

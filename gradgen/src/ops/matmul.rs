@@ -84,13 +84,43 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     }
 }
 
+impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
+    /// `self + a · b`: a matrix plus a product, `[R × C] + [R × K] · [K × C] = [R × C]`, in one
+    /// pass over the result (BLAS's `gemm` with β = 1). gradgen folds `c + a.matmul(&b)` into
+    /// it, so that `x.matmul(&wx) + h.matmul(&wh)` builds one matrix, not three.
+    ///
+    /// Gradient of `out = c.add_matmul(&a, &b)`: `d_c = d_out`, `d_a = d_out · bᵀ` and
+    /// `d_b = aᵀ · d_out`, as for `c + a · b`.
+    ///
+    /// ```
+    /// use gradgen::Mat;
+    /// let c = Mat::<2, 3>::from_fn(|i, j| (i + j) as f64);
+    /// let a = Mat::<2, 4>::from_fn(|i, j| (i * j) as f64 - 1.0);
+    /// let b = Mat::<4, 3>::from_fn(|i, j| 0.5 * (i + 2 * j) as f64);
+    /// assert_eq!(c.add_matmul(&a, &b), &c + &a.matmul(&b));
+    /// ```
+    #[must_use]
+    pub fn add_matmul<const K: usize>(&self, a: &Mat<R, K, T>, b: &Mat<K, C, T>) -> Self {
+        self.clone().into_add_matmul(a, b)
+    }
+
+    /// [`add_matmul`](Mat::add_matmul) in the receiver's buffer.
+    #[must_use]
+    #[doc(hidden)]
+    pub fn into_add_matmul<const K: usize>(mut self, a: &Mat<R, K, T>, b: &Mat<K, C, T>) -> Self {
+        self.add_matmul_assign(a, b);
+        self
+    }
+}
+
 /// The products added into an existing matrix in place (`general_mat_mul` with β = 1): how a
 /// backward pass accumulates `d_w += xᵀ · g` over the steps of a loop, or over the uses of a
 /// weight, without a temporary for each product.
 impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
-    /// `self += a · b`, in place: [`matmul`](Mat::matmul) added into a gradient.
+    /// `self += a · b`, in place: [`matmul`](Mat::matmul) added into a gradient, and
+    /// [`into_add_matmul`](Mat::into_add_matmul)'s work.
     #[doc(hidden)]
-    pub fn add_matmul<const K: usize>(&mut self, a: &Mat<R, K, T>, b: &Mat<K, C, T>) {
+    pub fn add_matmul_assign<const K: usize>(&mut self, a: &Mat<R, K, T>, b: &Mat<K, C, T>) {
         general_mat_mul(
             T::one(),
             a.as_array(),
@@ -102,7 +132,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
 
     /// `self += aᵀ · b`, in place: [`t_matmul`](Mat::t_matmul) added into a gradient.
     #[doc(hidden)]
-    pub fn add_t_matmul<const K: usize>(&mut self, a: &Mat<K, R, T>, b: &Mat<K, C, T>) {
+    pub fn add_t_matmul_assign<const K: usize>(&mut self, a: &Mat<K, R, T>, b: &Mat<K, C, T>) {
         general_mat_mul(
             T::one(),
             &a.as_array().t(),
@@ -114,7 +144,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
 
     /// `self += a · bᵀ`, in place: [`matmul_t`](Mat::matmul_t) added into a gradient.
     #[doc(hidden)]
-    pub fn add_matmul_t<const K: usize>(&mut self, a: &Mat<R, K, T>, b: &Mat<C, K, T>) {
+    pub fn add_matmul_t_assign<const K: usize>(&mut self, a: &Mat<R, K, T>, b: &Mat<C, K, T>) {
         general_mat_mul(
             T::one(),
             a.as_array(),
@@ -136,15 +166,15 @@ mod accumulate_tests {
         let b = Mat::<4, 2>::from_fn(|i, j| 0.25 * (i * j) as f64 + 1.0);
         let start = Mat::<3, 2>::from_fn(|i, j| (i + 3 * j) as f64);
         let mut m = start.clone();
-        m.add_matmul(&a, &b);
+        m.add_matmul_assign(&a, &b);
         assert_eq!(m, &start + &a.matmul(&b));
         let at = a.t();
         let mut m = start.clone();
-        m.add_t_matmul(&at, &b);
+        m.add_t_matmul_assign(&at, &b);
         assert_eq!(m, &start + &at.t_matmul(&b));
         let bt = b.t();
         let mut m = start.clone();
-        m.add_matmul_t(&a, &bt);
+        m.add_matmul_t_assign(&a, &bt);
         assert_eq!(m, &start + &a.matmul_t(&bt));
     }
 }
