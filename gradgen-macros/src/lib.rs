@@ -230,6 +230,46 @@ mod tests {
         );
     }
 
+    /// The Elman step: `x·wx + h·wh` is one buffer (`add_matmul`), its gradient reaches both
+    /// products without a copy, the weights' gradients are added in place, and the carried
+    /// gradient `d pre · whᵀ` is written over the step's dead state rather than a new matrix.
+    #[test]
+    fn an_elman_step_builds_no_matrix_it_can_reuse() {
+        let text = backward_of(
+            "fn loss<const N: usize, const D: usize, const H: usize>(xs: &[Mat<N, D>], h0: &Mat<N, H>, wx: &Mat<D, H>, wh: &Mat<H, H>) -> f64 {
+                let mut h = h0.clone();
+                for x in xs {
+                    h = (x.matmul(wx) + h.matmul(wh)).tanh();
+                }
+                h.sum()
+            }",
+        );
+        assert!(
+            text.contains("x_matmul . into_add_matmul (& h , wh)"),
+            "{text}"
+        );
+        // The one copy in the backward is the user's `h0.clone()`.
+        let backward = &text[..text.find("fn loss_gradcheck").unwrap_or(text.len())];
+        assert_eq!(backward.matches("clone ()").count(), 1, "{backward}");
+        assert!(text.contains("d_wh . add_t_matmul_assign (& h ,"), "{text}");
+        assert!(text.contains("d_h = h_2 . into_matmul_t_of (&"), "{text}");
+        assert!(!text.contains("d_wh +="), "{text}");
+    }
+
+    /// A spare buffer is only a dead one: when the state is still read after the product (its
+    /// square feeds the loss), the product allocates.
+    #[test]
+    fn a_product_is_not_written_over_a_value_read_later() {
+        let text = backward_of(
+            "fn loss<const N: usize, const H: usize>(h0: &Mat<N, H>, a: &Mat<N, H>, w: &Mat<H, H>) -> f64 {
+                let h = (h0 * a).tanh();
+                let p = h.matmul(w);
+                (p * &h).sum()
+            }",
+        );
+        assert!(!text.contains("_of ("), "{text}");
+    }
+
     #[test]
     fn a_square_or_product_that_only_feeds_a_reduction_is_never_built() {
         // A mean squared error: one [N × C] buffer holds the difference, then its gradient.

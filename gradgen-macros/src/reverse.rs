@@ -813,10 +813,11 @@ impl<'f> Planner<'f> {
             (local || inherited.contains(&t)) && schedule::movable(self.func, self.shapes, t)
         };
         let grants = schedule::grant(&statements, &own);
+        let offset = region.forward.len();
+        let spares = self.spares(region, &statements, &grants, &own);
         let (statements, grants) = (&statements, &grants);
         let moves = |s: usize| move |t: Tracked| schedule::granted(statements, grants, s, t);
         let forward = self.build_forward(region, &moves);
-        let offset = region.forward.len();
         // The contribution computed with the value consumes what its forward binding does.
         let fused_statement = region
             .forward
@@ -830,7 +831,7 @@ impl<'f> Planner<'f> {
                 (Item::Contribution(p), Some(s)) if p.with_value => {
                     Bwd::Stmt(self.with_value(p, &moves(s)))
                 }
-                _ => self.build_item(item, &moves(offset + k)),
+                _ => self.build_item(item, &moves(offset + k), spares[offset + k].as_ref()),
             })
             .collect();
         let first_tail = statements.len() - region.tail.len();
@@ -848,6 +849,41 @@ impl<'f> Planner<'f> {
             backward,
             tail,
         }
+    }
+
+    /// The spare buffer each statement of a region writes its product over, by name: a
+    /// contribution that starts a gradient with a product asks for a dead matrix of its
+    /// gradient's shape (`schedule::spares`).
+    fn spares(
+        &self,
+        region: &Region<'f>,
+        statements: &[Uses],
+        grants: &[Vec<bool>],
+        own: &dyn Fn(Tracked) -> bool,
+    ) -> Vec<Option<Ident>> {
+        let mut wants: Vec<Option<Shape>> = vec![None; region.forward.len()];
+        wants.extend(region.backward.iter().map(|item| match item {
+            Item::Contribution(p)
+                if !p.with_value
+                    && p.start != Start::Add
+                    && schedule::wants_spare(self.func, self.shapes, p.binding, p.operand) =>
+            {
+                Some(self.shapes[p.target].clone())
+            }
+            _ => None,
+        }));
+        wants.resize(statements.len(), None);
+        let fits = |t: Tracked, shape: &Shape| match t {
+            Tracked::Value(v) => own(t) && self.shapes[v] == *shape,
+            Tracked::Grad(_) => false,
+        };
+        schedule::spares(statements, grants, &wants, &fits)
+            .into_iter()
+            .map(|t| match t {
+                Some(Tracked::Value(v)) => Some(self.func.values[v].name.clone()),
+                _ => None,
+            })
+            .collect()
     }
 
     fn build_forward<M: Fn(Tracked) -> bool>(
@@ -909,11 +945,16 @@ impl<'f> Planner<'f> {
         }
     }
 
-    fn build_item(&self, item: &Item<'f>, moves: &dyn Fn(Tracked) -> bool) -> Bwd {
+    fn build_item(
+        &self,
+        item: &Item<'f>,
+        moves: &dyn Fn(Tracked) -> bool,
+        spare: Option<&Ident>,
+    ) -> Bwd {
         let cx = self.cx();
         match item {
             Item::Call { binding, parts } => Bwd::Stmt(steps::call(&cx, *binding, parts)),
-            Item::Contribution(p) => Bwd::Stmt(steps::contribution(&cx, p, moves)),
+            Item::Contribution(p) => Bwd::Stmt(steps::contribution(&cx, p, moves, spare)),
             Item::Seed {
                 from,
                 target,
@@ -994,7 +1035,7 @@ impl<'f> Planner<'f> {
     /// The contribution the forward binding computes with the function's value: a line of the
     /// derivation, consuming what that binding consumes.
     fn with_value(&self, p: &Planned, moves: &dyn Fn(Tracked) -> bool) -> Stmt {
-        let mut stmt = steps::contribution(&self.cx(), p, moves);
+        let mut stmt = steps::contribution(&self.cx(), p, moves, None);
         stmt.kind = StmtKind::WithValue {
             grad: p.grad.clone(),
         };

@@ -10,7 +10,11 @@
 //! matrix the region computed (or the gradient of one), which the function does not return.
 //! A value of an enclosing region is never moved inside a nested one, which may run under a
 //! condition. A donor (a buffer a contribution may write into) is granted only when nothing
-//! reads it afterwards.
+//! reads it afterwards. A spare (a dead buffer of a contribution's shape that its product may
+//! be written over) is a value of the region's own that an earlier statement read last and did
+//! not move, that no later statement uses, and that no other statement was given.
+
+use std::collections::HashSet;
 
 use crate::ir::{Func, Shape, ValueKind};
 use crate::table::Form;
@@ -55,6 +59,55 @@ pub fn grant(statements: &[Uses], own: &dyn Fn(Tracked) -> bool) -> Vec<Vec<bool
                 .collect()
         })
         .collect()
+}
+
+/// For each statement, the spare buffer it is given, if it asks for one (`wants[s]`: the
+/// shape of the matrix it would allocate) and one is free. `fits(t, shape)`: `t` is a value of
+/// the region's own of that shape, which may be moved. Only values (not gradients) are given:
+/// a value is written once and then only read, so "read last by an earlier statement" means
+/// it exists and is dead.
+pub fn spares(
+    statements: &[Uses],
+    grants: &[Vec<bool>],
+    wants: &[Option<Shape>],
+    fits: &dyn Fn(Tracked, &Shape) -> bool,
+) -> Vec<Option<Tracked>> {
+    let mut last_use: std::collections::HashMap<Tracked, usize> = Default::default();
+    let mut moved: HashSet<Tracked> = HashSet::new();
+    for (s, uses) in statements.iter().enumerate() {
+        for (k, &(t, _)) in uses.iter().enumerate() {
+            last_use.insert(t, s);
+            if grants[s][k] {
+                moved.insert(t);
+            }
+        }
+    }
+    let mut given: HashSet<Tracked> = HashSet::new();
+    let mut candidates: Vec<(usize, Tracked)> = last_use
+        .iter()
+        .filter(|(t, _)| matches!(t, Tracked::Value(_)) && !moved.contains(t))
+        .map(|(&t, &s)| (s, t))
+        .collect();
+    candidates.sort_unstable_by_key(|&(s, t)| (s, tracked_key(t)));
+    wants
+        .iter()
+        .enumerate()
+        .map(|(s, want)| {
+            let shape = want.as_ref()?;
+            let &(_, t) = candidates
+                .iter()
+                .find(|&&(last, t)| last < s && !given.contains(&t) && fits(t, shape))?;
+            given.insert(t);
+            Some(t)
+        })
+        .collect()
+}
+
+fn tracked_key(t: Tracked) -> (usize, usize) {
+    match t {
+        Tracked::Value(v) => (0, v),
+        Tracked::Grad(v) => (1, v),
+    }
 }
 
 /// Whether statement `s` may move `t` (one of its uses of it was granted).
@@ -124,10 +177,23 @@ pub fn contribution_uses(func: &Func, shapes: &[Shape], bi: usize, operand: usiz
                 Slot::Arg(j) => Tracked::Value(Func::value_of(b.args.get(j)?)?),
                 Slot::Out => Tracked::Value(b.out),
                 Slot::Grad => Tracked::Grad(b.out),
+                Slot::Spare => return None,
             };
             Some((t, mode))
         })
         .collect()
+}
+
+/// Whether the contribution to operand `operand` of binding `bi` may be written over a spare
+/// buffer ([`Slot::Spare`]).
+pub fn wants_spare(func: &Func, shapes: &[Shape], bi: usize, operand: usize) -> bool {
+    let b = &func.bindings[bi];
+    let target = Func::value_of(&b.args[operand]);
+    let full = target.is_some_and(|t| shapes[t] == shapes[b.out]);
+    b.op.grad
+        .uses(operand, b.args.len(), full)
+        .iter()
+        .any(|u| u.what == Slot::Spare)
 }
 
 /// Reads only: a nested region's use of what surrounds it.

@@ -73,8 +73,14 @@ fn from(func: &Func, bi: usize) -> String {
     )
 }
 
-/// The statement of a planned contribution; `moves(t)`: its use of `t` may move it.
-pub fn contribution(cx: &Cx, p: &Planned, moves: &dyn Fn(Tracked) -> bool) -> Stmt {
+/// The statement of a planned contribution; `moves(t)`: its use of `t` may move it; `spare`:
+/// a dead matrix of the contribution's shape it may write its result over.
+pub fn contribution(
+    cx: &Cx,
+    p: &Planned,
+    moves: &dyn Fn(Tracked) -> bool,
+    spare: Option<&Ident>,
+) -> Stmt {
     let (func, shapes) = (cx.func, cx.shapes);
     let b = &func.bindings[p.binding];
     let args: Vec<Val> = b
@@ -93,6 +99,7 @@ pub fn contribution(cx: &Cx, p: &Planned, moves: &dyn Fn(Tracked) -> bool) -> St
         mat: &func.mat_path,
         elem: func.scalar_ty.to_token_stream(),
         generic: generic_elem(func).is_some(),
+        spare: spare.map(|name| quote!(#name)),
     };
     let c = b.op.grad.vjp(&ctx, p.operand);
     let grad = p.grad.clone();

@@ -157,6 +157,10 @@ pub enum Slot {
     Out,
     /// The incoming gradient.
     Grad,
+    /// Any matrix of the contribution's shape that nothing reads any more: a contribution
+    /// that would allocate its result (a product) may write it there instead. The schedule
+    /// picks one, or none; the emitter finds it in [`Ctx::spare`].
+    Spare,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -218,6 +222,9 @@ pub struct Ctx<'a> {
     pub elem: TokenStream,
     /// The element type is a type parameter.
     pub generic: bool,
+    /// A dead matrix of the contribution's shape that the schedule gave it, for a rule whose
+    /// uses ask for [`Slot::Spare`]: its buffer holds the contribution.
+    pub spare: Option<TokenStream>,
 }
 
 /// The gradient contribution to one operand.
@@ -334,6 +341,7 @@ fn val<'a>(cx: &'a Ctx, var: &str) -> Option<&'a Val> {
         Slot::Arg(i) => cx.args.get(i),
         Slot::Out => Some(&cx.out),
         Slot::Grad => Some(&cx.g),
+        Slot::Spare => None,
     }
 }
 
@@ -646,22 +654,26 @@ fn reduced_product(p: &Product, cx: &Ctx, target: Kind) -> Contribution {
             text,
         };
     }
-    // A plain sum of the gradient is added in place, without a temporary row or column.
-    let in_place = match target {
-        Kind::Row => Some("add_col_sums"),
-        Kind::Col => Some("add_row_sums"),
-        _ => None,
-    };
-    let add = match in_place {
-        Some(method) if full.is_empty() && invariant.is_empty() => {
-            Add::InPlace(ident(method), cx.g.by_ref.clone())
-        }
-        _ => Add::Plus,
-    };
+    let plain = full.is_empty() && invariant.is_empty();
     Contribution {
         fresh: code,
-        add,
+        add: sum_in_place(cx, target, plain),
         text,
+    }
+}
+
+/// A plain sum of the gradient over a row's or a column's repeats is added in place, without a
+/// temporary row or column (`d_b.add_col_sums(&g)`).
+fn sum_in_place(cx: &Ctx, target: Kind, plain: bool) -> Add {
+    let method = match target {
+        Kind::Row => "add_col_sums",
+        Kind::Col => "add_row_sums",
+        _ => return Add::Plus,
+    };
+    if plain {
+        Add::InPlace(ident(method), cx.g.by_ref.clone())
+    } else {
+        Add::Plus
     }
 }
 
@@ -806,6 +818,18 @@ fn factor_shapes(left: (&Shape, bool), right: (&Shape, bool)) -> String {
 
 const G_AND_B: &[Use] = &[borrow(Slot::Grad), borrow(Slot::Arg(1))];
 const G_AND_A: &[Use] = &[borrow(Slot::Grad), borrow(Slot::Arg(0))];
+const MATMUL_0: &[Use] = &[borrow(Slot::Grad), borrow(Slot::Arg(1)), donor(Slot::Spare)];
+const MATMUL_1: &[Use] = &[borrow(Slot::Grad), borrow(Slot::Arg(0)), donor(Slot::Spare)];
+
+/// What each operand's contribution to a matrix product reads: the gradient and the other
+/// factor. The product may be written over a spare buffer.
+pub fn matmul_uses(i: usize) -> &'static [Use] {
+    if i == 0 {
+        MATMUL_0
+    } else {
+        MATMUL_1
+    }
+}
 
 /// What each operand's contribution to a product reads: the gradient and the other factor.
 pub fn product_uses(i: usize) -> &'static [Use] {
@@ -818,75 +842,45 @@ pub fn product_uses(i: usize) -> &'static [Use] {
 
 /// `a · b`: `d_a = g · bᵀ`, `d_b = aᵀ · g`.
 pub fn matmul(cx: &Ctx, i: usize) -> Contribution {
-    let (g, g_ref, gt) = (&cx.g.name, &cx.g.by_ref, &cx.g.text);
+    let (g, gt) = (&cx.g, &cx.g.text);
     let (a, b) = (&cx.args[0], &cx.args[1]);
     if i == 0 {
         let f = factor_shapes((&cx.out.shape, false), (&b.shape, true));
-        let b_ref = &b.by_ref;
-        product(
-            quote!(#g.matmul_t(#b_ref)),
-            ("add_matmul_t_assign", quote!(#g_ref, #b_ref)),
-            format!("{gt} · {}ᵀ   {f}", b.text),
-        )
+        product(cx, "matmul_t", (g, b), format!("{gt} · {}ᵀ   {f}", b.text))
     } else {
         let f = factor_shapes((&a.shape, true), (&cx.out.shape, false));
-        let (a_name, a_ref) = (&a.name, &a.by_ref);
-        product(
-            quote!(#a_name.t_matmul(#g_ref)),
-            ("add_t_matmul_assign", quote!(#a_ref, #g_ref)),
-            format!("{}ᵀ · {gt}   {f}", a.text),
-        )
+        product(cx, "t_matmul", (a, g), format!("{}ᵀ · {gt}   {f}", a.text))
     }
 }
 
 /// `a · bᵀ`: `d_a = g · b`, `d_b = gᵀ · a`.
 pub fn matmul_t(cx: &Ctx, i: usize) -> Contribution {
-    let (g, g_ref, gt) = (&cx.g.name, &cx.g.by_ref, &cx.g.text);
+    let (g, gt) = (&cx.g, &cx.g.text);
     let (a, b) = (&cx.args[0], &cx.args[1]);
     if i == 0 {
         let f = factor_shapes((&cx.out.shape, false), (&b.shape, false));
-        let b_ref = &b.by_ref;
-        product(
-            quote!(#g.matmul(#b_ref)),
-            ("add_matmul_assign", quote!(#g_ref, #b_ref)),
-            format!("{gt} · {}   {f}", b.text),
-        )
+        product(cx, "matmul", (g, b), format!("{gt} · {}   {f}", b.text))
     } else {
         let f = factor_shapes((&cx.out.shape, true), (&a.shape, false));
-        let a_ref = &a.by_ref;
-        product(
-            quote!(#g.t_matmul(#a_ref)),
-            ("add_t_matmul_assign", quote!(#g_ref, #a_ref)),
-            format!("{gt}ᵀ · {}   {f}", a.text),
-        )
+        product(cx, "t_matmul", (g, a), format!("{gt}ᵀ · {}   {f}", a.text))
     }
 }
 
 /// `aᵀ · b`: `d_a = b · gᵀ`, `d_b = a · g`.
 pub fn t_matmul(cx: &Ctx, i: usize) -> Contribution {
-    let (g_ref, gt) = (&cx.g.by_ref, &cx.g.text);
+    let (g, gt) = (&cx.g, &cx.g.text);
     let (a, b) = (&cx.args[0], &cx.args[1]);
     if i == 0 {
         let f = factor_shapes((&b.shape, false), (&cx.out.shape, true));
-        let (b_name, b_ref) = (&b.name, &b.by_ref);
-        product(
-            quote!(#b_name.matmul_t(#g_ref)),
-            ("add_matmul_t_assign", quote!(#b_ref, #g_ref)),
-            format!("{} · {gt}ᵀ   {f}", b.text),
-        )
+        product(cx, "matmul_t", (b, g), format!("{} · {gt}ᵀ   {f}", b.text))
     } else {
         let f = factor_shapes((&a.shape, false), (&cx.out.shape, false));
-        let (a_name, a_ref) = (&a.name, &a.by_ref);
-        product(
-            quote!(#a_name.matmul(#g_ref)),
-            ("add_matmul_assign", quote!(#a_ref, #g_ref)),
-            format!("{} · {gt}   {f}", a.text),
-        )
+        product(cx, "matmul", (a, g), format!("{} · {gt}   {f}", a.text))
     }
 }
 
-const ADD_MATMUL_A: &[Use] = &[borrow(Slot::Grad), borrow(Slot::Arg(2))];
-const ADD_MATMUL_B: &[Use] = &[borrow(Slot::Grad), borrow(Slot::Arg(1))];
+const ADD_MATMUL_A: &[Use] = &[borrow(Slot::Grad), borrow(Slot::Arg(2)), donor(Slot::Spare)];
+const ADD_MATMUL_B: &[Use] = &[borrow(Slot::Grad), borrow(Slot::Arg(1)), donor(Slot::Spare)];
 
 /// What each operand's contribution to `c + a · b` reads: `c` takes the gradient as it is.
 pub fn add_matmul_uses(i: usize) -> &'static [Use] {
@@ -914,32 +908,42 @@ pub fn add_matmul(cx: &Ctx, i: usize) -> Contribution {
         },
         1 => {
             let f = factor_shapes((&cx.out.shape, false), (&b.shape, true));
-            let b_ref = &b.by_ref;
             product(
-                quote!(#g.matmul_t(#b_ref)),
-                ("add_matmul_t_assign", quote!(#g_ref, #b_ref)),
+                cx,
+                "matmul_t",
+                (&cx.g, b),
                 format!("{gt} · {}ᵀ   {f}", b.text),
             )
         }
         _ => {
             let f = factor_shapes((&a.shape, true), (&cx.out.shape, false));
-            let (a_name, a_ref) = (&a.name, &a.by_ref);
             product(
-                quote!(#a_name.t_matmul(#g_ref)),
-                ("add_t_matmul_assign", quote!(#a_ref, #g_ref)),
+                cx,
+                "t_matmul",
+                (a, &cx.g),
                 format!("{}ᵀ · {gt}   {f}", a.text),
             )
         }
     }
 }
 
-/// A product's contribution: a new matrix when it starts the gradient, and otherwise the
-/// same product added into the gradient in place (`d.add_matmul_assign(a, b)`, `general_mat_mul`
-/// with β = 1), with no temporary.
-fn product(fresh: TokenStream, (method, args): (&str, TokenStream), text: String) -> Contribution {
+/// A product's contribution (`kind` is `matmul`, `matmul_t` or `t_matmul`, of `left` and
+/// `right`): a new matrix when it starts the gradient, or written over the spare buffer the
+/// schedule gave it (`spare.into_matmul_t_of(&g, w)`); added to a gradient that exists, in
+/// place (`d.add_matmul_t_assign(&g, w)`, `general_mat_mul` with β = 1), with no temporary.
+fn product(cx: &Ctx, kind: &str, (left, right): (&Val, &Val), text: String) -> Contribution {
+    let (l_name, l_ref, r_ref) = (&left.name, &left.by_ref, &right.by_ref);
+    let method = ident(kind);
+    let fresh = match &cx.spare {
+        Some(spare) => {
+            let into = ident(&format!("into_{kind}_of"));
+            quote!(#spare.#into(#l_ref, #r_ref))
+        }
+        None => quote!(#l_name.#method(#r_ref)),
+    };
     Contribution {
         fresh,
-        add: Add::InPlace(ident(method), args),
+        add: Add::InPlace(ident(&format!("add_{kind}_assign")), quote!(#l_ref, #r_ref)),
         text,
     }
 }

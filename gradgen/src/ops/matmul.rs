@@ -155,6 +155,54 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     }
 }
 
+/// The products written over a matrix that is no longer needed (`general_mat_mul` with β = 0,
+/// which does not read the old entries): how a backward pass reuses a dead buffer of the
+/// right shape rather than allocating, as in a reverse loop's `d_h = h_2.into_matmul_t_of(&d,
+/// wh)` over the step's dead state.
+impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
+    /// `a · b`, in this matrix's buffer.
+    #[must_use]
+    #[doc(hidden)]
+    pub fn into_matmul_of<const K: usize>(mut self, a: &Mat<R, K, T>, b: &Mat<K, C, T>) -> Self {
+        general_mat_mul(
+            T::one(),
+            a.as_array(),
+            b.as_array(),
+            T::zero(),
+            &mut self.view_mut(),
+        );
+        self
+    }
+
+    /// `aᵀ · b`, in this matrix's buffer.
+    #[must_use]
+    #[doc(hidden)]
+    pub fn into_t_matmul_of<const K: usize>(mut self, a: &Mat<K, R, T>, b: &Mat<K, C, T>) -> Self {
+        general_mat_mul(
+            T::one(),
+            &a.as_array().t(),
+            b.as_array(),
+            T::zero(),
+            &mut self.view_mut(),
+        );
+        self
+    }
+
+    /// `a · bᵀ`, in this matrix's buffer.
+    #[must_use]
+    #[doc(hidden)]
+    pub fn into_matmul_t_of<const K: usize>(mut self, a: &Mat<R, K, T>, b: &Mat<C, K, T>) -> Self {
+        general_mat_mul(
+            T::one(),
+            a.as_array(),
+            &b.as_array().t(),
+            T::zero(),
+            &mut self.view_mut(),
+        );
+        self
+    }
+}
+
 #[cfg(test)]
 mod accumulate_tests {
     use crate::Mat;
@@ -176,5 +224,19 @@ mod accumulate_tests {
         let mut m = start.clone();
         m.add_matmul_t_assign(&a, &bt);
         assert_eq!(m, &start + &a.matmul_t(&bt));
+    }
+
+    /// Each product written over a dead matrix is the product its allocating form returns,
+    /// whatever the old entries were (even NaN: β = 0 does not read them).
+    #[test]
+    fn the_products_over_a_dead_buffer_ignore_its_entries() {
+        let a = Mat::<3, 4>::from_fn(|i, j| (i as f64) - 0.5 * (j as f64));
+        let b = Mat::<4, 2>::from_fn(|i, j| 0.25 * (i * j) as f64 + 1.0);
+        let dead = || Mat::<3, 2>::full(f64::NAN);
+        assert_eq!(dead().into_matmul_of(&a, &b), a.matmul(&b));
+        let at = a.t();
+        assert_eq!(dead().into_t_matmul_of(&at, &b), at.t_matmul(&b));
+        let bt = b.t();
+        assert_eq!(dead().into_matmul_t_of(&a, &bt), a.matmul_t(&bt));
     }
 }
