@@ -111,3 +111,42 @@ fn digits_reaches_97_percent_on_every_held_out_image_and_reloads_its_weights() {
     std::fs::remove_dir_all(&dir).ok();
     assert_eq!(reloaded, outcome.test_accuracy);
 }
+
+#[allow(dead_code)]
+#[path = "../examples/rnn_classifier.rs"]
+pub mod rnn_classifier;
+
+#[test]
+fn the_rnn_remembers_the_first_step_of_95_percent_of_held_out_sequences() {
+    let outcome = rnn_classifier::train(Show::Quiet).expect("the generated data is well-formed");
+    // The gradient of the loop, through its first 20 steps, against finite differences.
+    assert!(outcome.check.passes(1e-6), "{}", outcome.check);
+    let checked: Vec<&str> = outcome
+        .check
+        .inputs
+        .iter()
+        .map(|(name, _)| name.as_str())
+        .collect();
+    assert_eq!(
+        checked,
+        ["wx", "wh", "b", "wy", "by"],
+        "the weights, not xs"
+    );
+    // 2,500 sequences: 2,000 to train on, 500 held out, every one of them evaluated.
+    assert_eq!(outcome.train_rows, 2000);
+    assert_eq!(outcome.test_accuracy.total, 500);
+    assert!(
+        outcome.test_accuracy.fraction() >= 0.95,
+        "test accuracy {}",
+        outcome.test_accuracy
+    );
+    // Before training, the network guesses.
+    let first = outcome.progress.history[0].accuracy;
+    assert!((0.4..0.6).contains(&first), "untrained accuracy {first}");
+    let lines = &outcome.progress.lines;
+    assert_eq!(
+        lines.len(),
+        rnn_classifier::EPOCHS / 5 + 1,
+        "one progress line per 5 epochs, and one before training"
+    );
+}
