@@ -111,3 +111,97 @@ fn digits_reaches_97_percent_on_every_held_out_image_and_reloads_its_weights() {
     std::fs::remove_dir_all(&dir).ok();
     assert_eq!(reloaded, outcome.test_accuracy);
 }
+
+#[allow(dead_code)]
+#[path = "../examples/rnn_classifier.rs"]
+pub mod rnn_classifier;
+
+#[test]
+fn the_rnn_remembers_the_first_step_of_95_percent_of_held_out_sequences() {
+    let outcome = rnn_classifier::train(Show::Quiet).expect("the generated data is well-formed");
+    // The gradient of the loop, through its first 20 steps, against finite differences.
+    assert!(outcome.check.passes(1e-6), "{}", outcome.check);
+    let checked: Vec<&str> = outcome
+        .check
+        .inputs
+        .iter()
+        .map(|(name, _)| name.as_str())
+        .collect();
+    assert_eq!(
+        checked,
+        ["wx", "wh", "b", "wy", "by"],
+        "the weights, not xs"
+    );
+    // 2,500 sequences: 2,000 to train on, 500 held out, every one of them evaluated.
+    assert_eq!(outcome.train_rows, 2000);
+    assert_eq!(outcome.test_accuracy.total, 500);
+    assert!(
+        outcome.test_accuracy.fraction() >= 0.95,
+        "test accuracy {}",
+        outcome.test_accuracy
+    );
+    // Before training, the network guesses.
+    let first = outcome.progress.history[0].accuracy;
+    assert!((0.4..0.6).contains(&first), "untrained accuracy {first}");
+    let lines = &outcome.progress.lines;
+    assert_eq!(
+        lines.len(),
+        rnn_classifier::EPOCHS / 5 + 1,
+        "one progress line per 5 epochs, and one before training"
+    );
+}
+
+#[allow(dead_code)]
+#[path = "../examples/deep_mlp.rs"]
+pub mod deep_mlp;
+
+#[test]
+fn the_deep_residual_mlp_fits_the_spiral_at_a_depth_chosen_at_run_time() {
+    let deep =
+        deep_mlp::train(Show::Quiet, deep_mlp::LAYERS).expect("the generated data is well-formed");
+    assert!(deep.check.passes(1e-6), "{}", deep.check);
+    let checked: Vec<&str> = deep
+        .check
+        .inputs
+        .iter()
+        .map(|(name, _)| name.as_str())
+        .collect();
+    assert_eq!(
+        checked,
+        [
+            "w_in", "b_in", "ws[0]", "ws[1]", "ws[2]", "ws[3]", "ws[4]", "ws[5]", "bs[0]", "bs[1]",
+            "bs[2]", "bs[3]", "bs[4]", "bs[5]", "w_out", "b_out"
+        ],
+        "every layer of the slices, in order; not x"
+    );
+    assert_eq!((deep.weights.ws.len(), deep.weights.bs.len()), (6, 6));
+    // 298 of the 300 points.
+    assert!(
+        deep.train_accuracy >= 0.99,
+        "train accuracy {}",
+        deep.train_accuracy
+    );
+    assert_eq!(
+        deep.progress.lines.len(),
+        7,
+        "one progress line per 50 steps"
+    );
+    // The same function and the same steps without the residual layers (empty slices): a
+    // two-layer net of 16 units, which fits the spiral less well in as many steps.
+    let shallow = deep_mlp::train(Show::Quiet, 0).expect("the generated data is well-formed");
+    assert!(shallow.check.passes(1e-6), "{}", shallow.check);
+    assert!(shallow.weights.ws.is_empty());
+    let final_loss = |o: &deep_mlp::Outcome| o.progress.history.last().map(|p| p.loss);
+    assert!(
+        final_loss(&deep) < final_loss(&shallow),
+        "{:?} vs {:?}",
+        final_loss(&deep),
+        final_loss(&shallow)
+    );
+    assert!(
+        deep.train_accuracy > shallow.train_accuracy,
+        "{} vs {}",
+        deep.train_accuracy,
+        shallow.train_accuracy
+    );
+}
