@@ -280,7 +280,7 @@ pub fn deep_mlp_loss_backward<
             .relu_backward(d_h_2_matmul_plus_row_relu);
         let d_b: Mat<1, H> = d_h_2_matmul_plus_row.col_sums();
         let d_h_2_matmul: Mat<N, H> = d_h_2_matmul_plus_row;
-        d_h_2 += d_h_2_matmul.matmul_t(w);
+        d_h_2.add_matmul_t_assign(&d_h_2_matmul, w);
         let d_w: Mat<H, H> = h_2.t_matmul(&d_h_2_matmul);
         d_ws.push(d_w);
         d_bs.push(d_b);

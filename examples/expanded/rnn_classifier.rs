@@ -124,8 +124,7 @@ fn __gradgen_Elman_loss<const D: usize, const H: usize, const C: usize, const N:
 ///   h = Mat::<N,H>::zeros()                                                                [N × H]
 ///   for x in xs, carrying h_2:
 ///     x_matmul = x · self_wx                                                               [N × H]
-///     h_2_matmul = h_2 · self_wh                                                           [N × H]
-///     sum = x_matmul + h_2_matmul                                                          [N × H]
+///     sum = x_matmul + h_2 · self_wh                                                       [N × H]
 ///     sum_plus_row = sum + self_b   (self_b broadcast over rows)                           [N × H]
 ///     h_3 = tanh(sum_plus_row)                                                             [N × H]
 ///     h_2 = h_3                                                                            [N × H]   for the next step
@@ -149,10 +148,9 @@ fn __gradgen_Elman_loss<const D: usize, const H: usize, const C: usize, const N:
 ///     d_sum_plus_row = d_h_3 ∘ (1 − h_3²)   (reuses tanh)                                  [N × H]   tanh
 ///     d_self_b += Σ_rows d_sum_plus_row   (broadcast → sum)                                          add_row
 ///     d_sum = d_sum_plus_row                                                               [N × H]   add_row
-///     d_x_matmul = d_sum                                                                   [N × H]   operator +
-///     d_h_2_matmul = d_sum                                                                 [N × H]   operator +
-///     d_h_2 = d_h_2_matmul · self_whᵀ   [N × H]·[H × H]                                    [N × H]   matmul
-///     d_self_wh += h_2ᵀ · d_h_2_matmul   [H × N]·[N × H]                                             matmul
+///     d_h_2 = d_sum · self_whᵀ   [N × H]·[H × H]                                           [N × H]   add_matmul
+///     d_self_wh += h_2ᵀ · d_sum   [H × N]·[N × H]                                                    add_matmul
+///     d_x_matmul = d_sum                                                                   [N × H]   add_matmul
 ///     d_self_wx += xᵀ · d_x_matmul   [D × N]·[N × H]                                                 matmul
 /// ```
 #[derive(Clone, Debug)]
@@ -172,7 +170,7 @@ struct GradgenElmanLossGrads<const D: usize, const H: usize, const C: usize> {
 }
 impl<const D: usize, const H: usize, const C: usize> GradgenElmanLossGrads<D, H, C> {
     /// The derivation of [`__gradgen_Elman_loss_backward`], as its documentation shows it: the forward bindings with their shapes, then every gradient contribution in reverse order.
-    pub const DERIVATION: &'static str = "Forward: one operation per binding                                                       shape\n  h = Mat::<N,H>::zeros()                                                                [N × H]\n  for x in xs, carrying h_2:\n    x_matmul = x · self_wx                                                               [N × H]\n    h_2_matmul = h_2 · self_wh                                                           [N × H]\n    sum = x_matmul + h_2_matmul                                                          [N × H]\n    sum_plus_row = sum + self_b   (self_b broadcast over rows)                           [N × H]\n    h_3 = tanh(sum_plus_row)                                                             [N × H]\n    h_2 = h_3                                                                            [N × H]   for the next step\n    (each step keeps h_2 for the backward)\n  h_2_matmul_2 = h_2 · self_wy                                                           [N × C]\n  h_2_matmul_2_plus_row = h_2_matmul_2 + self_by   (self_by broadcast over rows)         [N × C]\n  value = mean_i −log softmax(h_2_matmul_2_plus_row)[i, yᵢ]                              scalar\n\nBackward, in reverse: each gradient has its value's shape\n  d_out: the gradient flowing into value (given)                                         scalar    seed\n  d_h_2_matmul_2_plus_row = d_out · (softmax(h_2_matmul_2_plus_row) − onehot(y)) / n_y             cross_entropy, computed with the value\n  d_self_by = Σ_rows d_h_2_matmul_2_plus_row   (broadcast → sum)                         [1 × C]   add_row\n  d_h_2_matmul_2 = d_h_2_matmul_2_plus_row                                               [N × C]   add_row\n  d_h_2 = d_h_2_matmul_2 · self_wyᵀ   [N × C]·[C × H]                                    [N × H]   matmul\n  d_self_wy = h_2ᵀ · d_h_2_matmul_2   [H × N]·[N × C]                                    [H × C]   matmul\n  d_self_wx = 0                                                                          [D × H]   declared before the loop\n  d_self_wh = 0                                                                          [H × H]   declared before the loop\n  d_self_b = 0                                                                           [1 × H]   declared before the loop\n  for each step, last to first (x in xs):\n    d_h_3 = d_h_2                                                                        [N × H]   carried from the next step\n    d_sum_plus_row = d_h_3 ∘ (1 − h_3²)   (reuses tanh)                                  [N × H]   tanh\n    d_self_b += Σ_rows d_sum_plus_row   (broadcast → sum)                                          add_row\n    d_sum = d_sum_plus_row                                                               [N × H]   add_row\n    d_x_matmul = d_sum                                                                   [N × H]   operator +\n    d_h_2_matmul = d_sum                                                                 [N × H]   operator +\n    d_h_2 = d_h_2_matmul · self_whᵀ   [N × H]·[H × H]                                    [N × H]   matmul\n    d_self_wh += h_2ᵀ · d_h_2_matmul   [H × N]·[N × H]                                             matmul\n    d_self_wx += xᵀ · d_x_matmul   [D × N]·[N × H]                                                 matmul\n";
+    pub const DERIVATION: &'static str = "Forward: one operation per binding                                                       shape\n  h = Mat::<N,H>::zeros()                                                                [N × H]\n  for x in xs, carrying h_2:\n    x_matmul = x · self_wx                                                               [N × H]\n    sum = x_matmul + h_2 · self_wh                                                       [N × H]\n    sum_plus_row = sum + self_b   (self_b broadcast over rows)                           [N × H]\n    h_3 = tanh(sum_plus_row)                                                             [N × H]\n    h_2 = h_3                                                                            [N × H]   for the next step\n    (each step keeps h_2 for the backward)\n  h_2_matmul_2 = h_2 · self_wy                                                           [N × C]\n  h_2_matmul_2_plus_row = h_2_matmul_2 + self_by   (self_by broadcast over rows)         [N × C]\n  value = mean_i −log softmax(h_2_matmul_2_plus_row)[i, yᵢ]                              scalar\n\nBackward, in reverse: each gradient has its value's shape\n  d_out: the gradient flowing into value (given)                                         scalar    seed\n  d_h_2_matmul_2_plus_row = d_out · (softmax(h_2_matmul_2_plus_row) − onehot(y)) / n_y             cross_entropy, computed with the value\n  d_self_by = Σ_rows d_h_2_matmul_2_plus_row   (broadcast → sum)                         [1 × C]   add_row\n  d_h_2_matmul_2 = d_h_2_matmul_2_plus_row                                               [N × C]   add_row\n  d_h_2 = d_h_2_matmul_2 · self_wyᵀ   [N × C]·[C × H]                                    [N × H]   matmul\n  d_self_wy = h_2ᵀ · d_h_2_matmul_2   [H × N]·[N × C]                                    [H × C]   matmul\n  d_self_wx = 0                                                                          [D × H]   declared before the loop\n  d_self_wh = 0                                                                          [H × H]   declared before the loop\n  d_self_b = 0                                                                           [1 × H]   declared before the loop\n  for each step, last to first (x in xs):\n    d_h_3 = d_h_2                                                                        [N × H]   carried from the next step\n    d_sum_plus_row = d_h_3 ∘ (1 − h_3²)   (reuses tanh)                                  [N × H]   tanh\n    d_self_b += Σ_rows d_sum_plus_row   (broadcast → sum)                                          add_row\n    d_sum = d_sum_plus_row                                                               [N × H]   add_row\n    d_h_2 = d_sum · self_whᵀ   [N × H]·[H × H]                                           [N × H]   add_matmul\n    d_self_wh += h_2ᵀ · d_sum   [H × N]·[N × H]                                                    add_matmul\n    d_x_matmul = d_sum                                                                   [N × H]   add_matmul\n    d_self_wx += xᵀ · d_x_matmul   [D × N]·[N × H]                                                 matmul\n";
     /// The gradients in the order of `__gradgen_Elman_loss`'s parameters, `()` for a parameter that is not differentiated: what the backward of a differentiable function that calls `__gradgen_Elman_loss` takes apart.
     #[must_use]
     #[allow(clippy::unused_self)]
@@ -237,8 +235,7 @@ for GradgenElmanLossGrads<D, H, C> {
 ///   h = Mat::<N,H>::zeros()                                                                [N × H]
 ///   for x in xs, carrying h_2:
 ///     x_matmul = x · self_wx                                                               [N × H]
-///     h_2_matmul = h_2 · self_wh                                                           [N × H]
-///     sum = x_matmul + h_2_matmul                                                          [N × H]
+///     sum = x_matmul + h_2 · self_wh                                                       [N × H]
 ///     sum_plus_row = sum + self_b   (self_b broadcast over rows)                           [N × H]
 ///     h_3 = tanh(sum_plus_row)                                                             [N × H]
 ///     h_2 = h_3                                                                            [N × H]   for the next step
@@ -262,10 +259,9 @@ for GradgenElmanLossGrads<D, H, C> {
 ///     d_sum_plus_row = d_h_3 ∘ (1 − h_3²)   (reuses tanh)                                  [N × H]   tanh
 ///     d_self_b += Σ_rows d_sum_plus_row   (broadcast → sum)                                          add_row
 ///     d_sum = d_sum_plus_row                                                               [N × H]   add_row
-///     d_x_matmul = d_sum                                                                   [N × H]   operator +
-///     d_h_2_matmul = d_sum                                                                 [N × H]   operator +
-///     d_h_2 = d_h_2_matmul · self_whᵀ   [N × H]·[H × H]                                    [N × H]   matmul
-///     d_self_wh += h_2ᵀ · d_h_2_matmul   [H × N]·[N × H]                                             matmul
+///     d_h_2 = d_sum · self_whᵀ   [N × H]·[H × H]                                           [N × H]   add_matmul
+///     d_self_wh += h_2ᵀ · d_sum   [H × N]·[N × H]                                                    add_matmul
+///     d_x_matmul = d_sum                                                                   [N × H]   add_matmul
 ///     d_self_wx += xᵀ · d_x_matmul   [D × N]·[N × H]                                                 matmul
 /// ```
 #[must_use]
@@ -298,8 +294,7 @@ fn __gradgen_Elman_loss_backward<
     let mut tape: ::std::vec::Vec<Mat<N, H>> = ::std::vec::Vec::with_capacity(xs.len());
     for x in xs {
         let x_matmul: Mat<N, H> = x.matmul(self_wx);
-        let h_2_matmul: Mat<N, H> = h_2.matmul(self_wh);
-        let sum: Mat<N, H> = x_matmul + h_2_matmul;
+        let sum: Mat<N, H> = x_matmul.into_add_matmul(&h_2, self_wh);
         let sum_plus_row: Mat<N, H> = sum.into_add_row(self_b);
         let h_3: Mat<N, H> = sum_plus_row.into_tanh();
         tape.push(h_2);
@@ -320,13 +315,12 @@ fn __gradgen_Elman_loss_backward<
     for (x, h_2) in xs.iter().zip(tape).rev() {
         let d_h_3: Mat<N, H> = d_h_2;
         let d_sum_plus_row: Mat<N, H> = h_3.tanh_backward(d_h_3);
-        d_self_b += d_sum_plus_row.col_sums();
+        d_self_b.add_col_sums(&d_sum_plus_row);
         let d_sum: Mat<N, H> = d_sum_plus_row;
-        let d_x_matmul: Mat<N, H> = d_sum.clone();
-        let d_h_2_matmul: Mat<N, H> = d_sum;
-        d_h_2 = d_h_2_matmul.matmul_t(self_wh);
-        d_self_wh += h_2.t_matmul(&d_h_2_matmul);
-        d_self_wx += x.t_matmul(&d_x_matmul);
+        d_h_2 = h_3.into_matmul_t_of(&d_sum, self_wh);
+        d_self_wh.add_t_matmul_assign(&h_2, &d_sum);
+        let d_x_matmul: Mat<N, H> = d_sum;
+        d_self_wx.add_t_matmul_assign(x, &d_x_matmul);
         h_3 = h_2;
     }
     GradgenElmanLossGrads {

@@ -385,11 +385,18 @@ fn free_function(model: &Model, method: &syn::ImplItemFn) -> syn::Result<syn::It
     });
     let other_params = sig.inputs.iter().skip(1);
     let mut body = method.block.clone();
-    SelfRewrite {
+    let mut rewrite = SelfRewrite {
         model,
         caller_params: param_names(method),
+        not_weights: Vec::new(),
+    };
+    rewrite.visit_block_mut(&mut body);
+    if let Some(e) = rewrite.not_weights.into_iter().reduce(|mut all, e| {
+        all.combine(e);
+        all
+    }) {
+        return Err(e);
     }
-    .visit_block_mut(&mut body);
     let output = &sig.output;
     let (_, _, where_clause) = generics.split_for_impl();
     syn::parse2(quote! {
@@ -512,6 +519,8 @@ struct SelfRewrite<'a> {
     model: &'a Model<'a>,
     /// The caller's own parameters, which are constants of the caller.
     caller_params: Vec<String>,
+    /// `self.f` for fields `f` that are not weights (not `Mat`s): one error each.
+    not_weights: Vec<syn::Error>,
 }
 
 impl VisitMut for SelfRewrite<'_> {
@@ -523,6 +532,10 @@ impl VisitMut for SelfRewrite<'_> {
                     (&*field.base, &field.member)
                 {
                     if base.path.is_ident("self") {
+                        if !self.model.weights.iter().any(|(w, _)| w == member) {
+                            self.not_weights.push(not_a_weight(self.model, member));
+                            return;
+                        }
                         let name = names::weight_param(member);
                         *expr = syn::parse_quote!(#name);
                     }
@@ -565,6 +578,27 @@ impl SelfRewrite<'_> {
         let args = &call.args;
         Some(syn::parse_quote!(#callee(#(#weights,)* #args)))
     }
+}
+
+/// `self.f` where `f` is not one of the model's `Mat` fields.
+fn not_a_weight(model: &Model, member: &Ident) -> syn::Error {
+    let weights: Vec<String> = model
+        .weights
+        .iter()
+        .map(|(w, _)| format!("`{w}`"))
+        .collect();
+    let listed = if weights.is_empty() {
+        "it has none".to_owned()
+    } else {
+        format!("they are {}", weights.join(", "))
+    };
+    syn::Error::new(
+        member.span(),
+        format!(
+            "`self.{member}` is not a weight of `{}`: a differentiable method reads the model's `Mat` fields, and {listed}\nhelp: pass `{member}` to the method as a parameter; a `Vec` of matrices as a slice, `{member}: &[Mat<R, C>]`, which a loop may walk",
+            model.name
+        ),
+    )
 }
 
 fn is_self(e: &syn::Expr) -> bool {
