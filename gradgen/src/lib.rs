@@ -141,6 +141,7 @@ mod error;
 pub mod init;
 mod labels;
 mod mat;
+pub mod math;
 mod ops;
 pub mod optim;
 mod params;
