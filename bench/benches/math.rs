@@ -54,52 +54,44 @@ fn apply<T: Copy>(f: impl Fn(T) -> T, input: &[T], out: &mut [T]) {
     }
 }
 
-/// Criterion and the rotated timing of one function: the standard library's `std_fn` and
-/// gradgen's `ours` on `LEN` inputs from `range`. Both are generic parameters, not `fn`
-/// pointers, so that each loop is compiled with its function inlined, as a kernel would be.
-fn bench<T, S, O>(
-    c: &mut Criterion,
-    rows: &mut Vec<Row>,
-    name: &str,
-    range: (f64, f64),
-    std_fn: S,
-    ours: O,
-) where
-    T: gradgen::Scalar,
-    S: Fn(T) -> T + Copy,
-    O: Fn(T) -> T + Copy,
-{
-    let input = inputs::<T>(range);
-    let mut out = vec![T::zero(); LEN];
-    let group_name = format!("{name}_{}", T::NAME);
-    let mut g = c.benchmark_group(&group_name);
-    g.throughput(Throughput::Elements(LEN as u64));
-    g.bench_function("std", |b| {
-        b.iter(|| apply(std_fn, black_box(&input), &mut out));
-    });
-    g.bench_function("gradgen", |b| {
-        b.iter(|| apply(ours, black_box(&input), &mut out));
-    });
-    g.bench_function("gradgen_vectorised", |b| {
-        b.iter(|| math::vectorised!(apply(ours, black_box(&input), &mut out)));
-    });
-    let m = Array2::from_shape_vec((ROWS, COLS), input.clone()).expect("64·128 entries");
-    g.bench_function("gradgen_mapv", |b| b.iter(|| black_box(&m).mapv(ours)));
-    g.finish();
-    if measured(&group_name) {
-        let (mut out1, mut out2) = (out.clone(), out.clone());
-        let [t_std, t_ours, t_vec] = rotated([
-            &mut || apply(std_fn, black_box(&input), &mut out),
-            &mut || apply(ours, black_box(&input), &mut out1),
-            &mut || math::vectorised!(apply(ours, black_box(&input), &mut out2)),
-        ]);
-        rows.push(Row {
-            name: group_name,
-            t_std,
-            t_ours,
-            t_vec,
+/// Criterion and the rotated timing of one function: the standard library's `$std` and
+/// gradgen's `$ours`, closures on `$t`, on `LEN` inputs from `$range`. A macro, not a generic
+/// function, so that every loop gets a closure of its own: one closure called from several
+/// loops may stay a call (tanh and sigmoid in `f64` are large), as a kernel's would not.
+macro_rules! bench {
+    ($c:expr, $rows:expr, $name:literal, $t:ty, $range:expr, $std:expr, $ours:expr) => {{
+        let input = inputs::<$t>($range);
+        let mut out = vec![0.0; LEN];
+        let group_name = format!("{}_{}", $name, stringify!($t));
+        let mut g = $c.benchmark_group(&group_name);
+        g.throughput(Throughput::Elements(LEN as u64));
+        g.bench_function("std", |b| {
+            b.iter(|| apply($std, black_box(&input), &mut out));
         });
-    }
+        g.bench_function("gradgen", |b| {
+            b.iter(|| apply($ours, black_box(&input), &mut out));
+        });
+        g.bench_function("gradgen_vectorised", |b| {
+            b.iter(|| math::vectorised!(apply($ours, black_box(&input), &mut out)));
+        });
+        let m = Array2::from_shape_vec((ROWS, COLS), input.clone()).expect("64·128 entries");
+        g.bench_function("gradgen_mapv", |b| b.iter(|| black_box(&m).mapv($ours)));
+        g.finish();
+        if measured(&group_name) {
+            let (mut out1, mut out2) = (out.clone(), out.clone());
+            let [t_std, t_ours, t_vec] = rotated([
+                &mut || apply($std, black_box(&input), &mut out),
+                &mut || apply($ours, black_box(&input), &mut out1),
+                &mut || math::vectorised!(apply($ours, black_box(&input), &mut out2)),
+            ]);
+            $rows.push(Row {
+                name: group_name,
+                t_std,
+                t_ours,
+                t_vec,
+            });
+        }
+    }};
 }
 
 /// One line of the closing table: ns per entry and the ratio to `std` (medians).
@@ -185,6 +177,7 @@ fn median(v: &mut [f64]) -> f64 {
     v[v.len() / 2]
 }
 
+#[allow(clippy::redundant_closure)] // each closure is inlined into its loop
 fn main() {
     let mut c = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
@@ -192,28 +185,30 @@ fn main() {
         .configure_from_args();
     let mut rows = Vec::new();
     let r = &mut rows;
-    bench(&mut c, r, "exp", (-10.0, 10.0), f32::exp, math::exp::<f32>);
-    bench(&mut c, r, "ln", (1e-3, 100.0), f32::ln, math::ln::<f32>);
-    bench(&mut c, r, "tanh", (-4.0, 4.0), f32::tanh, math::tanh::<f32>);
-    bench(
-        &mut c,
-        r,
-        "sigmoid",
-        (-8.0, 8.0),
-        sigmoid_std::<f32>,
-        math::sigmoid::<f32>,
-    );
-    bench(&mut c, r, "exp", (-10.0, 10.0), f64::exp, math::exp::<f64>);
-    bench(&mut c, r, "ln", (1e-3, 100.0), f64::ln, math::ln::<f64>);
-    bench(&mut c, r, "tanh", (-4.0, 4.0), f64::tanh, math::tanh::<f64>);
-    bench(
-        &mut c,
-        r,
-        "sigmoid",
-        (-8.0, 8.0),
-        sigmoid_std::<f64>,
-        math::sigmoid::<f64>,
-    );
+    bench!(c, r, "exp", f32, (-10.0, 10.0), |x: f32| x.exp(), |x| {
+        math::exp(x)
+    });
+    bench!(c, r, "ln", f32, (1e-3, 100.0), |x: f32| x.ln(), |x| {
+        math::ln(x)
+    });
+    bench!(c, r, "tanh", f32, (-4.0, 4.0), |x: f32| x.tanh(), |x| {
+        math::tanh(x)
+    });
+    bench!(c, r, "sigmoid", f32, (-8.0, 8.0), sigmoid_std::<f32>, |x| {
+        math::sigmoid(x)
+    });
+    bench!(c, r, "exp", f64, (-10.0, 10.0), |x: f64| x.exp(), |x| {
+        math::exp(x)
+    });
+    bench!(c, r, "ln", f64, (1e-3, 100.0), |x: f64| x.ln(), |x| {
+        math::ln(x)
+    });
+    bench!(c, r, "tanh", f64, (-4.0, 4.0), |x: f64| x.tanh(), |x| {
+        math::tanh(x)
+    });
+    bench!(c, r, "sigmoid", f64, (-8.0, 8.0), sigmoid_std::<f64>, |x| {
+        math::sigmoid(x)
+    });
     c.final_summary();
     if rows.is_empty() {
         return;

@@ -148,10 +148,11 @@ pub(super) fn tanh(x: f32) -> f32 {
     let (e, e_lo) = exp_parts(if a > TANH_ONE { TANH_ONE } else { a } * 2.0);
     let d = e + 1.0;
     let d_lo = (1.0 - (d - e)) + e_lo; // Fast2Sum: e ≥ 1
-    let q = 2.0 / d;
+    let inv = 1.0 / d; // the one division: 2·(1/d) rounds as 2/d does
+    let q = 2.0 * inv;
     let h = 1.0 - q;
     let h_lo = (1.0 - h) - q; // Fast2Sum: q < 1
-    let large = h + mad(q, d_lo / d, h_lo);
+    let large = h + mad(q, d_lo * inv, h_lo);
     let t = if a < TANH_SMALL { small } else { large };
     // tanh is odd; this also keeps the sign of −0.
     t.copysign(x)
@@ -165,9 +166,12 @@ pub(super) fn sigmoid(x: f32) -> f32 {
     let (e, e_lo) = exp_parts(-x.abs());
     let (numerator, numerator_lo) = if x < 0.0 { (e, e_lo) } else { (1.0, 0.0) };
     // The rounding errors of e and of 1 + e are carried along (`lo`), leaving the division's
-    // and the last addition's: (n + n_lo) / (hi + lo) ≈ q + (n_lo − q·lo) / hi.
+    // and the last addition's: (n + n_lo) / (hi + lo) ≈ q + (n_lo − q·lo) / hi. The correction
+    // is an ulp or less, and 1 / hi is close enough to 1 / (1 + e), which is q for x ≥ 0 and
+    // 1 − q for x < 0: one division.
     let hi = 1.0 + e;
     let lo = (e - (hi - 1.0)) + e_lo; // Fast2Sum: e ≤ 1
     let q = numerator / hi;
-    q + mad(-q, lo, numerator_lo) / hi
+    let inv = if x < 0.0 { 1.0 - q } else { q };
+    q + mad(-q, lo, numerator_lo) * inv
 }
