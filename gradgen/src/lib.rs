@@ -157,6 +157,7 @@ mod error;
 pub mod init;
 mod labels;
 mod mat;
+pub mod math;
 mod ops;
 pub mod optim;
 mod params;

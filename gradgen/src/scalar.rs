@@ -5,7 +5,9 @@ use ndarray::NdFloat;
 /// A floating-point element type of a [`Mat`](crate::Mat): implemented for `f32` and `f64`.
 ///
 /// Sealed: the generated code and the finite-difference checker rely on exactly these two.
-pub trait Scalar: NdFloat + num_traits::Float + sealed::Sealed {
+/// [`math::Kernels`](crate::math::Kernels) supplies the vectorisable `exp`, `ln`, `tanh` and
+/// `sigmoid` of [`gradgen::math`](crate::math) for either.
+pub trait Scalar: NdFloat + num_traits::Float + crate::math::Kernels + sealed::Sealed {
     /// The name printed by `Debug` and in error messages (`"f64"`).
     const NAME: &'static str;
     /// The step that [`check`](crate::check) uses for central differences by default.
