@@ -292,6 +292,9 @@ pub struct Rust<'a> {
     /// It is a type parameter, whose literals need a conversion (`f32` and `f64` take a float
     /// literal as it is).
     pub generic: bool,
+    /// The runtime's own kernels: `exp`, `ln` and `tanh` are `gradgen::math`'s, which a loop
+    /// over a matrix vectorises, rather than the standard library's call per entry.
+    pub math: bool,
 }
 
 impl Formula {
@@ -331,6 +334,13 @@ impl Formula {
                 quote!(-#a)
             }
             Formula::Bin(op, a, b) => self.rust_bin(*op, a, b, cx, int),
+            Formula::Method(m, recv, _)
+                if cx.math && matches!(m, Method::Exp | Method::Ln | Method::Tanh) =>
+            {
+                let recv = recv.rust_as(cx, int);
+                let name = proc_macro2::Ident::new(m.name(), proc_macro2::Span::call_site());
+                quote!(::gradgen::math::#name(#recv))
+            }
             Formula::Method(m, recv, args) => {
                 let recv = recv.child(cx, int, ATOM_LEVEL, false);
                 let name = proc_macro2::Ident::new(m.name(), proc_macro2::Span::call_site());
@@ -562,8 +572,32 @@ mod tests {
             ints: &["n"],
             elem: if generic { quote!(T) } else { quote!(f64) },
             generic,
+            math: false,
         })
         .to_string()
+    }
+
+    /// The runtime's kernels call `gradgen::math` for `exp`, `ln` and `tanh`, which vectorise,
+    /// and the standard library for the rest.
+    #[test]
+    fn kernels_call_the_vectorisable_math() {
+        let f = Formula::parse("x.exp() / (1 + (-x).exp().ln_1p()) + x.tanh().ln()").unwrap();
+        let code = f
+            .rust(&Rust {
+                var: &|v: &str| {
+                    let i = proc_macro2::Ident::new(v, proc_macro2::Span::call_site());
+                    quote!(#i)
+                },
+                ints: &[],
+                elem: quote!(f64),
+                generic: false,
+                math: true,
+            })
+            .to_string();
+        assert_eq!(
+            code,
+            ":: gradgen :: math :: exp (x) / (1.0 + :: gradgen :: math :: exp (- x) . ln_1p ()) + :: gradgen :: math :: ln (:: gradgen :: math :: tanh (x))"
+        );
     }
 
     #[test]

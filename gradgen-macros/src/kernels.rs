@@ -57,6 +57,7 @@ fn kernel(op: &Op, m: &Map) -> Result<TokenStream, String> {
             ints: &int_params(m),
             elem: quote!(T),
             generic: true,
+            math: true,
         })
     };
     let (fwd, deriv) = (code(&forward), code(&derivative));
@@ -121,6 +122,7 @@ fn kernel2(op: &Op, m: &Map2) -> Result<TokenStream, String> {
             ints: &[],
             elem: quote!(T),
             generic: true,
+            math: true,
         })
     };
     let name = op.name;

@@ -378,6 +378,7 @@ pub fn formula_code(f: &Formula, cx: &Ctx, params: &[(&str, Param)]) -> TokenStr
         ints: &ints,
         elem: cx.elem.clone(),
         generic: cx.generic,
+        math: false,
     })
 }
 
