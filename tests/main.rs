@@ -30,6 +30,7 @@ mod runtime_losses;
 mod scalars;
 mod softmax;
 mod tensors;
+mod threads;
 mod ui;
 mod weights;
 
