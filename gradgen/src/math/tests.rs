@@ -13,16 +13,17 @@
 
 use super::{exp, exp_in_place, ln, ln_in_place, sigmoid, sigmoid_in_place, tanh, tanh_in_place};
 
-/// SplitMix64: a fixed seed gives the same inputs on every run and platform.
-struct SplitMix(u64);
+/// The inputs' draws, from `gradgen::init`'s seeded generator (xoshiro256++): a fixed seed
+/// gives the same inputs on every run and platform.
+struct Draws(crate::init::SeededRng);
 
-impl SplitMix {
+impl Draws {
+    fn new(seed: u64) -> Self {
+        Draws(rand::SeedableRng::seed_from_u64(seed))
+    }
+
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        rand::Rng::next_u64(&mut self.0)
     }
 
     /// Uniform in [lo, hi).
@@ -154,7 +155,7 @@ const RANDOM: usize = 1 << 20;
 const GRID: usize = 1 << 17;
 
 fn inputs_f32(ranges: &[(f64, f64)], seed: u64, mut each: impl FnMut(f32)) {
-    let mut rng = SplitMix(seed);
+    let mut rng = Draws::new(seed);
     for _ in 0..RANDOM {
         each(f32::from_bits((rng.next() >> 32) as u32));
     }
@@ -176,7 +177,7 @@ fn inputs_f32(ranges: &[(f64, f64)], seed: u64, mut each: impl FnMut(f32)) {
 }
 
 fn inputs_f64(ranges: &[(f64, f64)], seed: u64, mut each: impl FnMut(f64)) {
-    let mut rng = SplitMix(seed);
+    let mut rng = Draws::new(seed);
     for _ in 0..RANDOM {
         each(f64::from_bits(rng.next()));
     }
