@@ -24,6 +24,7 @@ mod models;
 mod ops;
 mod optim;
 mod padding;
+mod parallel;
 mod paths;
 mod pedantic;
 mod runtime_losses;

@@ -12,11 +12,12 @@ use std::time::{Duration, Instant};
 use criterion::Criterion;
 use gradgen::ndarray::linalg::general_mat_mul;
 use gradgen::ndarray::Array2;
+use gradgen::parallel::{mean_over_shards, shard_labels, shard_rows};
 use gradgen::prelude::*;
 use gradgen_bench::workloads::{
     batchnorm_fused_model, batchnorm_hand, batchnorm_loss_backward, elman_hand,
-    elman_hand_with_inputs, elman_loss_backward, labels, mlp_hand, mlp_loss_backward, random,
-    softmax_hand, softmax_loss_backward, ElmanInputs,
+    elman_hand_with_inputs, elman_loss_backward, elman_weights_loss_backward, labels, mlp_hand,
+    mlp_loss_backward, random, softmax_hand, softmax_loss_backward, ElmanInputs,
 };
 
 fn softmax<const N: usize, const D: usize, const C: usize>(
@@ -194,6 +195,51 @@ fn elman<const N: usize, const D: usize, const H: usize, const C: usize>(
     }
 }
 
+/// The Elman RNN's weight gradients over its batch of 64: one backward on one core (its
+/// 64 × 128 products are too small for matrixmultiply's threads), and two shards of 32, each
+/// on a core of its own (`gradgen::parallel`). The shards are cut once, outside the timing, as
+/// a data loader would hand them out.
+fn elman_shards(c: &mut Criterion, steps: usize) {
+    let i = ElmanInputs::<64, 32, 128, 4>::new(steps);
+    let whole = || {
+        elman_weights_loss_backward(
+            black_box(&i.xs),
+            &i.h0,
+            &i.wx,
+            &i.wh,
+            &i.b,
+            &i.wy,
+            &i.by,
+            &i.y,
+            1.0,
+        )
+    };
+    let steps_cut: Vec<Vec<Mat<32, 32, f32>>> =
+        i.xs.iter()
+            .map(shard_rows::<64, 32, 32, f32>)
+            .collect::<Result<_, _>>()
+            .expect("64 rows in shards of 32");
+    let h0s = shard_rows::<64, 32, 128, f32>(&i.h0).expect("64 rows in shards of 32");
+    let ys = shard_labels::<64, 32, 4>(&i.y).expect("64 rows in shards of 32");
+    let shards: Vec<_> = (0..2)
+        .map(|s| {
+            let xs: Vec<Mat<32, 32, f32>> = steps_cut.iter().map(|step| step[s].clone()).collect();
+            (xs, &h0s[s], &ys[s])
+        })
+        .collect();
+    let sharded = || {
+        mean_over_shards(black_box(&shards), |(xs, h0, y)| {
+            let g = elman_weights_loss_backward(xs, h0, &i.wx, &i.wh, &i.b, &i.wy, &i.by, y, 1.0);
+            (g.value, g)
+        })
+        .expect("two shards")
+    };
+    let mut g = c.benchmark_group("elman_shards");
+    g.bench_function("whole_batch", |bch| bch.iter(whole));
+    g.bench_function("two_shards", |bch| bch.iter(sharded));
+    g.finish();
+}
+
 const WORKLOADS: [(&str, &str); 5] = [
     ("softmax_small", "softmax loss, N=64 D=32 C=10"),
     ("softmax_large", "softmax loss, N=4096 D=784 C=10"),
@@ -210,6 +256,7 @@ fn main() {
     mlp::<256, 784, 256, 10>(&mut c, &mut pairs, WORKLOADS[2].0);
     batchnorm::<1024, 512>(&mut c, &mut pairs, WORKLOADS[3].0);
     elman::<64, 32, 128, 4>(&mut c, &mut pairs, WORKLOADS[4].0, 50);
+    elman_shards(&mut c, 50);
     c.final_summary();
     report();
     pairs.report();

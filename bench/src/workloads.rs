@@ -304,6 +304,28 @@ pub fn elman_loss<const N: usize, const D: usize, const H: usize, const C: usize
     h.matmul(wy).add_row(by).cross_entropy(y)
 }
 
+/// [`elman_loss`] differentiated with respect to its weights only (`h0` is a constant): what
+/// data-parallel shards share, so that their gradients average to the batch's
+/// (`gradgen::parallel`).
+#[differentiable(wrt(wx, wh, b, wy, by))]
+#[allow(clippy::too_many_arguments)]
+pub fn elman_weights_loss<const N: usize, const D: usize, const H: usize, const C: usize>(
+    xs: &[Mat<N, D, f32>],
+    h0: &Mat<N, H, f32>,
+    wx: &Mat<D, H, f32>,
+    wh: &Mat<H, H, f32>,
+    b: &Mat<1, H, f32>,
+    wy: &Mat<H, C, f32>,
+    by: &Mat<1, C, f32>,
+    y: &Labels<N, C>,
+) -> f32 {
+    let mut h = h0.clone();
+    for x in xs {
+        h = (x.matmul(wx) + h.matmul(wh)).add_row(b).tanh();
+    }
+    h.matmul(wy).add_row(by).cross_entropy(y)
+}
+
 /// The differentiated inputs of the Elman RNN, borrowed: the initial state `h0` [N × H], the
 /// input weights `wx` [D × H], the recurrent weights `wh` [H × H], the bias `b` [1 × H], and
 /// the output layer `wy` [H × C], `by` [1 × C].

@@ -160,6 +160,7 @@ mod mat;
 pub mod math;
 mod ops;
 pub mod optim;
+pub mod parallel;
 mod params;
 mod scalar;
 pub mod weights;
