@@ -147,6 +147,16 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Both cores
+//!
+//! - Large matrix products run on every physical core (up to 4), through matrixmultiply's
+//!   threads; `MATMUL_NUM_THREADS=1` keeps them on one. The bits do not depend on the count.
+//! - [`parallel`]: for models whose products are too small to split, a batch cut into shards,
+//!   each shard's backward on a core of its own (rayon; `RAYON_NUM_THREADS=1` for one), the
+//!   weights' gradients averaged.
+//! - [`math`]: the entrywise ops' `exp`, `ln`, `tanh` and `sigmoid`, within about an ulp and
+//!   vectorised for the CPU the program runs on.
 
 // Lets the generated code, which names `::gradgen::…`, compile inside this crate's own tests.
 extern crate self as gradgen;
