@@ -92,3 +92,29 @@ fn parameters_by_value() {
     let report = by_value_gradcheck(x, y, 2.0);
     assert!(report.passes(1e-6), "{report}");
 }
+
+/// A weight declared with a raw identifier is the same weight as the plain name that reads it.
+#[model]
+struct Raw<const D: usize> {
+    r#w: Mat<D, 1>,
+}
+
+#[differentiable]
+impl<const D: usize> Raw<D> {
+    #[differentiable]
+    fn loss<const N: usize>(&self, x: &Mat<N, D>) -> f64 {
+        x.matmul(&self.w).tanh().sum()
+    }
+}
+
+#[test]
+fn a_raw_weight_name_is_read_by_its_plain_name() {
+    let mut rng = Rng::new(61);
+    let model = Raw::<3> {
+        w: rng.mat(-0.5, 0.5),
+    };
+    let x: Mat<4, 3> = rng.mat(-1.0, 1.0);
+    let (value, _) = model.loss_backward(&x, 1.0);
+    assert_eq!(value, model.loss(&x));
+    assert!(model.loss_gradcheck(&x).passes(1e-6));
+}

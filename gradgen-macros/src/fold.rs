@@ -17,10 +17,12 @@
 //!   built.
 //!
 //! Guarantees: a rewrite never changes what is computed; an intermediate used anywhere else
-//! is kept. An intermediate whose value is then unused is not computed at all, forward or
-//! backward (the reverse stage only keeps what the output needs).
+//! (by a binding, a loop's carried variable, an `if`'s branch, the output) is not folded, nor
+//! one computed in another node list (before a loop whose body reads it, say), which the fold
+//! would compute again at every step. An intermediate whose value is then unused is not
+//! computed at all, forward or backward (the reverse stage only keeps what the output needs).
 
-use crate::ir::{Func, Operand, Shape};
+use crate::ir::{Func, Node, Operand, Shape};
 use crate::table::{lookup_method, Op};
 
 /// `(map, reduction, fused)`: `reduction(map(args))` computed as `fused(args)` in one pass.
@@ -42,29 +44,84 @@ pub fn fold(func: &mut Func, shapes: &[Shape]) {
     fold_reductions(func, shapes);
 }
 
-/// How many times a value is read, by bindings and as the output.
+/// How many times a value is read: by bindings, as the output, as a loop's carried variable's
+/// initial or next value, and as a value an `if` branch gives.
 fn uses(func: &Func, v: usize) -> usize {
+    let is_v = |a: &Operand| Func::value_of(a) == Some(v);
     let in_bindings = func
         .bindings
         .iter()
         .flat_map(|b| &b.args)
-        .filter(|a| Func::value_of(a) == Some(v))
+        .filter(|a| is_v(a))
         .count();
-    let in_output = func
-        .output
-        .as_ref()
-        .is_some_and(|(op, _)| Func::value_of(op) == Some(v));
-    in_bindings + usize::from(in_output)
+    let in_output = func.output.as_ref().is_some_and(|(op, _)| is_v(op));
+    in_bindings + usize::from(in_output) + structural_uses(&func.body, &is_v)
+}
+
+/// The reads of the nodes themselves (not of their bindings): carried values and branch outs.
+fn structural_uses(nodes: &[Node], is_v: &dyn Fn(&Operand) -> bool) -> usize {
+    nodes
+        .iter()
+        .map(|n| match n {
+            Node::Bind(_) => 0,
+            Node::If(node) => node
+                .branches
+                .iter()
+                .map(|b| b.outs.iter().filter(|o| is_v(o)).count() + structural_uses(&b.body, is_v))
+                .sum(),
+            Node::Loop(node) => {
+                let carried = node.carried.iter();
+                carried.filter(|c| is_v(&c.init)).count()
+                    + node.carried.iter().filter(|c| is_v(&c.next)).count()
+                    + structural_uses(&node.body, is_v)
+            }
+        })
+        .sum()
+}
+
+/// The node list (the body, a branch, a loop's body) of each binding, as a number: a fold
+/// only joins bindings of the same list, so that a product computed once before a loop is not
+/// recomputed at every step inside it.
+fn regions(func: &Func) -> Vec<usize> {
+    fn walk(nodes: &[Node], id: usize, next: &mut usize, out: &mut [usize]) {
+        for n in nodes {
+            match n {
+                Node::Bind(bi) => out[*bi] = id,
+                Node::If(node) => {
+                    for b in &node.branches {
+                        *next += 1;
+                        walk(&b.body, *next, next, out);
+                    }
+                }
+                Node::Loop(node) => {
+                    *next += 1;
+                    walk(&node.body, *next, next, out);
+                }
+            }
+        }
+    }
+    let mut out = vec![usize::MAX; func.bindings.len()];
+    walk(&func.body, 0, &mut 0, &mut out);
+    out
 }
 
 /// The fused op for binding `bi`, and the operands it takes, when its one operand is a map
 /// that nothing else reads.
-fn fusion(func: &Func, shapes: &[Shape], bi: usize) -> Option<(&'static Op, Vec<Operand>)> {
+fn fusion(
+    func: &Func,
+    shapes: &[Shape],
+    regions: &[usize],
+    bi: usize,
+) -> Option<(&'static Op, Vec<Operand>)> {
     let outer = &func.bindings[bi];
     let [Operand::Value(v)] = outer.args[..] else {
         return None;
     };
-    let inner = func.bindings.iter().find(|b| b.out == v)?;
+    let ii = func.bindings.iter().position(|b| b.out == v)?;
+    let inner = &func.bindings[ii];
+    if regions[ii] != regions[bi] {
+        return None;
+    }
     let &(_, _, fused) = FUSIONS
         .iter()
         .find(|(i, o, _)| *i == inner.op.name && *o == outer.op.name)?;
@@ -78,8 +135,9 @@ fn fusion(func: &Func, shapes: &[Shape], bi: usize) -> Option<(&'static Op, Vec<
 }
 
 fn fold_reductions(func: &mut Func, shapes: &[Shape]) {
+    let regions = regions(func);
     for bi in 0..func.bindings.len() {
-        if let Some((op, args)) = fusion(func, shapes, bi) {
+        if let Some((op, args)) = fusion(func, shapes, &regions, bi) {
             let outer = &mut func.bindings[bi];
             outer.op = op;
             outer.args = args;
@@ -119,7 +177,12 @@ fn fold_transposes(func: &mut Func) {
 /// For `c + p` (or `p + c`) with `p = a.matmul(&b)` read nowhere else and `c` of the sum's
 /// shape: the index of `p` among the sum's operands, and `a`, `b`. The right operand is
 /// preferred, so that `x.matmul(&wx) + h.matmul(&wh)` keeps `x·wx` as the buffer.
-fn product_in_sum(func: &Func, shapes: &[Shape], bi: usize) -> Option<(usize, Vec<Operand>)> {
+fn product_in_sum(
+    func: &Func,
+    shapes: &[Shape],
+    regions: &[usize],
+    bi: usize,
+) -> Option<(usize, Vec<Operand>)> {
     let sum = &func.bindings[bi];
     if sum.op.name != "+" || sum.args.len() != 2 || sum.call.is_some() {
         return None;
@@ -133,8 +196,12 @@ fn product_in_sum(func: &Func, shapes: &[Shape], bi: usize) -> Option<(usize, Ve
     }
     [1, 0].into_iter().find_map(|i| {
         let v = values[i];
-        let product = func.bindings.iter().find(|b| b.out == v)?;
-        let folds = product.op.name == "matmul" && product.call.is_none() && uses(func, v) == 1;
+        let pi = func.bindings.iter().position(|b| b.out == v)?;
+        let product = &func.bindings[pi];
+        let folds = product.op.name == "matmul"
+            && product.call.is_none()
+            && regions[pi] == regions[bi]
+            && uses(func, v) == 1;
         folds.then(|| (i, product.args.clone()))
     })
 }
@@ -143,8 +210,9 @@ fn fold_sums_of_products(func: &mut Func, shapes: &[Shape]) {
     let Some(add_matmul) = lookup_method("add_matmul") else {
         return;
     };
+    let regions = regions(func);
     for bi in 0..func.bindings.len() {
-        let Some((i, factors)) = product_in_sum(func, shapes, bi) else {
+        let Some((i, factors)) = product_in_sum(func, shapes, &regions, bi) else {
             continue;
         };
         let sum = &mut func.bindings[bi];

@@ -256,6 +256,39 @@ mod tests {
         assert!(!text.contains("d_wh +="), "{text}");
     }
 
+    /// A product is folded into a sum only when nothing else reads it and it is computed in
+    /// the same node list: not a product a loop carries (it would be computed twice), nor one
+    /// computed once before the loop (it would be computed at every step).
+    #[test]
+    fn a_product_read_elsewhere_or_outside_the_loop_is_not_folded() {
+        let carried = backward_of(
+            "fn loss<const N: usize, const H: usize>(xs: &[Mat<N, H>], h0: &Mat<N, H>, w: &Mat<H, H>) -> f64 {
+                let mut h = h0.clone();
+                let mut acc = h0.clone();
+                for x in xs {
+                    let p = h.matmul(w);
+                    let s = x + &p;
+                    acc = (&acc + s).tanh();
+                    h = p;
+                }
+                acc.sum() + h.sum()
+            }",
+        );
+        assert!(!carried.contains("add_matmul ("), "{carried}");
+        let invariant = backward_of(
+            "fn loss<const N: usize, const H: usize>(xs: &[Mat<N, H>], z: &Mat<N, H>, wz: &Mat<H, H>, h0: &Mat<N, H>) -> f64 {
+                let ctx = z.matmul(wz);
+                let mut h = h0.clone();
+                for x in xs {
+                    h = (x + &ctx).tanh();
+                }
+                h.sum()
+            }",
+        );
+        assert!(!invariant.contains("add_matmul ("), "{invariant}");
+        assert_eq!(invariant.matches(". matmul (wz)").count(), 1, "{invariant}");
+    }
+
     /// A spare buffer is only a dead one: when the state is still read after the product (its
     /// square feeds the loss), the product allocates.
     #[test]

@@ -19,6 +19,7 @@
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, ToTokens};
+use syn::ext::IdentExt;
 use syn::visit_mut::VisitMut;
 
 use crate::errors::Errors;
@@ -532,7 +533,12 @@ impl VisitMut for SelfRewrite<'_> {
                     (&*field.base, &field.member)
                 {
                     if base.path.is_ident("self") {
-                        if !self.model.weights.iter().any(|(w, _)| w == member) {
+                        if !self
+                            .model
+                            .weights
+                            .iter()
+                            .any(|(w, _)| w.unraw() == member.unraw())
+                        {
                             self.not_weights.push(not_a_weight(self.model, member));
                             return;
                         }

@@ -245,17 +245,30 @@ pub fn sigmoid_in_place<T: Scalar>(xs: &mut [T]) {
 /// });
 /// assert_eq!(h[999], math::tanh(0.5));
 /// ```
+///
+/// The expression is checked as safe code: an unsafe operation in it needs its own `unsafe`.
+///
+/// ```compile_fail,E0133
+/// let x = 2.0_f32;
+/// let p: *const f32 = &x;
+/// let y = gradgen::math::vectorised!(*p); // error: dereference of raw pointer is unsafe
+/// ```
 #[macro_export]
 #[doc(hidden)]
 macro_rules! __vectorised {
     ($body:expr) => {
+        // The closure is built outside the `unsafe` blocks, so that the caller's expression is
+        // checked as the safe code it is: an unsafe operation in it still needs its own
+        // `unsafe`.
         if $crate::math::__private::has_avx512() {
+            let body = || $body;
             // SAFETY: the only requirement of a `target_feature` function is that the CPU has
             // the feature, which was just checked.
-            unsafe { $crate::math::__private::avx512(|| $body) }
+            unsafe { $crate::math::__private::avx512(body) }
         } else if $crate::math::__private::has_avx2() {
+            let body = || $body;
             // SAFETY: as above, for AVX2.
-            unsafe { $crate::math::__private::avx2(|| $body) }
+            unsafe { $crate::math::__private::avx2(body) }
         } else {
             $crate::math::__private::baseline(|| $body)
         }
