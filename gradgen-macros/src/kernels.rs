@@ -45,22 +45,26 @@ fn ident(name: &str) -> Ident {
     Ident::new(name, Span::call_site())
 }
 
+/// A formula as the runtime's code over `T`, each variable by its name; `ints`: the integer
+/// parameters (`powi`'s `n`).
+fn code(f: &Formula, ints: &[&str]) -> TokenStream {
+    f.rust(&Rust {
+        var: &|v: &str| {
+            let i = ident(v);
+            quote!(#i)
+        },
+        ints,
+        elem: quote!(T),
+        generic: true,
+        math: true,
+    })
+}
+
 fn kernel(op: &Op, m: &Map) -> Result<TokenStream, String> {
     let forward = Formula::parse(m.forward)?;
     let derivative = Formula::parse(m.derivative)?;
-    let code = |f: &Formula| {
-        f.rust(&Rust {
-            var: &|v: &str| {
-                let i = ident(v);
-                quote!(#i)
-            },
-            ints: &int_params(m),
-            elem: quote!(T),
-            generic: true,
-            math: true,
-        })
-    };
-    let (fwd, deriv) = (code(&forward), code(&derivative));
+    let ints = int_params(m);
+    let (fwd, deriv) = (code(&forward, &ints), code(&derivative, &ints));
     let params: Vec<TokenStream> = m
         .params
         .iter()
@@ -113,21 +117,13 @@ fn kernel2(op: &Op, m: &Map2) -> Result<TokenStream, String> {
         Formula::parse(m.derivatives[0])?,
         Formula::parse(m.derivatives[1])?,
     ];
-    let code = |f: &Formula| {
-        f.rust(&Rust {
-            var: &|v: &str| {
-                let i = ident(v);
-                quote!(#i)
-            },
-            ints: &[],
-            elem: quote!(T),
-            generic: true,
-            math: true,
-        })
-    };
     let name = op.name;
     let (plain, into) = (ident(name), ident(&format!("into_{name}")));
-    let (fwd, da, db) = (code(&forward), code(&derivatives[0]), code(&derivatives[1]));
+    let (fwd, da, db) = (
+        code(&forward, &[]),
+        code(&derivatives[0], &[]),
+        code(&derivatives[1], &[]),
+    );
     let (back_a, back_b) = (
         ident(&format!("{name}_backward_a")),
         ident(&format!("{name}_backward_b")),

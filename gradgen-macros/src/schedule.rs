@@ -164,13 +164,18 @@ pub fn call_uses(func: &Func, bi: usize) -> Uses {
         .collect()
 }
 
-/// What the contribution to operand `operand` of binding `bi` uses, as its row declares it.
-pub fn contribution_uses(func: &Func, shapes: &[Shape], bi: usize, operand: usize) -> Uses {
+/// What the row of binding `bi` declares the contribution to operand `operand` uses.
+fn row_uses(func: &Func, shapes: &[Shape], bi: usize, operand: usize) -> Vec<Use> {
     let b = &func.bindings[bi];
     let target = Func::value_of(&b.args[operand]);
     let full = target.is_some_and(|t| shapes[t] == shapes[b.out]);
-    b.op.grad
-        .uses(operand, b.args.len(), full)
+    b.op.grad.uses(operand, b.args.len(), full)
+}
+
+/// What the contribution to operand `operand` of binding `bi` uses, as its row declares it.
+pub fn contribution_uses(func: &Func, shapes: &[Shape], bi: usize, operand: usize) -> Uses {
+    let b = &func.bindings[bi];
+    row_uses(func, shapes, bi, operand)
         .into_iter()
         .filter_map(|Use { what, mode }| {
             let t = match what {
@@ -187,11 +192,7 @@ pub fn contribution_uses(func: &Func, shapes: &[Shape], bi: usize, operand: usiz
 /// Whether the contribution to operand `operand` of binding `bi` may be written over a spare
 /// buffer ([`Slot::Spare`]).
 pub fn wants_spare(func: &Func, shapes: &[Shape], bi: usize, operand: usize) -> bool {
-    let b = &func.bindings[bi];
-    let target = Func::value_of(&b.args[operand]);
-    let full = target.is_some_and(|t| shapes[t] == shapes[b.out]);
-    b.op.grad
-        .uses(operand, b.args.len(), full)
+    row_uses(func, shapes, bi, operand)
         .iter()
         .any(|u| u.what == Slot::Spare)
 }

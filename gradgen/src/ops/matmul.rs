@@ -2,6 +2,7 @@
 //! transposed *view*: no matrix is copied to be transposed.
 
 use ndarray::linalg::general_mat_mul;
+use ndarray::ArrayView2;
 
 use crate::{Mat, Scalar};
 
@@ -113,6 +114,14 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     }
 }
 
+impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
+    /// `self = beta · self + a · b` (`general_mat_mul`): `beta` one adds the product, zero
+    /// writes it over entries it does not read.
+    fn set_product(&mut self, a: ArrayView2<'_, T>, b: ArrayView2<'_, T>, beta: T) {
+        general_mat_mul(T::one(), &a, &b, beta, &mut self.view_mut());
+    }
+}
+
 /// The products added into an existing matrix in place (`general_mat_mul` with β = 1): how a
 /// backward pass accumulates `d_w += xᵀ · g` over the steps of a loop, or over the uses of a
 /// weight, without a temporary for each product.
@@ -121,37 +130,19 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// [`into_add_matmul`](Mat::into_add_matmul)'s work.
     #[doc(hidden)]
     pub fn add_matmul_assign<const K: usize>(&mut self, a: &Mat<R, K, T>, b: &Mat<K, C, T>) {
-        general_mat_mul(
-            T::one(),
-            a.as_array(),
-            b.as_array(),
-            T::one(),
-            &mut self.view_mut(),
-        );
+        self.set_product(a.view(), b.view(), T::one());
     }
 
     /// `self += aᵀ · b`, in place: [`t_matmul`](Mat::t_matmul) added into a gradient.
     #[doc(hidden)]
     pub fn add_t_matmul_assign<const K: usize>(&mut self, a: &Mat<K, R, T>, b: &Mat<K, C, T>) {
-        general_mat_mul(
-            T::one(),
-            &a.as_array().t(),
-            b.as_array(),
-            T::one(),
-            &mut self.view_mut(),
-        );
+        self.set_product(a.as_array().t(), b.view(), T::one());
     }
 
     /// `self += a · bᵀ`, in place: [`matmul_t`](Mat::matmul_t) added into a gradient.
     #[doc(hidden)]
     pub fn add_matmul_t_assign<const K: usize>(&mut self, a: &Mat<R, K, T>, b: &Mat<C, K, T>) {
-        general_mat_mul(
-            T::one(),
-            a.as_array(),
-            &b.as_array().t(),
-            T::one(),
-            &mut self.view_mut(),
-        );
+        self.set_product(a.view(), b.as_array().t(), T::one());
     }
 }
 
@@ -164,13 +155,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     #[must_use]
     #[doc(hidden)]
     pub fn into_matmul_of<const K: usize>(mut self, a: &Mat<R, K, T>, b: &Mat<K, C, T>) -> Self {
-        general_mat_mul(
-            T::one(),
-            a.as_array(),
-            b.as_array(),
-            T::zero(),
-            &mut self.view_mut(),
-        );
+        self.set_product(a.view(), b.view(), T::zero());
         self
     }
 
@@ -178,13 +163,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     #[must_use]
     #[doc(hidden)]
     pub fn into_t_matmul_of<const K: usize>(mut self, a: &Mat<K, R, T>, b: &Mat<K, C, T>) -> Self {
-        general_mat_mul(
-            T::one(),
-            &a.as_array().t(),
-            b.as_array(),
-            T::zero(),
-            &mut self.view_mut(),
-        );
+        self.set_product(a.as_array().t(), b.view(), T::zero());
         self
     }
 
@@ -192,13 +171,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     #[must_use]
     #[doc(hidden)]
     pub fn into_matmul_t_of<const K: usize>(mut self, a: &Mat<R, K, T>, b: &Mat<C, K, T>) -> Self {
-        general_mat_mul(
-            T::one(),
-            a.as_array(),
-            &b.as_array().t(),
-            T::zero(),
-            &mut self.view_mut(),
-        );
+        self.set_product(a.view(), b.as_array().t(), T::zero());
         self
     }
 }
