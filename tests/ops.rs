@@ -581,7 +581,8 @@ fn softplus_and_sigmoid_stay_finite_at_a_thousand() {
         }
     }
     let grads = softplus_op_backward(&a, &r, 1.0);
-    assert_eq!(grads.value, softplus_op(&a, &r));
+    let value = softplus_op(&a, &r);
+    assert!((grads.value - value).abs() <= 1e-12 * value.abs());
     let sigmoid = a.sigmoid();
     for (g, s) in grads.a.to_vec().iter().zip(sigmoid.to_vec()) {
         assert!(
@@ -600,7 +601,8 @@ fn softplus_and_sigmoid_stay_finite_at_a_thousand() {
     assert_eq!((d_ls[(0, 0)], d_ls[(0, 1)]), (0.0, 1.0));
     assert!(d_ls.to_vec().iter().all(|v| v.is_finite()));
     let sg = sigmoid_extreme_backward(&a, &r, 1.0);
-    assert_eq!(sg.value, sigmoid_extreme(&a, &r));
+    let value = sigmoid_extreme(&a, &r);
+    assert!((sg.value - value).abs() <= 1e-12 * value.abs().max(1.0));
     assert!(sg.value.is_finite() && sg.a.to_vec().iter().all(|v| v.is_finite()));
     assert_eq!((sigmoid[(0, 0)], sigmoid[(0, 1)]), (1.0, 0.0));
 }

@@ -54,10 +54,9 @@ fn run(opt: &mut impl Optimizer<f64>) -> Vec<Vec<f64>> {
     let mut out = Vec::new();
     for _ in 0..5 {
         let grads = quadratic_backward(&params.w, &params.b, &a, &c, &ab, &cb, 1.0);
-        assert_eq!(
-            grads.value,
-            quadratic(&params.w, &params.b, &a, &c, &ab, &cb)
-        );
+        // Up to rounding: the fused backward sums in another order than the forward.
+        let value = quadratic(&params.w, &params.b, &a, &c, &ab, &cb);
+        assert!((grads.value - value).abs() <= 1e-12 * value.abs());
         opt.step(&mut params, &grads).unwrap();
         out.push(
             params

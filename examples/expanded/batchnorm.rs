@@ -194,6 +194,12 @@ for BatchnormLossParams<T, N, D> {
     clippy::used_underscore_binding,
     clippy::needless_pass_by_value
 )]
+#[allow(
+    unused_doc_comments,
+    clippy::doc_markdown,
+    clippy::needless_range_loop,
+    clippy::manual_range_contains
+)]
 pub fn batchnorm_loss_backward<T: Scalar, const N: usize, const D: usize>(
     x: &Mat<N, D, T>,
     gamma: &Mat<1, D, T>,
@@ -202,30 +208,189 @@ pub fn batchnorm_loss_backward<T: Scalar, const N: usize, const D: usize>(
     eps: T,
     d_out: T,
 ) -> BatchnormLossGrads<T, N, D> {
-    let mu: Mat<1, D, T> = x.col_means();
-    let xc: Mat<N, D, T> = x.sub_row(&mu);
-    let var: Mat<1, D, T> = xc.col_mean_squares();
-    let sum_2: Mat<1, D, T> = var + eps;
-    let sum_2_sqrt: Mat<1, D, T> = sum_2.into_sqrt();
-    let inv_std: Mat<1, D, T> = sum_2_sqrt.powi(-1);
-    let xhat: Mat<N, D, T> = xc.mul_row(&inv_std);
-    let xhat_times_row: Mat<N, D, T> = xhat.mul_row(gamma);
-    let out: Mat<N, D, T> = xhat_times_row.into_add_row(beta);
-    let value: T = out.inner(g);
-    let d_out_2: Mat<N, D, T> = out.into_scaled_copy_of(g, d_out);
-    let d_beta: Mat<1, D, T> = d_out_2.col_sums();
-    let d_xhat_times_row: Mat<N, D, T> = d_out_2;
-    let d_gamma: Mat<1, D, T> = d_xhat_times_row.col_dots(&xhat);
-    let d_xhat: Mat<N, D, T> = d_xhat_times_row.into_mul_row(gamma);
-    let d_inv_std: Mat<1, D, T> = d_xhat.col_dots(&xc);
-    let mut d_xc: Mat<N, D, T> = d_xhat.into_mul_row(&inv_std);
-    let d_sum_2_sqrt: Mat<1, D, T> = sum_2_sqrt.powi_backward(-1, d_inv_std);
-    let d_sum_2: Mat<1, D, T> = sum_2_sqrt.sqrt_backward(d_sum_2_sqrt);
-    let d_var: Mat<1, D, T> = d_sum_2;
-    d_xc.add_col_mean_squares_backward(&xc, &d_var);
-    let d_mu: Mat<1, D, T> = -d_xc.col_sums();
-    let mut d_x: Mat<N, D, T> = d_xc;
-    d_x.add_spread_rows(&d_mu);
+    let mut mu: Mat<1, D, T> = Mat::zeros();
+    let mut d_beta: Mat<1, D, T> = Mat::zeros();
+    /// Pass 1 of 6, over the entries of [N × D]
+    {
+        let x = &*x.entries();
+        let g = &*g.entries();
+        let mu = mu.entries_mut();
+        let d_beta = d_beta.entries_mut();
+        for i in 0..N {
+            for j in 0..D {
+                /// mu = mean_rows x
+                {
+                    mu[0][j] += x[i][j];
+                }
+                /// d_out_2 = d_out · g
+                let d_out_2 = d_out * g[i][j];
+                /// d_beta = Σ_rows d_out_2   (broadcast → sum)
+                {
+                    d_beta[0][j] += d_out_2;
+                }
+            }
+        }
+    }
+    /// Pass 2 of 6, over the entries of [1 × D]
+    {
+        let mu = mu.entries_mut();
+        for j in 0..D {
+            /// mu: the sum divided by N, a mean
+            {
+                mu[0][j] /= <T as ::gradgen::Scalar>::from_usize(N);
+            }
+        }
+    }
+    let mut var: Mat<1, D, T> = Mat::zeros();
+    let mut d_inv_std: Mat<1, D, T> = Mat::zeros();
+    /// Pass 3 of 6, over the entries of [N × D]
+    {
+        let x = &*x.entries();
+        let mu = &*mu.entries();
+        let g = &*g.entries();
+        let gamma = &*gamma.entries();
+        let var = var.entries_mut();
+        let d_inv_std = d_inv_std.entries_mut();
+        for i in 0..N {
+            for j in 0..D {
+                /// xc = x − mu   (mu broadcast over rows)
+                let xc = x[i][j] - mu[0][j];
+                /// var = mean_rows xc²
+                {
+                    var[0][j] += xc * xc;
+                }
+                /// d_out_2 = d_out · g
+                let d_out_2 = d_out * g[i][j];
+                /// d_xhat_times_row = d_out_2
+                let d_xhat_times_row = d_out_2;
+                /// d_xhat = d_xhat_times_row ∘ gamma
+                let d_xhat = d_xhat_times_row * gamma[0][j];
+                /// d_inv_std = Σ_rows (d_xhat ∘ xc)   (broadcast → sum)
+                {
+                    d_inv_std[0][j] += d_xhat * xc;
+                }
+            }
+        }
+    }
+    let mut inv_std: Mat<1, D, T> = Mat::zeros();
+    let mut d_var: Mat<1, D, T> = Mat::zeros();
+    /// Pass 4 of 6, over the entries of [1 × D]
+    {
+        let d_inv_std = &*d_inv_std.entries();
+        let var = var.entries_mut();
+        let inv_std = inv_std.entries_mut();
+        let d_var = d_var.entries_mut();
+        for j in 0..D {
+            /// var: the sum divided by N, a mean
+            {
+                var[0][j] /= <T as ::gradgen::Scalar>::from_usize(N);
+            }
+            /// sum_2 = var + eps
+            let sum_2 = var[0][j] + eps;
+            /// sum_2_sqrt = √sum_2
+            let sum_2_sqrt = sum_2.sqrt();
+            /// inv_std = sum_2_sqrt^-1
+            {
+                inv_std[0][j] = sum_2_sqrt.powi(-1);
+            }
+            /// d_sum_2_sqrt = d_inv_std · (-1) ∘ sum_2_sqrt^(-1 − 1)
+            let d_sum_2_sqrt = d_inv_std[0][j]
+                * <T as ::gradgen::Scalar>::from_f64(f64::from(-1))
+                * sum_2_sqrt.powi(-1 - 1);
+            /// d_sum_2 = d_sum_2_sqrt / (2·sum_2_sqrt)   (reuses sqrt)
+            let d_sum_2 = d_sum_2_sqrt
+                / (<T as ::gradgen::Scalar>::from_f64(2.0) * sum_2_sqrt);
+            /// d_var = d_sum_2
+            {
+                d_var[0][j] = d_sum_2;
+            }
+        }
+    }
+    let mut value: T = <T as ::gradgen::Scalar>::from_f64(0.0);
+    let mut value_by_col: Mat<1, D, T> = Mat::zeros();
+    let mut d_gamma: Mat<1, D, T> = Mat::zeros();
+    let mut d_mu: Mat<1, D, T> = Mat::zeros();
+    /// Pass 5 of 6, over the entries of [N × D]
+    {
+        let x = &*x.entries();
+        let mu = &*mu.entries();
+        let inv_std = &*inv_std.entries();
+        let gamma = &*gamma.entries();
+        let beta = &*beta.entries();
+        let g = &*g.entries();
+        let d_var = &*d_var.entries();
+        let value_by_col = value_by_col.entries_mut();
+        let d_gamma = d_gamma.entries_mut();
+        let d_mu = d_mu.entries_mut();
+        for i in 0..N {
+            for j in 0..D {
+                /// xc = x − mu   (mu broadcast over rows)
+                let xc = x[i][j] - mu[0][j];
+                /// xhat = xc ∘ inv_std   (inv_std broadcast over rows)
+                let xhat = xc * inv_std[0][j];
+                /// xhat_times_row = xhat ∘ gamma   (gamma broadcast over rows)
+                let xhat_times_row = xhat * gamma[0][j];
+                /// out = xhat_times_row + beta   (beta broadcast over rows)
+                let out = xhat_times_row + beta[0][j];
+                /// value = Σ out ∘ g
+                {
+                    value_by_col[0][j] += out * g[i][j];
+                }
+                /// d_out_2 = d_out · g
+                let d_out_2 = d_out * g[i][j];
+                /// d_xhat_times_row = d_out_2
+                let d_xhat_times_row = d_out_2;
+                /// d_gamma = Σ_rows (d_xhat_times_row ∘ xhat)   (broadcast → sum)
+                {
+                    d_gamma[0][j] += d_xhat_times_row * xhat;
+                }
+                /// d_xhat = d_xhat_times_row ∘ gamma
+                let d_xhat = d_xhat_times_row * gamma[0][j];
+                /// d_xc = d_xhat ∘ inv_std; d_xc += 2·d_var / N ∘ xc   (d_var repeated over the rows)
+                let d_xc = d_xhat * inv_std[0][j]
+                    + <T as ::gradgen::Scalar>::from_f64(2.0) * d_var[0][j] * xc
+                        / <T as ::gradgen::Scalar>::from_usize(N);
+                /// d_mu = −Σ_rows d_xc   (broadcast → sum)
+                {
+                    d_mu[0][j] += -d_xc;
+                }
+            }
+        }
+    }
+    value += value_by_col.sum();
+    let mut d_x: Mat<N, D, T> = Mat::zeros();
+    /// Pass 6 of 6, over the entries of [N × D]
+    {
+        let g = &*g.entries();
+        let gamma = &*gamma.entries();
+        let x = &*x.entries();
+        let mu = &*mu.entries();
+        let inv_std = &*inv_std.entries();
+        let d_var = &*d_var.entries();
+        let d_mu = &*d_mu.entries();
+        let d_x = d_x.entries_mut();
+        for i in 0..N {
+            for j in 0..D {
+                /// d_out_2 = d_out · g
+                let d_out_2 = d_out * g[i][j];
+                /// d_xhat_times_row = d_out_2
+                let d_xhat_times_row = d_out_2;
+                /// d_xhat = d_xhat_times_row ∘ gamma
+                let d_xhat = d_xhat_times_row * gamma[0][j];
+                /// xc = x − mu   (mu broadcast over rows)
+                let xc = x[i][j] - mu[0][j];
+                /// d_xc = d_xhat ∘ inv_std; d_xc += 2·d_var / N ∘ xc   (d_var repeated over the rows)
+                let d_xc = d_xhat * inv_std[0][j]
+                    + <T as ::gradgen::Scalar>::from_f64(2.0) * d_var[0][j] * xc
+                        / <T as ::gradgen::Scalar>::from_usize(N);
+                /// d_x = d_xc; d_x += d_mu / N repeated over the rows
+                {
+                    d_x[i][j] = d_xc
+                        + d_mu[0][j] / <T as ::gradgen::Scalar>::from_usize(N);
+                }
+            }
+        }
+    }
     BatchnormLossGrads {
         value,
         x: d_x,

@@ -243,7 +243,7 @@ fn cfg_attrs(func: &Func) -> Vec<&syn::Attribute> {
         .collect()
 }
 
-fn mat_type(func: &Func, shape: &Shape) -> TokenStream {
+pub fn mat_type(func: &Func, shape: &Shape) -> TokenStream {
     match shape {
         Shape::Mat(r, c) => {
             let (path, r, c) = (&func.mat_path, dim_tokens(r), dim_tokens(c));
@@ -593,8 +593,22 @@ fn backward_signature(func: &Func, d_out: &Ident) -> TokenStream {
 }
 
 fn backward_fn(func: &Func, shapes: &[Shape], plan: &Plan, derivation: &str) -> TokenStream {
-    let mut body = forward_part(func, shapes, plan, &plan.forward);
-    body.extend(backward_part(func, shapes, plan, &plan.backward));
+    let fused = crate::fuse::fuse(func, shapes, plan);
+    let passes = fused.is_some().then(|| {
+        // The passes' lines carry their derivation as documentation (in its notation, not
+        // Markdown), index rows, and spell the table's formulas as the table does.
+        quote!(#[allow(
+            unused_doc_comments,
+            clippy::doc_markdown,
+            clippy::needless_range_loop,
+            clippy::manual_range_contains
+        )])
+    });
+    let body = fused.unwrap_or_else(|| {
+        let mut body = forward_part(func, shapes, plan, &plan.forward);
+        body.extend(backward_part(func, shapes, plan, &plan.backward));
+        body
+    });
     let grads_name = Names::grads_struct(&func.item.sig.ident);
     let value = value_field(func);
     let value_init = match &func.output {
@@ -634,6 +648,7 @@ fn backward_fn(func: &Func, shapes: &[Shape], plan: &Plan, derivation: &str) -> 
     let header = generated_fn_header(func, &backward_doc(func, plan, derivation));
     quote! {
         #header
+        #passes
         #signature {
             #(#body)*
             #grads_name { #value_init, #(#fields),* }

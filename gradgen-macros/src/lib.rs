@@ -22,6 +22,7 @@ mod emit;
 mod errors;
 mod fold;
 mod formula;
+mod fuse;
 #[cfg(test)]
 mod fuzz;
 mod ir;
@@ -305,10 +306,11 @@ mod tests {
 
     #[test]
     fn a_square_or_product_that_only_feeds_a_reduction_is_never_built() {
-        // A mean squared error: one [N × C] buffer holds the difference, then its gradient.
+        // Off the fused passes (a product keeps a function there): one [N × C] buffer holds
+        // the difference, then its gradient.
         let mse = backward_of(
-            "fn loss<const N: usize, const C: usize>(p: &Mat<N, C>, y: &Mat<N, C>) -> f64 {
-                (p - y).square().mean()
+            "fn loss<const N: usize, const D: usize, const C: usize>(x: &Mat<N, D>, w: &Mat<D, C>, y: &Mat<N, C>) -> f64 {
+                (x.matmul(w) - y).square().mean()
             }",
         );
         assert!(mse.contains("diff . mean_squares ()"), "{mse}");
@@ -338,20 +340,54 @@ mod tests {
         );
         // Used twice, the square is built once and reduced twice: nothing is folded.
         let kept = backward_of(
-            "fn loss<const N: usize, const C: usize>(x: &Mat<N, C>) -> f64 {
-                let sq = x.square();
+            "fn loss<const N: usize, const D: usize, const C: usize>(x: &Mat<N, D>, w: &Mat<D, C>) -> f64 {
+                let sq = x.matmul(w).square();
                 sq.sum() + sq.mean()
             }",
         );
-        assert!(kept.contains("x . square ()"), "{kept}");
+        assert!(kept.contains(". square ()"), "{kept}");
         assert!(!kept.contains("squares"), "{kept}");
         // A scalar factor is not an entrywise product of matrices.
         let scaled = backward_of(
-            "fn loss<const N: usize, const C: usize>(x: &Mat<N, C>, s: f64) -> f64 {
-                (x * s).sum()
+            "fn loss<const N: usize, const D: usize, const C: usize>(x: &Mat<N, D>, w: &Mat<D, C>, s: f64) -> f64 {
+                (x.matmul(w) * s).sum()
             }",
         );
         assert!(!scaled.contains("inner (s"), "{scaled}");
+    }
+
+    #[test]
+    fn an_entrywise_function_is_one_pass_that_stores_no_intermediate() {
+        let mse = backward_of(
+            "fn loss<const N: usize, const C: usize>(p: &Mat<N, C>, y: &Mat<N, C>) -> f64 {
+                (p - y).square().mean()
+            }",
+        );
+        assert!(mse.contains("Pass 1 of 1"), "{mse}");
+        // The difference and its square are recomputed where they are read: the only matrices
+        // are the two gradients and the value's per-column sums.
+        assert_eq!(mse.matches("Mat :: zeros ()").count(), 3, "{mse}");
+        assert!(mse.contains("let diff = p [i] [j] - y [i] [j] ;"), "{mse}");
+        assert!(mse.contains("d_p [i] [j] = d_diff ;"), "{mse}");
+    }
+
+    #[test]
+    fn batch_norm_takes_four_passes_over_its_entries() {
+        let text = backward_of(
+            "fn loss<const N: usize, const D: usize>(x: &Mat<N, D>, gamma: &Mat<1, D>, beta: &Mat<1, D>, g: &Mat<N, D>, eps: f64) -> f64 {
+                let mu = x.col_means();
+                let xc = x.sub_row(&mu);
+                let var = xc.square().col_means();
+                let inv_std = (var + eps).sqrt().powi(-1);
+                let xhat = xc.mul_row(&inv_std);
+                let out = xhat.mul_row(gamma).add_row(beta);
+                (out * g).sum()
+            }",
+        );
+        // μ; the variance; the value with dγ and dμ; d_x. Each needs the reduction before it.
+        let over = "over the entries of [N × D]";
+        assert_eq!(text.matches(over).count(), 4, "{text}");
+        assert!(text.contains(&format!("Pass 6 of 6, {over}")), "{text}");
     }
 
     #[test]

@@ -45,6 +45,11 @@ impl Names {
         Ident::new(&candidate, span)
     }
 
+    /// Marks a name another stage generated as taken.
+    pub fn reserve(&mut self, name: &Ident) {
+        self.taken.insert(name.to_string());
+    }
+
     /// The name of a user's `let`: the user's own at its first binding (it is reserved for
     /// exactly this), a fresh SSA name (`h_2`) when it shadows an earlier one.
     pub fn binding(&mut self, user: &Ident, first: bool) -> Ident {

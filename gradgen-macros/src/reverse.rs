@@ -149,6 +149,8 @@ pub struct BwdBranch {
 pub struct Stmt {
     /// The user's binding it comes from, where a type error in it is reported.
     pub span: Span,
+    /// For a contribution: the binding and the operand (by position) it is the gradient of.
+    pub origin: Option<(usize, usize)>,
     /// The op whose row made it, for the derivation (`matmul`, `operator -`).
     pub note: String,
     /// The forward step it comes from, as the derivation writes it (`h = x · w`).

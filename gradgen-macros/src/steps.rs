@@ -119,6 +119,7 @@ pub fn contribution(
     let sign = if p.start == Start::Add { "+=" } else { "=" };
     Stmt {
         span: b.span,
+        origin: Some((p.binding, p.operand)),
         note: op_note(func, p.binding),
         from: from(func, p.binding),
         kind,
@@ -196,6 +197,7 @@ pub fn call(cx: &Cx, bi: usize, parts: &Ident) -> Stmt {
     let shown = path.to_token_stream().to_string().replace(' ', "");
     Stmt {
         span: b.span,
+        origin: None,
         note: op_note(cx.func, bi),
         from: from(cx.func, bi),
         kind: StmtKind::Call {
@@ -250,6 +252,7 @@ pub fn seed(cx: &Cx, s: &Seed) -> Stmt {
     let sign = if s.start == Start::Add { "+=" } else { "=" };
     Stmt {
         span: s.span,
+        origin: None,
         note: s.note.to_owned(),
         from: s.step.clone(),
         kind,
@@ -270,6 +273,7 @@ pub fn zeros(
     let shape = cx.shapes[value].clone();
     Stmt {
         span,
+        origin: None,
         note: note.to_owned(),
         from: String::new(),
         kind: StmtKind::Init {

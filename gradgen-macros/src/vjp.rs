@@ -44,6 +44,11 @@ pub enum Grad {
         axis: Axis,
         mean: bool,
     },
+    /// `Σ_axis a ∘ b` (`inner`, `row_dots`): `d_a = g ∘ b` and `d_b = g ∘ a`, `g` repeated over
+    /// the axis.
+    Dots {
+        axis: Axis,
+    },
     /// `out.{op}_backward(g)`: a derivative that reads the result, written in the runtime.
     OfOutput {
         text: &'static str,
@@ -102,6 +107,8 @@ pub enum Reads {
 
 /// An entrywise op of operands `a`, `b`.
 pub struct Entrywise {
+    /// The scalar forward, over `a` and `b` (a broadcast operand's entry repeated).
+    pub forward: &'static str,
     /// Per operand, its derivative: `g` times a signed product of `a`, `b` and `y`.
     pub derivatives: &'static [&'static str],
     /// Which operand may be repeated over the entries, for the README.
@@ -248,6 +255,98 @@ pub enum Add {
     InPlace(Ident, TokenStream),
 }
 
+/// What a row computes entry by entry, for the fused passes (`fuse.rs`): the same derivative
+/// as the word's matrix code, read one entry at a time.
+pub struct Scalarwise {
+    /// The names the formulas give the operands, in order: `x` and a map's parameters, or `a`,
+    /// `b`.
+    pub operands: Vec<&'static str>,
+    /// Which operands are integers (`powi`'s `n`).
+    pub ints: Vec<&'static str>,
+    /// The result's entry, over the operands; for a reduction, the entry it sums.
+    pub forward: Formula,
+    /// Per operand, its contribution entry by entry, over the operands, the result `y`, the
+    /// incoming gradient `g` and, for a mean, the number of entries averaged, `count`; `None`
+    /// for a constant parameter.
+    pub derivatives: Vec<Option<Formula>>,
+    /// For a reduction: the axis it sums over (`g` is repeated over it), and whether it divides
+    /// by `count`.
+    pub reduce: Option<(Axis, bool)>,
+}
+
+impl Grad {
+    /// The row's scalar reading; `None` for what is not entrywise (products, softmaxes,
+    /// `pick`, calls) or a formula that does not parse (the table's tests parse every one).
+    pub fn scalarwise(&self) -> Option<Scalarwise> {
+        let parse = |s: &str| Formula::parse(s).ok();
+        let some = |s: &str| parse(s).map(Some);
+        Some(match self {
+            Grad::Map(m) => {
+                let mut derivatives = vec![some(m.derivative)?];
+                derivatives.extend(m.params.iter().map(|_| None));
+                Scalarwise {
+                    operands: std::iter::once("x")
+                        .chain(m.params.iter().map(|p| p.0))
+                        .collect(),
+                    ints: m
+                        .params
+                        .iter()
+                        .filter(|p| p.1 == Param::Int)
+                        .map(|p| p.0)
+                        .collect(),
+                    forward: parse(m.forward)?,
+                    derivatives,
+                    reduce: None,
+                }
+            }
+            Grad::Map2(m) => Scalarwise {
+                operands: vec!["a", "b"],
+                ints: Vec::new(),
+                forward: parse(m.forward)?,
+                derivatives: vec![some(m.derivatives[0])?, some(m.derivatives[1])?],
+                reduce: None,
+            },
+            Grad::Entrywise(e) => Scalarwise {
+                operands: vec!["a", "b"][..e.derivatives.len()].to_vec(),
+                ints: Vec::new(),
+                forward: parse(e.forward)?,
+                derivatives: e
+                    .derivatives
+                    .iter()
+                    .map(|d| some(d))
+                    .collect::<Option<_>>()?,
+                reduce: None,
+            },
+            Grad::Reduce { axis, mean } => Scalarwise {
+                operands: vec!["a"],
+                ints: Vec::new(),
+                forward: parse("a")?,
+                derivatives: vec![some(if *mean { "g / count" } else { "g" })?],
+                reduce: Some((*axis, *mean)),
+            },
+            Grad::SumOfSquares { axis, mean } => Scalarwise {
+                operands: vec!["a"],
+                ints: Vec::new(),
+                forward: parse("a * a")?,
+                derivatives: vec![some(if *mean {
+                    "2 * g * a / count"
+                } else {
+                    "2 * g * a"
+                })?],
+                reduce: Some((*axis, *mean)),
+            },
+            Grad::Dots { axis } => Scalarwise {
+                operands: vec!["a", "b"],
+                ints: Vec::new(),
+                forward: parse("a * b")?,
+                derivatives: vec![some("g * b")?, some("g * a")?],
+                reduce: Some((*axis, false)),
+            },
+            Grad::OfOutput { .. } | Grad::Custom(_) | Grad::Call => return None,
+        })
+    }
+}
+
 impl Grad {
     /// The operands that must be constants: a map's parameters, a custom row's `constants`.
     pub fn constant_args(&self) -> Vec<usize> {
@@ -274,6 +373,8 @@ impl Grad {
             Grad::Reduce { .. } => vec![borrow(Slot::Grad)],
             Grad::SumOfSquares { .. } => vec![take(Slot::Arg(0)), borrow(Slot::Grad)],
             Grad::OfOutput { .. } => vec![borrow(Slot::Out), take(Slot::Grad)],
+            Grad::Dots { axis: Axis::Cols } => product_uses(i).to_vec(),
+            Grad::Dots { .. } => inner_uses(i).to_vec(),
             Grad::Custom(c) => (c.uses)(i).to_vec(),
             Grad::Call => Vec::new(),
         }
@@ -288,6 +389,8 @@ impl Grad {
             Grad::Reduce { axis, mean } => reduce(*axis, *mean, cx),
             Grad::SumOfSquares { axis, mean } => squares(*axis, *mean, cx),
             Grad::OfOutput { text } => of_output(text, cx),
+            Grad::Dots { axis: Axis::Cols } => row_dots(cx, i),
+            Grad::Dots { .. } => inner(cx, i),
             Grad::Custom(c) => (c.vjp)(cx, i),
             Grad::Call => {
                 let (parts, index) = (&cx.g.name, syn::Index::from(i));

@@ -199,5 +199,6 @@ pub mod prelude {
 /// Paths the generated code names absolutely. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::mat::Entries;
     pub use gradgen_macros::model_impl;
 }

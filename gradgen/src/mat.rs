@@ -1,7 +1,8 @@
 //! `Mat<R, C, T>`: an owned matrix whose shape is part of its type.
 
+use std::borrow::Cow;
 use std::fmt;
-use std::ops::{Index, IndexMut};
+use std::ops::{Deref, Index, IndexMut};
 
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 
@@ -204,6 +205,57 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     #[must_use]
     pub fn cast<U: Scalar>(&self) -> Mat<R, C, U> {
         Mat::from_array_unchecked(self.data.mapv(|v| U::from_f64(v.to_f64())))
+    }
+}
+
+/// Row-major access to the entries, for the fused passes that `#[differentiable]` generates:
+/// `x[i][j]` is entry `(i, j)`, and every index that the pass writes as a loop bound is checked
+/// by the type, not at run time. Not part of the stable API.
+impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
+    /// The entries as `R` rows of `C`, borrowed, or copied once into row-major order when the
+    /// matrix is stored otherwise (after [`into_t`](Mat::into_t), or from a column-major array).
+    #[doc(hidden)]
+    #[must_use]
+    pub fn entries(&self) -> Entries<'_, R, C, T> {
+        Entries {
+            flat: match self.data.as_slice() {
+                Some(flat) => Cow::Borrowed(flat),
+                None => Cow::Owned(self.data.iter().copied().collect()),
+            },
+        }
+    }
+
+    /// The entries as `R` mutable rows of `C`; a matrix stored otherwise than row-major is
+    /// rewritten in row-major order first.
+    #[doc(hidden)]
+    pub fn entries_mut(&mut self) -> &mut [[T; C]; R] {
+        if !self.data.is_standard_layout() {
+            self.data = self.data.as_standard_layout().into_owned();
+        }
+        let flat = self
+            .data
+            .as_slice_mut()
+            .expect("a standard-layout array is one slice");
+        assert_eq!(flat.len(), R * C, "a Mat<R, C> holds R × C entries");
+        // SAFETY: `[[T; C]; R]` is laid out as `R * C` consecutive `T`s, which `flat` is, and
+        // the borrow of `self` outlives the result.
+        unsafe { &mut *flat.as_mut_ptr().cast::<[[T; C]; R]>() }
+    }
+}
+
+/// A matrix's entries as `R` rows of `C` (see [`Mat::entries`]).
+#[doc(hidden)]
+pub struct Entries<'a, const R: usize, const C: usize, T: Clone> {
+    flat: Cow<'a, [T]>,
+}
+
+impl<const R: usize, const C: usize, T: Clone> Deref for Entries<'_, R, C, T> {
+    type Target = [[T; C]; R];
+    fn deref(&self) -> &[[T; C]; R] {
+        let flat: &[T] = &self.flat;
+        assert_eq!(flat.len(), R * C, "a Mat<R, C> holds R × C entries");
+        // SAFETY: as in `Mat::entries_mut`.
+        unsafe { &*flat.as_ptr().cast::<[[T; C]; R]>() }
     }
 }
 

@@ -113,6 +113,7 @@ fn elements(node: &LoopNode) -> Vec<(Option<usize>, usize)> {
 fn code(tokens: TokenStream, span: Span) -> Stmt {
     Stmt {
         span,
+        origin: None,
         note: String::new(),
         from: String::new(),
         kind: StmtKind::Code(tokens),
@@ -208,6 +209,7 @@ impl<'f> Planner<'f> {
                 };
                 let stmt = Stmt {
                     span,
+                    origin: None,
                     note: "carried through the loop, backwards".to_owned(),
                     from: String::new(),
                     kind: StmtKind::Init {

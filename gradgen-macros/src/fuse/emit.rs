@@ -1,0 +1,344 @@
+//! Part of stage 4b (fuse): the passes as Rust.
+//!
+//! Input: the quantities and their passes. Output: the backward function's statements. A pass
+//! over a matrix shape is a block: the matrices it reads, as rows of entries
+//! (`let x = &*x.entries();`), the ones it writes (`let d_x = d_x.entries_mut();`), then
+//! `for i in 0..N { for j in 0..D { … } }` with one statement per line of the pass, each
+//! documented with its line of the derivation; a pass over scalars is plain statements.
+//! Guarantees: every stored quantity is declared (zero) before the first pass that writes it;
+//! the only names introduced are the loop indices and the per-column sums of a scalar, all
+//! fresh (`naming.rs`).
+
+use std::collections::HashMap;
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
+
+use super::schedule::{Line, Pass};
+use super::{Class, Graph, Ref, Term};
+use crate::ir::{Func, Shape};
+use crate::naming::{dim_tokens, Names};
+
+struct Cx<'a> {
+    func: &'a Func,
+    g: &'a Graph,
+    i: Ident,
+    j: Ident,
+    /// Row and column quantities that live in one pass only: a `let` there, not a matrix.
+    local: Vec<bool>,
+    declared: Vec<bool>,
+    /// The per-column sums of a scalar that a pass over `[R × C]` accumulates.
+    by_col: HashMap<usize, Ident>,
+}
+
+/// The statements of the fused backward, the value and the returned gradients defined.
+pub fn emit(func: &Func, g: &Graph, passes: &[Pass], names: &mut Names) -> Vec<TokenStream> {
+    let mut cx = Cx {
+        func,
+        g,
+        i: names.fresh("i", Span::call_site()),
+        j: names.fresh("j", Span::call_site()),
+        local: local(g, passes),
+        declared: g.qs.iter().map(|q| q.given).collect(),
+        by_col: HashMap::new(),
+    };
+    let mut out = Vec::new();
+    let loops = passes.iter().filter(|p| p.domain != Class::Scalar).count();
+    let mut k = 0;
+    for pass in passes {
+        k += usize::from(pass.domain != Class::Scalar);
+        out.extend(cx.pass(k, loops, pass, names));
+    }
+    // A returned gradient that nothing contributes to is zero.
+    for (q, quantity) in g.qs.iter().enumerate() {
+        let zero = quantity.own.is_empty() && quantity.parts.is_empty() && quantity.mean.is_none();
+        if quantity.output && !quantity.given && zero {
+            let (name, ty, zero) = (&quantity.name, cx.ty(&quantity.shape), cx.zero(q));
+            out.push(quote!(let #name: #ty = #zero;));
+        }
+    }
+    out
+}
+
+/// Which quantities read `q`, by pass.
+fn local(g: &Graph, passes: &[Pass]) -> Vec<bool> {
+    let mut own_pass = vec![None; g.qs.len()];
+    let mut read_in: Vec<Vec<usize>> = vec![Vec::new(); g.qs.len()];
+    for (k, pass) in passes.iter().enumerate() {
+        for line in &pass.lines {
+            let terms: Vec<&Term> = match *line {
+                Line::Inline(q) | Line::Own(q) => {
+                    if let Line::Own(q) = *line {
+                        own_pass[q] = Some(k);
+                    }
+                    g.qs[q].own.iter().collect()
+                }
+                Line::Part(q, pi) => vec![&g.qs[q].parts[pi].term],
+            };
+            for r in terms.into_iter().flat_map(Term::reads) {
+                read_in[r].push(k);
+            }
+        }
+    }
+    g.qs.iter()
+        .enumerate()
+        .map(|(q, quantity)| {
+            matches!(quantity.class, Class::Row | Class::Col)
+                && !quantity.output
+                && !quantity.given
+                && quantity.parts.is_empty()
+                && quantity.mean.is_none()
+                && own_pass[q].is_some()
+                && read_in[q].iter().all(|&k| Some(k) == own_pass[q])
+        })
+        .collect()
+}
+
+fn doc(text: &str, stmt: TokenStream, is_let: bool) -> TokenStream {
+    let text = format!(" {text}");
+    if is_let {
+        quote!(#[doc = #text] #stmt)
+    } else {
+        quote!(#[doc = #text] { #stmt })
+    }
+}
+
+impl Cx<'_> {
+    fn ty(&self, shape: &Shape) -> TokenStream {
+        crate::emit::mat_type(self.func, shape)
+    }
+
+    fn zero(&self, q: usize) -> TokenStream {
+        let quantity = &self.g.qs[q];
+        match quantity.shape {
+            Shape::Mat(..) => {
+                let mat = &self.func.mat_path;
+                quote!(#mat::zeros())
+            }
+            _ => self.scalar_zero(),
+        }
+    }
+
+    fn scalar_zero(&self) -> TokenStream {
+        let elem = &self.func.scalar_ty;
+        quote!(<#elem as ::gradgen::Scalar>::from_f64(0.0))
+    }
+
+    /// The index of a `class` entry in a pass: `[i][j]`, `[0][j]`, `[i][0]`.
+    fn index(&self, class: Class) -> TokenStream {
+        let (i, j) = (&self.i, &self.j);
+        match class {
+            Class::Big => quote!([#i][#j]),
+            Class::Row => quote!([0][#j]),
+            Class::Col => quote!([#i][0]),
+            Class::Scalar => quote!(),
+        }
+    }
+
+    /// Quantity `q`'s entry where the current pass reads it; `named`: it is a `let` of the pass.
+    fn entry(&self, q: usize, named: &[bool]) -> TokenStream {
+        let quantity = &self.g.qs[q];
+        let name = &quantity.name;
+        if named[q] || quantity.class == Class::Scalar {
+            quote!(#name)
+        } else {
+            let index = self.index(quantity.class);
+            quote!(#name #index)
+        }
+    }
+
+    fn term(&self, t: &Term, named: &[bool]) -> TokenStream {
+        super::code(self.func, t, &|r| match r {
+            Ref::Q(q) => self.entry(*q, named),
+            Ref::Code(code) => code.clone(),
+        })
+    }
+
+    fn sum(&self, terms: &[Term], named: &[bool]) -> TokenStream {
+        if terms.is_empty() {
+            return self.scalar_zero();
+        }
+        let codes = terms.iter().map(|t| self.term(t, named));
+        quote!(#(#codes)+*)
+    }
+
+    /// One line of a pass as a statement.
+    fn line(&self, line: Line, domain: Class, named: &mut [bool]) -> TokenStream {
+        let g = self.g;
+        match line {
+            Line::Inline(q) => self.let_line(q, named),
+            Line::Own(q) if self.local[q] => self.let_line(q, named),
+            Line::Own(q) => self.own_line(q, named),
+            Line::Part(q, pi) => {
+                let (quantity, part) = (&g.qs[q], &g.qs[q].parts[pi]);
+                let value = self.term(&part.term, named);
+                let target = match (quantity.class, self.by_col.get(&q)) {
+                    (Class::Scalar, Some(cols)) if domain == Class::Big => {
+                        let j = &self.j;
+                        quote!(#cols[0][#j])
+                    }
+                    _ => self.entry(q, named),
+                };
+                doc(&part.term.text, quote!(#target += #value;), false)
+            }
+        }
+    }
+
+    /// `let name = terms;`, a value of this pass.
+    fn let_line(&self, q: usize, named: &mut [bool]) -> TokenStream {
+        let quantity = &self.g.qs[q];
+        let (name, value) = (&quantity.name, self.sum(&quantity.own, named));
+        named[q] = true;
+        let text: Vec<&str> = quantity.own.iter().map(|t| t.text.as_str()).collect();
+        doc(&text.join("; "), quote!(let #name = #value;), true)
+    }
+
+    /// A stored quantity's own terms, or its division by its count.
+    fn own_line(&self, q: usize, named: &[bool]) -> TokenStream {
+        let quantity = &self.g.qs[q];
+        let name = &quantity.name;
+        let target = self.entry(q, named);
+        let text: Vec<&str> = quantity.own.iter().map(|t| t.text.as_str()).collect();
+        let text = text.join("; ");
+        if quantity.class == Class::Scalar && quantity.parts.is_empty() {
+            let (ty, value) = (self.ty(&quantity.shape), self.sum(&quantity.own, named));
+            return doc(&text, quote!(let #name: #ty = #value;), true);
+        }
+        if let (true, Some((count, count_text))) = (quantity.own.is_empty(), &quantity.mean) {
+            let text = format!("{name}: the sum divided by {count_text}, a mean");
+            return doc(&text, quote!(#target /= #count;), false);
+        }
+        let value = self.sum(&quantity.own, named);
+        if quantity.parts.is_empty() {
+            doc(&text, quote!(#target = #value;), false)
+        } else {
+            doc(&text, quote!(#target += #value;), false)
+        }
+    }
+}
+
+impl Cx<'_> {
+    /// The matrices and scalars a pass writes, declared before it if they are not yet.
+    fn declare(&mut self, pass: &Pass, names: &mut Names) -> (Vec<TokenStream>, Vec<usize>) {
+        let mut decls = Vec::new();
+        let mut written = Vec::new();
+        for line in &pass.lines {
+            let q = match *line {
+                Line::Own(q) if !self.local[q] => q,
+                Line::Part(q, _) => q,
+                _ => continue,
+            };
+            let quantity = &self.g.qs[q];
+            if quantity.class == Class::Scalar && pass.domain == Class::Scalar {
+                continue;
+            }
+            if !self.declared[q] {
+                self.declared[q] = true;
+                let (name, ty, zero) = (&quantity.name, self.ty(&quantity.shape), self.zero(q));
+                decls.push(quote!(let mut #name: #ty = #zero;));
+            }
+            if quantity.class == Class::Scalar
+                && pass.domain == Class::Big
+                && !self.by_col.contains_key(&q)
+            {
+                let cols = names.fresh(&format!("{}_by_col", quantity.name), Span::call_site());
+                let mat = &self.func.mat_path;
+                let c = dim_tokens(&self.g.big.1);
+                let elem = &self.func.scalar_ty;
+                decls.push(quote!(let mut #cols: #mat<1, #c, #elem> = #mat::zeros();));
+                self.by_col.insert(q, cols);
+            }
+            if !written.contains(&q) {
+                written.push(q);
+            }
+        }
+        (decls, written)
+    }
+
+    fn pass(&mut self, k: usize, n: usize, pass: &Pass, names: &mut Names) -> Vec<TokenStream> {
+        let (mut out, written) = self.declare(pass, names);
+        let mut named = vec![false; self.g.qs.len()];
+        let body: Vec<TokenStream> = pass
+            .lines
+            .iter()
+            .map(|&line| self.line(line, pass.domain, &mut named))
+            .collect();
+        if pass.domain == Class::Scalar {
+            out.extend(body);
+            return out;
+        }
+        let views = self.views(pass, &written);
+        let looped = self.loops(pass.domain, &body);
+        let text = format!(
+            " Pass {k} of {n}, over the entries of {}",
+            self.shape_text(pass.domain)
+        );
+        out.push(quote!(#[doc = #text] { #(#views)* #looped }));
+        for q in written {
+            if let Some(cols) = self.by_col.remove(&q) {
+                let name = &self.g.qs[q].name;
+                out.push(quote!(#name += #cols.sum();));
+            }
+        }
+        out
+    }
+
+    fn shape_text(&self, domain: Class) -> String {
+        let (r, c) = &self.g.big;
+        match domain {
+            Class::Big => format!("[{r} × {c}]"),
+            Class::Row => format!("[1 × {c}]"),
+            Class::Col => format!("[{r} × 1]"),
+            Class::Scalar => "a scalar".to_owned(),
+        }
+    }
+
+    /// `let x = x.entries();` for what the pass reads, `entries_mut` for what it writes.
+    fn views(&self, pass: &Pass, written: &[usize]) -> Vec<TokenStream> {
+        let mut read: Vec<usize> = Vec::new();
+        for line in &pass.lines {
+            let terms: Vec<&Term> = match *line {
+                Line::Inline(q) | Line::Own(q) => self.g.qs[q].own.iter().collect(),
+                Line::Part(q, pi) => vec![&self.g.qs[q].parts[pi].term],
+            };
+            for r in terms.into_iter().flat_map(Term::reads) {
+                let quantity = &self.g.qs[r];
+                if quantity.stored()
+                    && quantity.class != Class::Scalar
+                    && !self.local[r]
+                    && !written.contains(&r)
+                    && !read.contains(&r)
+                {
+                    read.push(r);
+                }
+            }
+        }
+        let mut views: Vec<TokenStream> = read
+            .iter()
+            .map(|&r| {
+                let name = &self.g.qs[r].name;
+                quote!(let #name = &*#name.entries();)
+            })
+            .collect();
+        for &q in written {
+            let name = match self.by_col.get(&q) {
+                Some(cols) => cols,
+                None if self.g.qs[q].class == Class::Scalar => continue,
+                None => &self.g.qs[q].name,
+            };
+            views.push(quote!(let #name = #name.entries_mut();));
+        }
+        views
+    }
+
+    fn loops(&self, domain: Class, body: &[TokenStream]) -> TokenStream {
+        let (i, j) = (&self.i, &self.j);
+        let (r, c) = (dim_tokens(&self.g.big.0), dim_tokens(&self.g.big.1));
+        match domain {
+            Class::Big => quote!(for #i in 0..#r { for #j in 0..#c { #(#body)* } }),
+            Class::Row => quote!(for #j in 0..#c { #(#body)* }),
+            Class::Col => quote!(for #i in 0..#r { #(#body)* }),
+            Class::Scalar => quote!(#(#body)*),
+        }
+    }
+}

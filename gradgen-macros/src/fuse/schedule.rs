@@ -1,0 +1,199 @@
+//! Part of stage 4b (fuse): which pass computes what.
+//!
+//! Input: the quantities. Output: the passes, in order, each a list of lines: a value
+//! recomputed where it is read (an `[R × C]` value that is not returned), a stored quantity's
+//! own terms, or a reduction's term summed into its quantity. Guarantees: a line comes after
+//! every line it reads in its pass, and a pass reads a stored quantity only once an earlier
+//! pass completed it; passes over the small shapes come first whenever they can make
+//! progress, so that the large passes are as few as the reductions allow. `None` when no
+//! schedule exists (which a function the table accepts does not produce).
+
+use super::{Class, Graph};
+
+/// One line of a pass.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Line {
+    /// An `[R × C]` value computed where it is read: `let xc = x[i][j] - mu[0][j];`.
+    Inline(usize),
+    /// A stored quantity's own terms (or, for a mean, the division by its count).
+    Own(usize),
+    /// Part `.1` of quantity `.0` summed into it.
+    Part(usize, usize),
+}
+
+/// One loop over the entries of `domain`'s shape (no loop for scalars).
+pub struct Pass {
+    pub domain: Class,
+    pub lines: Vec<Line>,
+}
+
+struct State {
+    done: Vec<bool>,
+    part_done: Vec<Vec<bool>>,
+}
+
+/// The passes that compute the value and the returned gradients.
+pub fn schedule(g: &Graph) -> Option<Vec<Pass>> {
+    let needed = needed(g);
+    let mut st = State {
+        // A gradient with no contribution is zero, and complete from the start.
+        done: g
+            .qs
+            .iter()
+            .map(|q| q.given || (q.own.is_empty() && q.parts.is_empty() && q.mean.is_none()))
+            .collect(),
+        part_done: g.qs.iter().map(|q| vec![false; q.parts.len()]).collect(),
+    };
+    let mut passes: Vec<Pass> = Vec::new();
+    while !finished(g, &needed, &st) {
+        if passes.len() > 4 * g.qs.len() + 8 {
+            return None;
+        }
+        let pass = [Class::Scalar, Class::Row, Class::Col, Class::Big]
+            .into_iter()
+            .map(|d| build(g, &needed, &st, d))
+            .find(|p| !p.lines.is_empty())?;
+        apply(g, &mut st, &pass);
+        passes.push(pass);
+    }
+    Some(passes)
+}
+
+/// The quantities the value and the returned gradients read, transitively.
+fn needed(g: &Graph) -> Vec<bool> {
+    let mut needed = vec![false; g.qs.len()];
+    let mut stack: Vec<usize> = (0..g.qs.len()).filter(|&q| g.qs[q].output).collect();
+    while let Some(q) = stack.pop() {
+        if !needed[q] {
+            needed[q] = true;
+            stack.extend(g.qs[q].reads());
+        }
+    }
+    needed
+}
+
+fn finished(g: &Graph, needed: &[bool], st: &State) -> bool {
+    (0..g.qs.len()).all(|q| !needed[q] || !g.qs[q].stored() || st.done[q])
+}
+
+struct Building<'a> {
+    g: &'a Graph,
+    st: &'a State,
+    domain: Class,
+    here: Vec<bool>,
+    lines: Vec<Line>,
+}
+
+impl Building<'_> {
+    /// Quantity `q` can be read in this pass: complete, computed in it already, or an
+    /// `[R × C]` value it can recompute.
+    fn can(&self, q: usize) -> bool {
+        let quantity = &self.g.qs[q];
+        self.st.done[q]
+            || self.here[q]
+            || (!quantity.stored()
+                && quantity.class == self.domain
+                && quantity.parts.is_empty()
+                && quantity.reads().all(|r| self.can(r)))
+    }
+
+    /// Adds the lines that recompute `q` where this pass needs them.
+    fn make(&mut self, q: usize) {
+        if self.st.done[q] || self.here[q] {
+            return;
+        }
+        let reads: Vec<usize> = self.g.qs[q].reads().collect();
+        for r in reads {
+            self.make(r);
+        }
+        self.lines.push(Line::Inline(q));
+        self.here[q] = true;
+    }
+
+    fn add(&mut self, line: Line, reads: Vec<usize>) {
+        for r in reads {
+            self.make(r);
+        }
+        self.lines.push(line);
+    }
+
+    /// Adds every line of quantity `q` that can run in this pass; whether one was added.
+    fn step(&mut self, q: usize, taken: &mut [Vec<bool>]) -> bool {
+        let (g, domain) = (self.g, self.domain);
+        let quantity = &g.qs[q];
+        let mut progress = false;
+        for (pi, part) in quantity.parts.iter().enumerate() {
+            let reads: Vec<usize> = part.term.reads().collect();
+            if part.domain == domain
+                && !self.st.part_done[q][pi]
+                && !taken[q][pi]
+                && reads.iter().all(|&r| self.can(r))
+            {
+                self.add(Line::Part(q, pi), reads);
+                taken[q][pi] = true;
+                progress = true;
+            }
+        }
+        let reads: Vec<usize> = quantity.own.iter().flat_map(super::Term::reads).collect();
+        if quantity.stored()
+            && quantity.class == domain
+            && !self.here[q]
+            && (!quantity.own.is_empty() || quantity.mean.is_some())
+            && self.st.part_done[q].iter().all(|&d| d)
+            && reads.iter().all(|&r| self.can(r))
+        {
+            self.add(Line::Own(q), reads);
+            self.here[q] = true;
+            progress = true;
+        }
+        progress
+    }
+}
+
+/// One pass over `domain`: everything that can run in it.
+fn build(g: &Graph, needed: &[bool], st: &State, domain: Class) -> Pass {
+    let mut b = Building {
+        g,
+        st,
+        domain,
+        here: vec![false; g.qs.len()],
+        lines: Vec::new(),
+    };
+    let mut taken: Vec<Vec<bool>> = st.part_done.iter().map(|p| vec![false; p.len()]).collect();
+    loop {
+        let mut progress = false;
+        for (q, &need) in needed.iter().enumerate() {
+            if need && !st.done[q] {
+                progress |= b.step(q, &mut taken);
+            }
+        }
+        if !progress {
+            break;
+        }
+    }
+    Pass {
+        domain,
+        lines: b.lines,
+    }
+}
+
+/// Marks what a pass completed: its reductions' parts, its stored quantities, and the
+/// quantities that are only sums of parts, once every part is in.
+fn apply(g: &Graph, st: &mut State, pass: &Pass) {
+    for line in &pass.lines {
+        match *line {
+            Line::Part(q, pi) => st.part_done[q][pi] = true,
+            Line::Own(q) => st.done[q] = true,
+            Line::Inline(_) => {}
+        }
+    }
+    for (q, quantity) in g.qs.iter().enumerate() {
+        if quantity.stored()
+            && quantity.own.is_empty()
+            && quantity.mean.is_none()
+            && st.part_done[q].iter().all(|&d| d)
+        {
+            st.done[q] = true;
+        }
+    }
+}
