@@ -208,29 +208,38 @@ pub fn batchnorm_loss_backward<T: Scalar, const N: usize, const D: usize>(
     eps: T,
     d_out: T,
 ) -> BatchnormLossGrads<T, N, D> {
-    let mut mu: Mat<1, D, T> = Mat::zeros();
-    let mut d_beta: Mat<1, D, T> = Mat::zeros();
-    /// Pass 1 of 6, over the entries of [N × D]
-    {
+    let mu: Mat<1, D, T> = Mat::zeros();
+    let d_beta: Mat<1, D, T> = Mat::zeros();
+    /// Pass 1 of 6, over the entries of [N × D], its rows shared among threads
+    let (mut mu, d_beta) = {
         let x = &*x.entries();
         let g = &*g.entries();
-        let mu = mu.entries_mut();
-        let d_beta = d_beta.entries_mut();
-        for i in 0..N {
-            for j in 0..D {
-                /// mu = mean_rows x
-                {
-                    mu[0][j] += x[i][j];
+        ::gradgen::fused::rows::<
+            N,
+            _,
+        >(
+            D,
+            (mu, d_beta),
+            |rows, (mu, d_beta)| {
+                let mu = mu.entries_mut();
+                let d_beta = d_beta.entries_mut();
+                for i in rows {
+                    for j in 0..D {
+                        /// mu = mean_rows x
+                        {
+                            mu[0][j] += x[i][j];
+                        }
+                        /// d_out_2 = d_out · g
+                        let d_out_2 = d_out * g[i][j];
+                        /// d_beta = Σ_rows d_out_2   (broadcast → sum)
+                        {
+                            d_beta[0][j] += d_out_2;
+                        }
+                    }
                 }
-                /// d_out_2 = d_out · g
-                let d_out_2 = d_out * g[i][j];
-                /// d_beta = Σ_rows d_out_2   (broadcast → sum)
-                {
-                    d_beta[0][j] += d_out_2;
-                }
-            }
-        }
-    }
+            },
+        )
+    };
     /// Pass 2 of 6, over the entries of [1 × D]
     {
         let mu = mu.entries_mut();
@@ -241,37 +250,46 @@ pub fn batchnorm_loss_backward<T: Scalar, const N: usize, const D: usize>(
             }
         }
     }
-    let mut var: Mat<1, D, T> = Mat::zeros();
-    let mut d_inv_std: Mat<1, D, T> = Mat::zeros();
-    /// Pass 3 of 6, over the entries of [N × D]
-    {
+    let var: Mat<1, D, T> = Mat::zeros();
+    let d_inv_std: Mat<1, D, T> = Mat::zeros();
+    /// Pass 3 of 6, over the entries of [N × D], its rows shared among threads
+    let (mut var, d_inv_std) = {
         let x = &*x.entries();
         let mu = &*mu.entries();
         let g = &*g.entries();
         let gamma = &*gamma.entries();
-        let var = var.entries_mut();
-        let d_inv_std = d_inv_std.entries_mut();
-        for i in 0..N {
-            for j in 0..D {
-                /// xc = x − mu   (mu broadcast over rows)
-                let xc = x[i][j] - mu[0][j];
-                /// var = mean_rows xc²
-                {
-                    var[0][j] += xc * xc;
+        ::gradgen::fused::rows::<
+            N,
+            _,
+        >(
+            D,
+            (var, d_inv_std),
+            |rows, (var, d_inv_std)| {
+                let var = var.entries_mut();
+                let d_inv_std = d_inv_std.entries_mut();
+                for i in rows {
+                    for j in 0..D {
+                        /// xc = x − mu   (mu broadcast over rows)
+                        let xc = x[i][j] - mu[0][j];
+                        /// var = mean_rows xc²
+                        {
+                            var[0][j] += xc * xc;
+                        }
+                        /// d_out_2 = d_out · g
+                        let d_out_2 = d_out * g[i][j];
+                        /// d_xhat_times_row = d_out_2
+                        let d_xhat_times_row = d_out_2;
+                        /// d_xhat = d_xhat_times_row ∘ gamma
+                        let d_xhat = d_xhat_times_row * gamma[0][j];
+                        /// d_inv_std = Σ_rows (d_xhat ∘ xc)   (broadcast → sum)
+                        {
+                            d_inv_std[0][j] += d_xhat * xc;
+                        }
+                    }
                 }
-                /// d_out_2 = d_out · g
-                let d_out_2 = d_out * g[i][j];
-                /// d_xhat_times_row = d_out_2
-                let d_xhat_times_row = d_out_2;
-                /// d_xhat = d_xhat_times_row ∘ gamma
-                let d_xhat = d_xhat_times_row * gamma[0][j];
-                /// d_inv_std = Σ_rows (d_xhat ∘ xc)   (broadcast → sum)
-                {
-                    d_inv_std[0][j] += d_xhat * xc;
-                }
-            }
-        }
-    }
+            },
+        )
+    };
     let mut inv_std: Mat<1, D, T> = Mat::zeros();
     let mut d_var: Mat<1, D, T> = Mat::zeros();
     /// Pass 4 of 6, over the entries of [1 × D]
@@ -307,11 +325,11 @@ pub fn batchnorm_loss_backward<T: Scalar, const N: usize, const D: usize>(
         }
     }
     let mut value: T = <T as ::gradgen::Scalar>::from_f64(0.0);
-    let mut value_by_col: Mat<1, D, T> = Mat::zeros();
-    let mut d_gamma: Mat<1, D, T> = Mat::zeros();
-    let mut d_mu: Mat<1, D, T> = Mat::zeros();
-    /// Pass 5 of 6, over the entries of [N × D]
-    {
+    let value_by_col: Mat<1, D, T> = Mat::zeros();
+    let d_gamma: Mat<1, D, T> = Mat::zeros();
+    let d_mu: Mat<1, D, T> = Mat::zeros();
+    /// Pass 5 of 6, over the entries of [N × D], its rows shared among threads
+    let (value_by_col, d_gamma, d_mu) = {
         let x = &*x.entries();
         let mu = &*mu.entries();
         let inv_std = &*inv_std.entries();
@@ -319,48 +337,57 @@ pub fn batchnorm_loss_backward<T: Scalar, const N: usize, const D: usize>(
         let beta = &*beta.entries();
         let g = &*g.entries();
         let d_var = &*d_var.entries();
-        let value_by_col = value_by_col.entries_mut();
-        let d_gamma = d_gamma.entries_mut();
-        let d_mu = d_mu.entries_mut();
-        for i in 0..N {
-            for j in 0..D {
-                /// xc = x − mu   (mu broadcast over rows)
-                let xc = x[i][j] - mu[0][j];
-                /// xhat = xc ∘ inv_std   (inv_std broadcast over rows)
-                let xhat = xc * inv_std[0][j];
-                /// xhat_times_row = xhat ∘ gamma   (gamma broadcast over rows)
-                let xhat_times_row = xhat * gamma[0][j];
-                /// out = xhat_times_row + beta   (beta broadcast over rows)
-                let out = xhat_times_row + beta[0][j];
-                /// value = Σ out ∘ g
-                {
-                    value_by_col[0][j] += out * g[i][j];
+        ::gradgen::fused::rows::<
+            N,
+            _,
+        >(
+            D,
+            (value_by_col, d_gamma, d_mu),
+            |rows, (value_by_col, d_gamma, d_mu)| {
+                let value_by_col = value_by_col.entries_mut();
+                let d_gamma = d_gamma.entries_mut();
+                let d_mu = d_mu.entries_mut();
+                for i in rows {
+                    for j in 0..D {
+                        /// xc = x − mu   (mu broadcast over rows)
+                        let xc = x[i][j] - mu[0][j];
+                        /// xhat = xc ∘ inv_std   (inv_std broadcast over rows)
+                        let xhat = xc * inv_std[0][j];
+                        /// xhat_times_row = xhat ∘ gamma   (gamma broadcast over rows)
+                        let xhat_times_row = xhat * gamma[0][j];
+                        /// out = xhat_times_row + beta   (beta broadcast over rows)
+                        let out = xhat_times_row + beta[0][j];
+                        /// value = Σ out ∘ g
+                        {
+                            value_by_col[0][j] += out * g[i][j];
+                        }
+                        /// d_out_2 = d_out · g
+                        let d_out_2 = d_out * g[i][j];
+                        /// d_xhat_times_row = d_out_2
+                        let d_xhat_times_row = d_out_2;
+                        /// d_gamma = Σ_rows (d_xhat_times_row ∘ xhat)   (broadcast → sum)
+                        {
+                            d_gamma[0][j] += d_xhat_times_row * xhat;
+                        }
+                        /// d_xhat = d_xhat_times_row ∘ gamma
+                        let d_xhat = d_xhat_times_row * gamma[0][j];
+                        /// d_xc = d_xhat ∘ inv_std; d_xc += 2·d_var / N ∘ xc   (d_var repeated over the rows)
+                        let d_xc = d_xhat * inv_std[0][j]
+                            + <T as ::gradgen::Scalar>::from_f64(2.0) * d_var[0][j] * xc
+                                / <T as ::gradgen::Scalar>::from_usize(N);
+                        /// d_mu = −Σ_rows d_xc   (broadcast → sum)
+                        {
+                            d_mu[0][j] += -d_xc;
+                        }
+                    }
                 }
-                /// d_out_2 = d_out · g
-                let d_out_2 = d_out * g[i][j];
-                /// d_xhat_times_row = d_out_2
-                let d_xhat_times_row = d_out_2;
-                /// d_gamma = Σ_rows (d_xhat_times_row ∘ xhat)   (broadcast → sum)
-                {
-                    d_gamma[0][j] += d_xhat_times_row * xhat;
-                }
-                /// d_xhat = d_xhat_times_row ∘ gamma
-                let d_xhat = d_xhat_times_row * gamma[0][j];
-                /// d_xc = d_xhat ∘ inv_std; d_xc += 2·d_var / N ∘ xc   (d_var repeated over the rows)
-                let d_xc = d_xhat * inv_std[0][j]
-                    + <T as ::gradgen::Scalar>::from_f64(2.0) * d_var[0][j] * xc
-                        / <T as ::gradgen::Scalar>::from_usize(N);
-                /// d_mu = −Σ_rows d_xc   (broadcast → sum)
-                {
-                    d_mu[0][j] += -d_xc;
-                }
-            }
-        }
-    }
+            },
+        )
+    };
     value += value_by_col.sum();
     let mut d_x: Mat<N, D, T> = Mat::zeros();
-    /// Pass 6 of 6, over the entries of [N × D]
-    {
+    /// Pass 6 of 6, over the entries of [N × D], its rows shared among threads
+    let () = {
         let g = &*g.entries();
         let gamma = &*gamma.entries();
         let x = &*x.entries();
@@ -368,29 +395,35 @@ pub fn batchnorm_loss_backward<T: Scalar, const N: usize, const D: usize>(
         let inv_std = &*inv_std.entries();
         let d_var = &*d_var.entries();
         let d_mu = &*d_mu.entries();
-        let d_x = d_x.entries_mut();
-        for i in 0..N {
-            for j in 0..D {
-                /// d_out_2 = d_out · g
-                let d_out_2 = d_out * g[i][j];
-                /// d_xhat_times_row = d_out_2
-                let d_xhat_times_row = d_out_2;
-                /// d_xhat = d_xhat_times_row ∘ gamma
-                let d_xhat = d_xhat_times_row * gamma[0][j];
-                /// xc = x − mu   (mu broadcast over rows)
-                let xc = x[i][j] - mu[0][j];
-                /// d_xc = d_xhat ∘ inv_std; d_xc += 2·d_var / N ∘ xc   (d_var repeated over the rows)
-                let d_xc = d_xhat * inv_std[0][j]
-                    + <T as ::gradgen::Scalar>::from_f64(2.0) * d_var[0][j] * xc
-                        / <T as ::gradgen::Scalar>::from_usize(N);
-                /// d_x = d_xc; d_x += d_mu / N repeated over the rows
-                {
-                    d_x[i][j] = d_xc
-                        + d_mu[0][j] / <T as ::gradgen::Scalar>::from_usize(N);
+        ::gradgen::fused::rows_into(
+            D,
+            d_x.entries_mut(),
+            (),
+            |rows, d_x, ()| {
+                for i in rows.clone() {
+                    for j in 0..D {
+                        /// d_out_2 = d_out · g
+                        let d_out_2 = d_out * g[i][j];
+                        /// d_xhat_times_row = d_out_2
+                        let d_xhat_times_row = d_out_2;
+                        /// d_xhat = d_xhat_times_row ∘ gamma
+                        let d_xhat = d_xhat_times_row * gamma[0][j];
+                        /// xc = x − mu   (mu broadcast over rows)
+                        let xc = x[i][j] - mu[0][j];
+                        /// d_xc = d_xhat ∘ inv_std; d_xc += 2·d_var / N ∘ xc   (d_var repeated over the rows)
+                        let d_xc = d_xhat * inv_std[0][j]
+                            + <T as ::gradgen::Scalar>::from_f64(2.0) * d_var[0][j] * xc
+                                / <T as ::gradgen::Scalar>::from_usize(N);
+                        /// d_x = d_xc; d_x += d_mu / N repeated over the rows
+                        {
+                            d_x[i - rows.start][j] = d_xc
+                                + d_mu[0][j] / <T as ::gradgen::Scalar>::from_usize(N);
+                        }
+                    }
                 }
-            }
-        }
-    }
+            },
+        )
+    };
     BatchnormLossGrads {
         value,
         x: d_x,

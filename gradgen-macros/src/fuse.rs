@@ -63,16 +63,37 @@ pub struct Term {
     pub ints: Vec<&'static str>,
     /// Its line of the derivation.
     pub text: String,
+    /// The quantities its formula reads.
+    reads: Vec<usize>,
 }
 
 impl Term {
+    fn new(
+        formula: Formula,
+        env: Vec<(&'static str, Ref)>,
+        ints: Vec<&'static str>,
+        text: String,
+    ) -> Term {
+        let vars = formula.vars();
+        let reads = env
+            .iter()
+            .filter_map(|(name, r)| match r {
+                Ref::Q(q) if vars.iter().any(|v| v == name) => Some(*q),
+                _ => None,
+            })
+            .collect();
+        Term {
+            formula,
+            env,
+            ints,
+            text,
+            reads,
+        }
+    }
+
     /// The quantities it reads.
     fn reads(&self) -> impl Iterator<Item = usize> + '_ {
-        let vars = self.formula.vars();
-        self.env.iter().filter_map(move |(name, r)| match r {
-            Ref::Q(q) if vars.iter().any(|v| v == name) => Some(*q),
-            _ => None,
-        })
+        self.reads.iter().copied()
     }
 }
 
@@ -314,12 +335,7 @@ impl Builder<'_> {
             self.func.values[b.out].name,
             crate::derivation::forward_formula(self.func, bi)
         );
-        let term = Term {
-            formula: sw.forward.clone(),
-            env,
-            ints: sw.ints.clone(),
-            text,
-        };
+        let term = Term::new(sw.forward.clone(), env, sw.ints.clone(), text);
         let (own, parts, mean) = match sw.reduce {
             None => (vec![term], Vec::new(), None),
             Some((axis, mean)) => {
@@ -428,12 +444,8 @@ impl Builder<'_> {
             if let Some((axis, true)) = sw.reduce {
                 env.push(("count", Ref::Code(self.count(bi, axis)?.0)));
             }
-            let term = Term {
-                formula: d.clone(),
-                env,
-                ints: sw.ints.clone(),
-                text: self.contribution_text(bi, k),
-            };
+            let text = self.contribution_text(bi, k);
+            let term = Term::new(d.clone(), env, sw.ints.clone(), text);
             let class = self.qs[target].class;
             let domain = if sw.reduce.is_some() {
                 class

@@ -164,6 +164,8 @@ extern crate self as gradgen;
 pub mod check;
 pub mod data;
 mod error;
+#[doc(hidden)]
+pub mod fused;
 pub mod init;
 mod labels;
 mod mat;

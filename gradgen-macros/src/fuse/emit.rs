@@ -29,6 +29,16 @@ struct Cx<'a> {
     declared: Vec<bool>,
     /// The per-column sums of a scalar that a pass over `[R × C]` accumulates.
     by_col: HashMap<usize, Ident>,
+    /// Per pass: its rows are shared among threads.
+    threaded: Vec<bool>,
+    /// Per quantity: the passes that write it.
+    writers: Vec<Vec<usize>>,
+    /// The pass being written.
+    current: usize,
+    /// In a threaded pass, the matrix whose rows it writes, and the range of rows a thread has.
+    offset: Option<(usize, Ident)>,
+    /// A thread's range of rows, in every threaded pass.
+    rows: Ident,
 }
 
 /// The statements of the fused backward, the value and the returned gradients defined.
@@ -41,12 +51,30 @@ pub fn emit(func: &Func, g: &Graph, passes: &[Pass], names: &mut Names) -> Vec<T
         local: local(g, passes),
         declared: g.qs.iter().map(|q| q.given).collect(),
         by_col: HashMap::new(),
+        threaded: Vec::new(),
+        writers: vec![Vec::new(); g.qs.len()],
+        current: 0,
+        offset: None,
+        rows: names.fresh("rows", Span::call_site()),
     };
+    for (k, pass) in passes.iter().enumerate() {
+        let written = cx.written(pass);
+        for &q in &written {
+            cx.writers[q].push(k);
+        }
+        let row_indexed = written
+            .iter()
+            .filter(|&&q| matches!(g.qs[q].class, Class::Big | Class::Col))
+            .count();
+        cx.threaded
+            .push(pass.domain == Class::Big && row_indexed <= 1);
+    }
     let mut out = Vec::new();
     let loops = passes.iter().filter(|p| p.domain != Class::Scalar).count();
     let mut k = 0;
-    for pass in passes {
+    for (current, pass) in passes.iter().enumerate() {
         k += usize::from(pass.domain != Class::Scalar);
+        cx.current = current;
         out.extend(cx.pass(k, loops, pass, names));
     }
     // A returned gradient that nothing contributes to is zero.
@@ -141,6 +169,12 @@ impl Cx<'_> {
         let name = &quantity.name;
         if named[q] || quantity.class == Class::Scalar {
             quote!(#name)
+        } else if let Some((_, rows)) = self.offset.as_ref().filter(|(o, _)| *o == q) {
+            let (i, j) = (&self.i, &self.j);
+            match quantity.class {
+                Class::Col => quote!(#name[#i - #rows.start][0]),
+                _ => quote!(#name[#i - #rows.start][#j]),
+            }
         } else {
             let index = self.index(quantity.class);
             quote!(#name #index)
@@ -218,9 +252,8 @@ impl Cx<'_> {
 }
 
 impl Cx<'_> {
-    /// The matrices and scalars a pass writes, declared before it if they are not yet.
-    fn declare(&mut self, pass: &Pass, names: &mut Names) -> (Vec<TokenStream>, Vec<usize>) {
-        let mut decls = Vec::new();
+    /// The stored quantities a pass writes, in order of their first line.
+    fn written(&self, pass: &Pass) -> Vec<usize> {
         let mut written = Vec::new();
         for line in &pass.lines {
             let q = match *line {
@@ -228,14 +261,36 @@ impl Cx<'_> {
                 Line::Part(q, _) => q,
                 _ => continue,
             };
-            let quantity = &self.g.qs[q];
-            if quantity.class == Class::Scalar && pass.domain == Class::Scalar {
-                continue;
+            let scalar_here = self.g.qs[q].class == Class::Scalar && pass.domain == Class::Scalar;
+            if !scalar_here && !written.contains(&q) {
+                written.push(q);
             }
+        }
+        written
+    }
+
+    /// A pass after the current one writes `q` in place (not by moving it into threads).
+    fn written_in_place_later(&self, q: usize) -> bool {
+        self.writers[q]
+            .iter()
+            .any(|&p| p > self.current && !self.threaded[p])
+    }
+
+    /// The matrices and scalars a pass writes, declared before it if they are not yet: `mut`
+    /// where the pass writes them in place, not where it moves them into its threads.
+    fn declare(&mut self, pass: &Pass, names: &mut Names) -> (Vec<TokenStream>, Vec<usize>) {
+        let mut decls = Vec::new();
+        let written = self.written(pass);
+        let moved = self.threaded[self.current];
+        for &q in &written {
+            let quantity = &self.g.qs[q];
             if !self.declared[q] {
                 self.declared[q] = true;
                 let (name, ty, zero) = (&quantity.name, self.ty(&quantity.shape), self.zero(q));
-                decls.push(quote!(let mut #name: #ty = #zero;));
+                // A threaded pass moves its row reductions into its threads, and borrows the
+                // rest.
+                let mutable = (!moved || quantity.class != Class::Row).then(|| quote!(mut));
+                decls.push(quote!(let #mutable #name: #ty = #zero;));
             }
             if quantity.class == Class::Scalar
                 && pass.domain == Class::Big
@@ -245,11 +300,9 @@ impl Cx<'_> {
                 let mat = &self.func.mat_path;
                 let c = dim_tokens(&self.g.big.1);
                 let elem = &self.func.scalar_ty;
-                decls.push(quote!(let mut #cols: #mat<1, #c, #elem> = #mat::zeros();));
+                let mutable = (!moved).then(|| quote!(mut));
+                decls.push(quote!(let #mutable #cols: #mat<1, #c, #elem> = #mat::zeros();));
                 self.by_col.insert(q, cols);
-            }
-            if !written.contains(&q) {
-                written.push(q);
             }
         }
         (decls, written)
@@ -257,23 +310,27 @@ impl Cx<'_> {
 
     fn pass(&mut self, k: usize, n: usize, pass: &Pass, names: &mut Names) -> Vec<TokenStream> {
         let (mut out, written) = self.declare(pass, names);
-        let mut named = vec![false; self.g.qs.len()];
-        let body: Vec<TokenStream> = pass
-            .lines
-            .iter()
-            .map(|&line| self.line(line, pass.domain, &mut named))
-            .collect();
-        if pass.domain == Class::Scalar {
-            out.extend(body);
-            return out;
-        }
-        let views = self.views(pass, &written);
-        let looped = self.loops(pass.domain, &body);
         let text = format!(
             " Pass {k} of {n}, over the entries of {}",
             self.shape_text(pass.domain)
         );
-        out.push(quote!(#[doc = #text] { #(#views)* #looped }));
+        if self.threaded[self.current] {
+            out.push(self.threaded_pass(pass, &written, &text));
+        } else {
+            let mut named = vec![false; self.g.qs.len()];
+            let body: Vec<TokenStream> = pass
+                .lines
+                .iter()
+                .map(|&line| self.line(line, pass.domain, &mut named))
+                .collect();
+            if pass.domain == Class::Scalar {
+                out.extend(body);
+                return out;
+            }
+            let views = self.views(pass, &written);
+            let looped = self.loops(pass.domain, &body);
+            out.push(quote!(#[doc = #text] { #(#views)* #looped }));
+        }
         for q in written {
             if let Some(cols) = self.by_col.remove(&q) {
                 let name = &self.g.qs[q].name;
@@ -293,8 +350,29 @@ impl Cx<'_> {
         }
     }
 
-    /// `let x = x.entries();` for what the pass reads, `entries_mut` for what it writes.
+    /// `let x = &*x.entries();` for what the pass reads, `entries_mut` for what it writes.
     fn views(&self, pass: &Pass, written: &[usize]) -> Vec<TokenStream> {
+        let mut views = self.read_views(pass, written);
+        views.extend(self.write_views(written));
+        views
+    }
+
+    /// The `entries_mut` views of what the pass writes.
+    fn write_views(&self, written: &[usize]) -> Vec<TokenStream> {
+        let mut views = Vec::new();
+        for &q in written {
+            let name = match self.by_col.get(&q) {
+                Some(cols) => cols,
+                None if self.g.qs[q].class == Class::Scalar => continue,
+                None => &self.g.qs[q].name,
+            };
+            views.push(quote!(let #name = #name.entries_mut();));
+        }
+        views
+    }
+
+    /// The `entries` views of what the pass reads and does not write.
+    fn read_views(&self, pass: &Pass, written: &[usize]) -> Vec<TokenStream> {
         let mut read: Vec<usize> = Vec::new();
         for line in &pass.lines {
             let terms: Vec<&Term> = match *line {
@@ -313,22 +391,12 @@ impl Cx<'_> {
                 }
             }
         }
-        let mut views: Vec<TokenStream> = read
-            .iter()
+        read.iter()
             .map(|&r| {
                 let name = &self.g.qs[r].name;
                 quote!(let #name = &*#name.entries();)
             })
-            .collect();
-        for &q in written {
-            let name = match self.by_col.get(&q) {
-                Some(cols) => cols,
-                None if self.g.qs[q].class == Class::Scalar => continue,
-                None => &self.g.qs[q].name,
-            };
-            views.push(quote!(let #name = #name.entries_mut();));
-        }
-        views
+            .collect()
     }
 
     fn loops(&self, domain: Class, body: &[TokenStream]) -> TokenStream {
@@ -340,5 +408,67 @@ impl Cx<'_> {
             Class::Col => quote!(for #i in 0..#r { #(#body)* }),
             Class::Scalar => quote!(#(#body)*),
         }
+    }
+}
+
+impl Cx<'_> {
+    /// A pass over `[R × C]` whose rows are shared among threads: its row reductions move into
+    /// the threads as a tuple and come back summed, and the one matrix it writes row by row, if
+    /// any, is handed out a range of rows per thread.
+    /// `let (var, d_inv_std) = { …reads…; ::gradgen::fused::rows::<N, _>(D, (var, d_inv_std),
+    /// |rows, (var, d_inv_std)| { …writes…; for i in rows { for j in 0..D { … } } }) };`
+    fn threaded_pass(&mut self, pass: &Pass, written: &[usize], text: &str) -> TokenStream {
+        let g = self.g;
+        let rows = self.rows.clone();
+        let out = written
+            .iter()
+            .copied()
+            .find(|&q| matches!(g.qs[q].class, Class::Big | Class::Col));
+        let accs: Vec<usize> = written
+            .iter()
+            .copied()
+            .filter(|&q| Some(q) != out)
+            .collect();
+        let acc_names: Vec<&Ident> = accs
+            .iter()
+            .map(|q| self.by_col.get(q).unwrap_or(&g.qs[*q].name))
+            .collect();
+        self.offset = out.map(|q| (q, rows.clone()));
+        let mut named = vec![false; g.qs.len()];
+        let body: Vec<TokenStream> = pass
+            .lines
+            .iter()
+            .map(|&line| self.line(line, pass.domain, &mut named))
+            .collect();
+        self.offset = None;
+        let reads = self.read_views(pass, written);
+        let acc_views = self.write_views(&accs);
+        let (i, j) = (&self.i, &self.j);
+        let (r, c) = (dim_tokens(&g.big.0), dim_tokens(&g.big.1));
+        let range = if out.is_some() {
+            quote!(#rows.clone())
+        } else {
+            quote!(#rows)
+        };
+        let closure_body = quote! {
+            #(#acc_views)*
+            for #i in #range { for #j in 0..#c { #(#body)* } }
+        };
+        let tuple = quote!((#(#acc_names,)*));
+        let call = match out {
+            Some(q) => {
+                let name = &g.qs[q].name;
+                quote!(::gradgen::fused::rows_into(#c, #name.entries_mut(), #tuple,
+                    |#rows, #name, #tuple| { #closure_body }))
+            }
+            None => quote!(::gradgen::fused::rows::<#r, _>(#c, #tuple,
+                |#rows, #tuple| { #closure_body })),
+        };
+        let pattern = accs.iter().zip(&acc_names).map(|(&q, name)| {
+            let mutable = self.written_in_place_later(q).then(|| quote!(mut));
+            quote!(#mutable #name)
+        });
+        let text = format!("{text}, its rows shared among threads");
+        quote!(#[doc = #text] let (#(#pattern,)*) = { #(#reads)* #call };)
     }
 }

@@ -8,6 +8,8 @@
 //! progress, so that the large passes are as few as the reductions allow. `None` when no
 //! schedule exists (which a function the table accepts does not produce).
 
+use std::cell::RefCell;
+
 use super::{Class, Graph};
 
 /// One line of a pass.
@@ -82,19 +84,32 @@ struct Building<'a> {
     domain: Class,
     here: Vec<bool>,
     lines: Vec<Line>,
+    /// What `can` found since the pass last changed: a value read along many paths is looked
+    /// at once, not once per path.
+    memo: RefCell<Vec<Option<bool>>>,
 }
 
 impl Building<'_> {
     /// Quantity `q` can be read in this pass: complete, computed in it already, or an
     /// `[R × C]` value it can recompute.
     fn can(&self, q: usize) -> bool {
+        if let Some(known) = self.memo.borrow()[q] {
+            return known;
+        }
         let quantity = &self.g.qs[q];
-        self.st.done[q]
+        let can = self.st.done[q]
             || self.here[q]
             || (!quantity.stored()
                 && quantity.class == self.domain
                 && quantity.parts.is_empty()
-                && quantity.reads().all(|r| self.can(r)))
+                && quantity.reads().all(|r| self.can(r)));
+        self.memo.borrow_mut()[q] = Some(can);
+        can
+    }
+
+    fn push(&mut self, line: Line) {
+        self.lines.push(line);
+        self.memo.borrow_mut().fill(None);
     }
 
     /// Adds the lines that recompute `q` where this pass needs them.
@@ -106,15 +121,15 @@ impl Building<'_> {
         for r in reads {
             self.make(r);
         }
-        self.lines.push(Line::Inline(q));
         self.here[q] = true;
+        self.push(Line::Inline(q));
     }
 
     fn add(&mut self, line: Line, reads: Vec<usize>) {
         for r in reads {
             self.make(r);
         }
-        self.lines.push(line);
+        self.push(line);
     }
 
     /// Adds every line of quantity `q` that can run in this pass; whether one was added.
@@ -142,8 +157,8 @@ impl Building<'_> {
             && self.st.part_done[q].iter().all(|&d| d)
             && reads.iter().all(|&r| self.can(r))
         {
-            self.add(Line::Own(q), reads);
             self.here[q] = true;
+            self.add(Line::Own(q), reads);
             progress = true;
         }
         progress
@@ -158,6 +173,7 @@ fn build(g: &Graph, needed: &[bool], st: &State, domain: Class) -> Pass {
         domain,
         here: vec![false; g.qs.len()],
         lines: Vec::new(),
+        memo: RefCell::new(vec![None; g.qs.len()]),
     };
     let mut taken: Vec<Vec<bool>> = st.part_done.iter().map(|p| vec![false; p.len()]).collect();
     loop {

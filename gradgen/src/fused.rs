@@ -1,0 +1,186 @@
+//! What the fused passes of a generated backward call to share their rows among threads. Not
+//! part of the stable API: `#[differentiable]` writes these calls (see a backward's expansion).
+//!
+//! A pass over an `[R × C]` matrix whose entries number at least [`THREADED_ENTRIES`] is cut
+//! into as many ranges of rows as rayon has threads (`RAYON_NUM_THREADS`); a smaller one runs
+//! on the calling thread, as one range. Each range accumulates its reductions (`Σ_rows`, the
+//! value's per-column sums) in accumulators of its own, the first range in the pass's own, and
+//! the others' are added into them in range order: the same bits for a given number of threads,
+//! and, across numbers of threads, the same sums added in another order.
+
+use std::ops::{AddAssign, Range};
+
+use crate::{Mat, Scalar};
+
+/// The number of entries from which a pass is shared among threads. Handing work to rayon's
+/// pool costs about 12 µs here (BENCHMARKS.md, "Entrywise passes on two threads"); a fused
+/// pass does several operations per entry, which pays for it from about 100,000 entries.
+pub const THREADED_ENTRIES: usize = 1 << 17;
+
+/// What a range of rows accumulates: matrices (or tuples of them) that start at zero and are
+/// added in order.
+pub trait Accumulate: Send + Sized {
+    /// Every accumulator at zero.
+    fn zero() -> Self;
+    /// Adds another range's accumulators.
+    fn add(&mut self, other: Self);
+}
+
+impl<const R: usize, const C: usize, T: Scalar> Accumulate for Mat<R, C, T> {
+    fn zero() -> Self {
+        Mat::zeros()
+    }
+    fn add(&mut self, other: Self) {
+        self.add_assign(&other);
+    }
+}
+
+macro_rules! tuples {
+    ($(($($name:ident $index:tt),*))*) => {$(
+        impl<$($name: Accumulate),*> Accumulate for ($($name,)*) {
+            #[allow(clippy::unused_unit)]
+            fn zero() -> Self {
+                ($($name::zero(),)*)
+            }
+            #[allow(unused_variables, clippy::unused_unit)]
+            fn add(&mut self, other: Self) {
+                $(self.$index.add(other.$index);)*
+            }
+        }
+    )*};
+}
+
+tuples! {
+    ()
+    (A 0)
+    (A 0, B 1)
+    (A 0, B 1, C 2)
+    (A 0, B 1, C 2, D 3)
+    (A 0, B 1, C 2, D 3, E 4)
+    (A 0, B 1, C 2, D 3, E 4, F 5)
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6)
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7)
+}
+
+/// How many ranges of rows a pass over `rows × cols` entries is cut into.
+#[must_use]
+pub fn parts(rows: usize, cols: usize) -> usize {
+    if rows.saturating_mul(cols) < THREADED_ENTRIES {
+        1
+    } else {
+        rayon::current_num_threads().clamp(1, rows.max(1))
+    }
+}
+
+/// A pass over the rows `0..R` of an `[R × cols]` matrix: `body(rows, acc)` for each range, the
+/// first with `acc`, the others with accumulators of their own, added into it in order.
+///
+/// The ranges are halved recursively (`rayon::join`), so the pass allocates nothing of its own
+/// but the other threads' accumulators.
+pub fn rows<const R: usize, A: Accumulate>(
+    cols: usize,
+    mut acc: A,
+    body: impl Fn(Range<usize>, &mut A) + Sync,
+) -> A {
+    split(0..R, parts(R, cols), &mut acc, &body);
+    acc
+}
+
+fn split<A: Accumulate>(
+    range: Range<usize>,
+    parts: usize,
+    acc: &mut A,
+    body: &(impl Fn(Range<usize>, &mut A) + Sync),
+) {
+    if parts <= 1 {
+        body(range, acc);
+        return;
+    }
+    let left = parts / 2;
+    let mid = range.start + range.len() * left / parts;
+    let ((), other) = rayon::join(
+        || split(range.start..mid, left, acc, body),
+        || {
+            let mut own = A::zero();
+            split(mid..range.end, parts - left, &mut own, body);
+            own
+        },
+    );
+    acc.add(other);
+}
+
+/// [`rows`], where the pass also writes the rows of `out` (a returned gradient, or a column
+/// that is summed row by row): `body(rows, out_rows, acc)`, with row `i` of the pass at
+/// `out_rows[i - rows.start]`.
+pub fn rows_into<const R: usize, const K: usize, T: Send, A: Accumulate>(
+    cols: usize,
+    out: &mut [[T; K]; R],
+    mut acc: A,
+    body: impl Fn(Range<usize>, &mut [[T; K]], &mut A) + Sync,
+) -> A {
+    split_into(0..R, parts(R, cols), out, &mut acc, &body);
+    acc
+}
+
+fn split_into<T: Send, const K: usize, A: Accumulate>(
+    range: Range<usize>,
+    parts: usize,
+    out: &mut [[T; K]],
+    acc: &mut A,
+    body: &(impl Fn(Range<usize>, &mut [[T; K]], &mut A) + Sync),
+) {
+    if parts <= 1 {
+        body(range, out, acc);
+        return;
+    }
+    let left = parts / 2;
+    let mid = range.start + range.len() * left / parts;
+    let (first, second) = out.split_at_mut(mid - range.start);
+    let ((), other) = rayon::join(
+        || split_into(range.start..mid, left, first, acc, body),
+        || {
+            let mut own = A::zero();
+            split_into(mid..range.end, parts - left, second, &mut own, body);
+            own
+        },
+    );
+    acc.add(other);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_passes_stay_on_the_calling_thread() {
+        assert_eq!(parts(10, 3), 1);
+        assert_eq!(parts(1000, 1000), rayon::current_num_threads().min(1000));
+        let mut seen = Vec::new();
+        let seen_ref = std::sync::Mutex::new(&mut seen);
+        rows::<10, _>(3, (), |r, ()| seen_ref.lock().unwrap().push(r));
+        assert_eq!(seen, vec![0..10]);
+    }
+
+    #[test]
+    fn every_row_is_written_once_and_every_sum_added_once() {
+        let mut out = [[0.0f64; 2]; 300];
+        let sums: Mat<1, 2> =
+            rows_into::<300, 2, f64, Mat<1, 2>>(1000, &mut out, Mat::zeros(), |rows, out, acc| {
+                for i in rows.clone() {
+                    out[i - rows.start] = [i as f64, 1.0];
+                    acc[(0, 0)] += 1.0;
+                    acc[(0, 1)] += i as f64;
+                }
+            });
+        assert!(out
+            .iter()
+            .enumerate()
+            .all(|(i, r)| r[0] == i as f64 && r[1] == 1.0));
+        assert_eq!(sums[(0, 0)], 300.0);
+        assert_eq!(sums[(0, 1)], (0..300).sum::<usize>() as f64);
+        let counted: (Mat<1, 1>,) = rows::<300, _>(1000, (Mat::full(5.0),), |rows, (acc,)| {
+            acc[(0, 0)] += rows.len() as f64;
+        });
+        assert_eq!(counted.0[(0, 0)], 305.0);
+    }
+}
