@@ -156,6 +156,7 @@ fn batchnorm() {
     let beta: Mat<1, 512, f32> = random(11, 1.0);
     let g: Mat<1024, 512, f32> = random(12, 1.0);
     let generated = measure(|| batchnorm_loss_backward(&x, &gamma, &beta, &g, 1e-5, 1.0));
+    let unfused = measure(|| batchnorm_loss_unfused_backward(&x, &gamma, &beta, &g, 1e-5, 1.0));
     let (xa, ga, ba, gra) = (
         x.as_array(),
         gamma.as_array(),
@@ -229,6 +230,25 @@ fn batchnorm() {
         generated.0 <= 10 && generated.1 <= 2_115_584 && generated.1 * 1000 <= hand.1 * 1005,
         "batchnorm regressed: {generated:?} against {hand:?}"
     );
+    // `#[differentiable(unfused)]`, one runtime call per binding, keeps three [N × D]
+    // matrices: x − μ and x̂, which its backward reads, and x̂∘γ + β, whose buffer then holds
+    // the gradient.
+    println!(
+        "batchnorm        unfused:   {:>3} allocations, {:>10} bytes",
+        unfused.0, unfused.1
+    );
+    assert!(
+        unfused.0 <= 10 && unfused.1 <= 6_305_792,
+        "batchnorm, unfused, regressed: {unfused:?}"
+    );
+    let same = batchnorm_loss_unfused_backward(&x, &gamma, &beta, &g, 1e-5, 1.0);
+    assert!((same.value - ours.value).abs() < 1e-3 * ours.value.abs().max(1.0));
+    assert!(same
+        .x
+        .to_vec()
+        .iter()
+        .zip(ours.x.to_vec())
+        .all(|(a, b)| (a - b).abs() < 1e-4));
 }
 
 /// The Elman RNN at the benchmark's sizes (N=64, D=32, H=128, C=4, T=50): the generated

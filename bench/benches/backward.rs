@@ -15,9 +15,10 @@ use gradgen::ndarray::Array2;
 use gradgen::parallel::{mean_over_shards, shard_labels, shard_rows};
 use gradgen::prelude::*;
 use gradgen_bench::workloads::{
-    batchnorm_fused_model, batchnorm_hand, batchnorm_loss_backward, elman_hand,
-    elman_hand_with_inputs, elman_loss_backward, elman_weights_loss_backward, labels, mlp_hand,
-    mlp_loss_backward, random, softmax_hand, softmax_loss_backward, ElmanInputs,
+    batchnorm_fused_model, batchnorm_hand, batchnorm_loss_backward,
+    batchnorm_loss_unfused_backward, elman_hand, elman_hand_with_inputs, elman_loss_backward,
+    elman_weights_loss_backward, labels, mlp_hand, mlp_loss_backward, random, softmax_hand,
+    softmax_loss_backward, ElmanInputs,
 };
 
 fn softmax<const N: usize, const D: usize, const C: usize>(
@@ -114,13 +115,21 @@ fn batchnorm<const N: usize, const D: usize>(c: &mut Criterion, pairs: &mut Pair
     let hand = || batchnorm_hand(black_box(xa), ga, ba, gra, 1e-5);
     // Not a competitor: a model of what a loop-fusing generator would emit (BENCHMARKS.md).
     let model = || batchnorm_fused_model(black_box(xa), ga, ba, gra, 1e-5, 1.0);
+    // `#[differentiable(unfused)]`: one runtime call per binding.
+    let unfused = || batchnorm_loss_unfused_backward(black_box(&x), &gamma, &beta, &gr, 1e-5, 1.0);
     let mut g = c.benchmark_group(group);
     g.bench_function("generated", |bch| bch.iter(generated));
     g.bench_function("hand_written", |bch| bch.iter(hand));
     g.bench_function("fused_model", |bch| bch.iter(model));
+    g.bench_function("unfused", |bch| bch.iter(unfused));
     g.finish();
     if let Some(p) = pairs.filter(group) {
         p.push(group, paired(generated, hand), None);
+        let unfused = paired(unfused, hand);
+        p.notes.push(format!(
+            "batch norm, #[differentiable(unfused)] / hand-written: {}",
+            unfused.show()
+        ));
         let model = paired(model, hand);
         p.notes.push(format!(
             "batch norm, a model of a loop-fusing generator / hand-written: {}",

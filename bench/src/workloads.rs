@@ -115,6 +115,25 @@ pub fn batchnorm_loss<const N: usize, const D: usize>(
     (out * g).sum()
 }
 
+/// The same, with `unfused`: one runtime call per binding, as the derivation reads (the form
+/// gradgen generated before fused passes), to measure what fusion gains.
+#[differentiable(wrt(x, gamma, beta), unfused)]
+pub fn batchnorm_loss_unfused<const N: usize, const D: usize>(
+    x: &Mat<N, D, f32>,
+    gamma: &Mat<1, D, f32>,
+    beta: &Mat<1, D, f32>,
+    g: &Mat<N, D, f32>,
+    eps: f32,
+) -> f32 {
+    let mu = x.col_means();
+    let xc = x.sub_row(&mu);
+    let var = xc.square().col_means();
+    let inv_std = (var + eps).sqrt().powi(-1);
+    let xhat = xc.mul_row(&inv_std);
+    let out = xhat.mul_row(gamma).add_row(beta);
+    (out * g).sum()
+}
+
 /// The three gradients of batch norm: x, gamma, beta.
 pub type BatchnormGrads = (Array2<f32>, Array2<f32>, Array2<f32>);
 

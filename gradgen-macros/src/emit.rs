@@ -593,22 +593,7 @@ fn backward_signature(func: &Func, d_out: &Ident) -> TokenStream {
 }
 
 fn backward_fn(func: &Func, shapes: &[Shape], plan: &Plan, derivation: &str) -> TokenStream {
-    let fused = crate::fuse::fuse(func, shapes, plan);
-    let passes = fused.is_some().then(|| {
-        // The passes' lines carry their derivation as documentation (in its notation, not
-        // Markdown), index rows, and spell the table's formulas as the table does.
-        quote!(#[allow(
-            unused_doc_comments,
-            clippy::doc_markdown,
-            clippy::needless_range_loop,
-            clippy::manual_range_contains
-        )])
-    });
-    let body = fused.unwrap_or_else(|| {
-        let mut body = forward_part(func, shapes, plan, &plan.forward);
-        body.extend(backward_part(func, shapes, plan, &plan.backward));
-        body
-    });
+    let (passes, body) = body(func, shapes, plan);
     let grads_name = Names::grads_struct(&func.item.sig.ident);
     let value = value_field(func);
     let value_init = match &func.output {
@@ -654,6 +639,25 @@ fn backward_fn(func: &Func, shapes: &[Shape], plan: &Plan, derivation: &str) -> 
             #grads_name { #value_init, #(#fields),* }
         }
     }
+}
+
+/// The backward's statements: fused passes where `fuse` makes them, with the lints their
+/// lines need allowed, else one runtime call per binding.
+fn body(func: &Func, shapes: &[Shape], plan: &Plan) -> (Option<TokenStream>, Vec<TokenStream>) {
+    if let Some(passes) = crate::fuse::fuse(func, shapes, plan) {
+        // The passes' lines carry their derivation as documentation (in its notation, not
+        // Markdown), index rows, and spell the table's formulas as the table does.
+        let lints = quote!(#[allow(
+            unused_doc_comments,
+            clippy::doc_markdown,
+            clippy::needless_range_loop,
+            clippy::manual_range_contains
+        )]);
+        return (Some(lints), passes);
+    }
+    let mut body = forward_part(func, shapes, plan, &plan.forward);
+    body.extend(backward_part(func, shapes, plan, &plan.backward));
+    (None, body)
 }
 
 /// The statements of a forward part, `if`s included.

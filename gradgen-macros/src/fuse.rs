@@ -143,6 +143,9 @@ pub struct Graph {
 
 /// The fused backward's statements, or `None` when the function is not of the fused form.
 pub fn fuse(func: &Func, shapes: &[Shape], plan: &Plan) -> Option<Vec<TokenStream>> {
+    if func.unfused {
+        return None;
+    }
     let mut graph = build(func, shapes, plan)?;
     let passes = schedule::schedule(&graph)?;
     let mut names = func.names.clone();

@@ -248,6 +248,8 @@ pub struct Func {
     /// The element type (`f64` when the matrices do not name one).
     pub scalar_ty: syn::Type,
     pub names: crate::naming::Names,
+    /// `#[differentiable(unfused)]`: never fused into passes.
+    pub unfused: bool,
 }
 
 impl Func {

@@ -4,7 +4,10 @@
 //! The macro is a pipeline of pure stages, one per file, each a function of the previous one's
 //! output: `parse` (to A-normal form), `shape` (symbolic dimension analysis), `fold` (ops that
 //! need not build their intermediate), `reverse` (activity, the reverse sweep, and who owns
-//! what), `emit`. They read the op table, `table`, the only place that knows op names: each row
+//! what), `fuse` (for a function of entrywise, broadcast and reduction bindings only: its
+//! backward as a few passes over its entries, each value recomputed where it is read), `emit`
+//! (which writes `fuse`'s passes where there are some, and one runtime call per binding
+//! elsewhere). They read the op table, `table`, the only place that knows op names: each row
 //! names its shape rule (`shape_rules`) and declares its derivative in the vocabulary of `vjp`,
 //! entrywise ones as scalar formulas (`formula`) from which the runtime's kernels are also
 //! generated (`kernels`). `naming` owns every generated identifier, `errors` collects the
@@ -369,6 +372,29 @@ mod tests {
         assert_eq!(mse.matches("Mat :: zeros ()").count(), 3, "{mse}");
         assert!(mse.contains("let diff = p [i] [j] - y [i] [j] ;"), "{mse}");
         assert!(mse.contains("d_p [i] [j] = d_diff ;"), "{mse}");
+    }
+
+    #[test]
+    fn unfused_keeps_one_runtime_call_per_binding() {
+        let out = expand(
+            quote!(unfused),
+            "fn loss<const N: usize, const C: usize>(p: &Mat<N, C>, y: &Mat<N, C>) -> f64 {
+                (p - y).square().mean()
+            }"
+            .parse()
+            .unwrap(),
+        )
+        .to_string();
+        assert!(!out.contains("Pass 1"), "{out}");
+        assert!(out.contains(". mean_squares ()"), "{out}");
+        let twice = expand(
+            quote!(unfused, unfused),
+            "fn f(x: &Mat<2, 2>) -> f64 { x.sum() }".parse().unwrap(),
+        );
+        assert!(
+            twice.to_string().contains("`unfused` is given twice"),
+            "{twice}"
+        );
     }
 
     #[test]

@@ -33,6 +33,8 @@ pub struct Args {
     /// `__call_type(f = Type)`, from `#[model]` only: the result type of a call of `f`, so that
     /// a model's method may call another without annotating the result.
     pub call_types: Vec<(syn::Path, syn::Type)>,
+    /// `unfused`: one runtime call per binding, as the derivation reads, instead of passes.
+    pub unfused: bool,
 }
 
 impl syn::parse::Parse for Args {
@@ -40,6 +42,7 @@ impl syn::parse::Parse for Args {
         let mut wrt = None;
         let mut custom_backward = None;
         let mut call_types = Vec::new();
+        let mut unfused = false;
         while !input.is_empty() {
             let key: syn::Ident = input.parse()?;
             if key == "wrt" {
@@ -57,6 +60,11 @@ impl syn::parse::Parse for Args {
                 let path: syn::Path = content.parse()?;
                 content.parse::<syn::Token![=]>()?;
                 call_types.push((path, content.parse()?));
+            } else if key == "unfused" {
+                if unfused {
+                    return Err(syn::Error::new(key.span(), "`unfused` is given twice"));
+                }
+                unfused = true;
             } else if key == "custom_backward" {
                 if custom_backward.is_some() {
                     return Err(syn::Error::new(
@@ -69,7 +77,7 @@ impl syn::parse::Parse for Args {
             } else {
                 return Err(syn::Error::new(
                     key.span(),
-                    format!("unknown argument `{key}`\nhelp: the arguments are `wrt(…)`, the inputs to differentiate, and `custom_backward = path`, a hand-written backward"),
+                    format!("unknown argument `{key}`\nhelp: the arguments are `wrt(…)`, the inputs to differentiate, `unfused`, one runtime call per binding instead of fused passes, and `custom_backward = path`, a hand-written backward"),
                 ));
             }
             if !input.is_empty() {
@@ -80,6 +88,7 @@ impl syn::parse::Parse for Args {
             wrt,
             custom_backward,
             call_types,
+            unfused,
         })
     }
 }
@@ -173,6 +182,7 @@ pub fn parse(args: &Args, item: syn::ItemFn, errors: &mut Errors) -> Result<Func
         ret_shape: sig.ret_shape,
         scalar_ty: sig.scalar_ty,
         names: lower.names,
+        unfused: args.unfused,
     })
 }
 

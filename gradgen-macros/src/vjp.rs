@@ -278,73 +278,73 @@ impl Grad {
     /// The row's scalar reading; `None` for what is not entrywise (products, softmaxes,
     /// `pick`, calls) or a formula that does not parse (the table's tests parse every one).
     pub fn scalarwise(&self) -> Option<Scalarwise> {
-        let parse = |s: &str| Formula::parse(s).ok();
-        let some = |s: &str| parse(s).map(Some);
-        Some(match self {
+        let two = ["a", "b"];
+        match self {
             Grad::Map(m) => {
-                let mut derivatives = vec![some(m.derivative)?];
+                let mut derivatives = vec![Some(m.derivative)];
                 derivatives.extend(m.params.iter().map(|_| None));
-                Scalarwise {
-                    operands: std::iter::once("x")
-                        .chain(m.params.iter().map(|p| p.0))
-                        .collect(),
-                    ints: m
-                        .params
-                        .iter()
-                        .filter(|p| p.1 == Param::Int)
-                        .map(|p| p.0)
-                        .collect(),
-                    forward: parse(m.forward)?,
-                    derivatives,
-                    reduce: None,
-                }
+                let operands = std::iter::once("x").chain(m.params.iter().map(|p| p.0));
+                let ints = m.params.iter().filter(|p| p.1 == Param::Int).map(|p| p.0);
+                let (operands, ints): (Vec<_>, Vec<_>) = (operands.collect(), ints.collect());
+                reading(&operands, &ints, m.forward, &derivatives, None)
             }
-            Grad::Map2(m) => Scalarwise {
-                operands: vec!["a", "b"],
-                ints: Vec::new(),
-                forward: parse(m.forward)?,
-                derivatives: vec![some(m.derivatives[0])?, some(m.derivatives[1])?],
-                reduce: None,
-            },
-            Grad::Entrywise(e) => Scalarwise {
-                operands: vec!["a", "b"][..e.derivatives.len()].to_vec(),
-                ints: Vec::new(),
-                forward: parse(e.forward)?,
-                derivatives: e
-                    .derivatives
-                    .iter()
-                    .map(|d| some(d))
-                    .collect::<Option<_>>()?,
-                reduce: None,
-            },
-            Grad::Reduce { axis, mean } => Scalarwise {
-                operands: vec!["a"],
-                ints: Vec::new(),
-                forward: parse("a")?,
-                derivatives: vec![some(if *mean { "g / count" } else { "g" })?],
-                reduce: Some((*axis, *mean)),
-            },
-            Grad::SumOfSquares { axis, mean } => Scalarwise {
-                operands: vec!["a"],
-                ints: Vec::new(),
-                forward: parse("a * a")?,
-                derivatives: vec![some(if *mean {
+            Grad::Map2(m) => {
+                let derivatives = m.derivatives.map(Some);
+                reading(&two, &[], m.forward, &derivatives, None)
+            }
+            Grad::Entrywise(e) => {
+                let derivatives: Vec<_> = e.derivatives.iter().copied().map(Some).collect();
+                reading(
+                    &two[..e.derivatives.len()],
+                    &[],
+                    e.forward,
+                    &derivatives,
+                    None,
+                )
+            }
+            Grad::Reduce { axis, mean } => {
+                let d = if *mean { "g / count" } else { "g" };
+                reading(&["a"], &[], "a", &[Some(d)], Some((*axis, *mean)))
+            }
+            Grad::SumOfSquares { axis, mean } => {
+                let d = if *mean {
                     "2 * g * a / count"
                 } else {
                     "2 * g * a"
-                })?],
-                reduce: Some((*axis, *mean)),
-            },
-            Grad::Dots { axis } => Scalarwise {
-                operands: vec!["a", "b"],
-                ints: Vec::new(),
-                forward: parse("a * b")?,
-                derivatives: vec![some("g * b")?, some("g * a")?],
-                reduce: Some((*axis, false)),
-            },
-            Grad::OfOutput { .. } | Grad::Custom(_) | Grad::Call => return None,
-        })
+                };
+                reading(&["a"], &[], "a * a", &[Some(d)], Some((*axis, *mean)))
+            }
+            Grad::Dots { axis } => {
+                let d = [Some("g * b"), Some("g * a")];
+                reading(&two, &[], "a * b", &d, Some((*axis, false)))
+            }
+            Grad::OfOutput { .. } | Grad::Custom(_) | Grad::Call => None,
+        }
     }
+}
+
+/// A scalar reading from its formulas' sources; `None` when one does not parse.
+fn reading(
+    operands: &[&'static str],
+    ints: &[&'static str],
+    forward: &str,
+    derivatives: &[Option<&str>],
+    reduce: Option<(Axis, bool)>,
+) -> Option<Scalarwise> {
+    let derivatives = derivatives
+        .iter()
+        .map(|d| match d {
+            Some(d) => Formula::parse(d).ok().map(Some),
+            None => Some(None),
+        })
+        .collect::<Option<_>>()?;
+    Some(Scalarwise {
+        operands: operands.to_vec(),
+        ints: ints.to_vec(),
+        forward: Formula::parse(forward).ok()?,
+        derivatives,
+        reduce,
+    })
 }
 
 impl Grad {

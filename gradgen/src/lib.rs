@@ -155,6 +155,10 @@
 //! - [`parallel`]: for models whose products are too small to split, a batch cut into shards,
 //!   each shard's backward on a core of its own (rayon; `RAYON_NUM_THREADS=1` for one), the
 //!   weights' gradients averaged.
+//! - The fused passes of a backward (a function of entrywise, broadcast and reduction steps
+//!   only, such as batch norm) share their rows among rayon's threads from 2¹⁷ entries;
+//!   `RAYON_NUM_THREADS=1` keeps them on one. The bits depend on the count only through the
+//!   order in which the threads' sums are added.
 //! - [`math`]: the entrywise ops' `exp`, `ln`, `tanh` and `sigmoid`, within about an ulp and
 //!   vectorised for the CPU the program runs on.
 
