@@ -788,3 +788,49 @@ fn fused_reductions() {
     let value = mse(p, y);
     assert!((grads.value - value).abs() < 1e-15);
 }
+
+/// Nine column reductions of one matrix: a fused pass with nine row accumulators, more than a
+/// pass shared among threads adds up (eight), so that pass stays on one thread; the gradients
+/// are the same either way.
+#[differentiable]
+fn nine_sums<const N: usize, const D: usize>(x: &Mat<N, D>, g: &Mat<1, D>) -> f64 {
+    let a = x.col_sums();
+    let b = x.square().col_sums();
+    let c = x.exp().col_sums();
+    let d = x.tanh().col_sums();
+    let e = x.sigmoid().col_sums();
+    let f = x.abs().col_sums();
+    let h = x.relu().col_sums();
+    let k = x.col_means();
+    let m = x.softplus().col_sums();
+    ((a + b) + (c + d) + ((e + f) + (h + k)) + m).inner(g)
+}
+
+#[test]
+fn a_pass_with_more_accumulators_than_threads_add_up() {
+    let mut rng = Rng::new(41);
+    let x: Mat<5, 3> = rng.mat(-1.5, 1.5);
+    let g: Mat<1, 3> = rng.mat(-1.0, 1.0);
+    let (x, g) = (&x, &g);
+    assert_gradients!(nine_sums(x, g), nine_sums_backward(x, g, 1.0), wrt [x, g], TOL);
+    // Above the threshold of threaded passes, on two threads: the other passes are shared.
+    let big: Mat<512, 300> = Mat::from_fn(|i, j| ((i * 7 + j * 3) % 19) as f64 / 10.0 - 0.9);
+    let gb: Mat<1, 300> = Mat::from_fn(|_, j| (j % 5) as f64 - 2.0);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .expect("a pool");
+    let two = pool.install(|| nine_sums_backward(&big, &gb, 1.0));
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("a pool")
+        .install(|| nine_sums_backward(&big, &gb, 1.0));
+    assert!((two.value - one.value).abs() <= 1e-9 * one.value.abs().max(1.0));
+    assert!(two
+        .x
+        .to_vec()
+        .iter()
+        .zip(one.x.to_vec())
+        .all(|(a, b)| (a - b).abs() <= 1e-12));
+}

@@ -66,8 +66,10 @@ pub fn emit(func: &Func, g: &Graph, passes: &[Pass], names: &mut Names) -> Vec<T
             .iter()
             .filter(|&&q| matches!(g.qs[q].class, Class::Big | Class::Col))
             .count();
+        // The runtime adds up to eight accumulators per pass (`gradgen::fused::Accumulate`).
+        let accumulators = written.len() - row_indexed;
         cx.threaded
-            .push(pass.domain == Class::Big && row_indexed <= 1);
+            .push(pass.domain == Class::Big && row_indexed <= 1 && accumulators <= 8);
     }
     let mut out = Vec::new();
     let loops = passes.iter().filter(|p| p.domain != Class::Scalar).count();
