@@ -70,6 +70,18 @@ pub fn norms<const N: usize, const D: usize>(
     (out * g).sum() + per_row + x.inner(g)
 }
 
+/// Fused passes: a scalar whose gradient is summed per column in a pass shared among threads,
+/// then added to again in a later pass over a row.
+#[differentiable(wrt(x, w))]
+#[must_use]
+#[allow(clippy::many_single_char_names)]
+pub fn fused_scalar<const N: usize, const D: usize>(x: &Mat<N, D>, w: &Mat<1, D>) -> f64 {
+    let s = x.mean();
+    let r = w * s;
+    let y = x.mul_row(&r) * s;
+    y.sum()
+}
+
 /// A layer: its value is a matrix, and its backward borrows the upstream gradient.
 #[differentiable]
 #[must_use]
@@ -147,6 +159,13 @@ fn pedantic_norms() {
     ]);
     let report = norms_gradcheck(&x, &gamma, &g);
     assert!(report.passes(1e-6), "{report}");
+}
+
+#[test]
+fn pedantic_fused_scalar() {
+    let x = Mat::from_rows([[0.1, 0.2, -0.3], [0.3, -0.4, 0.9], [0.5, 0.6, 0.2]]);
+    let w = Mat::from_rows([[1.0, -0.5, 2.0]]);
+    assert!(fused_scalar_gradcheck(&x, &w).passes(1e-6));
 }
 
 #[test]

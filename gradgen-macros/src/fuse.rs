@@ -296,6 +296,9 @@ impl Builder<'_> {
     /// What each operand of binding `bi` is, by the names its formulas use.
     fn operands(&mut self, bi: usize, sw: &Scalarwise) -> Option<Vec<(&'static str, Ref)>> {
         let b = &self.func.bindings[bi];
+        if sw.operands.len() != b.args.len() {
+            return None;
+        }
         let mut env = Vec::new();
         for (name, arg) in sw.operands.iter().zip(&b.args) {
             let r = match arg {

@@ -398,6 +398,23 @@ mod tests {
     }
 
     #[test]
+    fn sums_returned_from_threads_are_mut_only_when_written_again() {
+        // d_s is summed per column in a threaded pass, then added to in a pass over a row:
+        // its per-column sums are only read after the first (rustc does not report an unused
+        // `mut` in a macro's output, so the test looks at it).
+        let text = backward_of(
+            "fn loss<const N: usize, const D: usize>(x: &Mat<N, D>, w: &Mat<1, D>) -> f64 {
+                let s = x.mean();
+                let r = w * s;
+                let y = x.mul_row(&r) * s;
+                y.sum()
+            }",
+        );
+        assert!(text.contains("d_s_by_col ,"), "{text}");
+        assert!(!text.contains("mut d_s_by_col ,"), "{text}");
+    }
+
+    #[test]
     fn batch_norm_takes_four_passes_over_its_entries() {
         let text = backward_of(
             "fn loss<const N: usize, const D: usize>(x: &Mat<N, D>, gamma: &Mat<1, D>, beta: &Mat<1, D>, g: &Mat<N, D>, eps: f64) -> f64 {

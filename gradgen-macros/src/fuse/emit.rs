@@ -467,7 +467,9 @@ impl Cx<'_> {
                 |#rows, #tuple| { #closure_body })),
         };
         let pattern = accs.iter().zip(&acc_names).map(|(&q, name)| {
-            let mutable = self.written_in_place_later(q).then(|| quote!(mut));
+            // A scalar's per-column sums are only read after the pass (`s += s_by_col.sum()`).
+            let in_place = !self.by_col.contains_key(&q) && self.written_in_place_later(q);
+            let mutable = in_place.then(|| quote!(mut));
             quote!(#mutable #name)
         });
         let text = format!("{text}, its rows shared among threads");
