@@ -220,6 +220,7 @@ pub fn batchnorm_loss_backward<T: Scalar, const N: usize, const D: usize>(
         >(
             D,
             (mu, d_beta),
+            #[inline(always)]
             |rows, (mu, d_beta)| {
                 let mu = mu.entries_mut();
                 let d_beta = d_beta.entries_mut();
@@ -264,6 +265,7 @@ pub fn batchnorm_loss_backward<T: Scalar, const N: usize, const D: usize>(
         >(
             D,
             (var, d_inv_std),
+            #[inline(always)]
             |rows, (var, d_inv_std)| {
                 let var = var.entries_mut();
                 let d_inv_std = d_inv_std.entries_mut();
@@ -343,6 +345,7 @@ pub fn batchnorm_loss_backward<T: Scalar, const N: usize, const D: usize>(
         >(
             D,
             (value_by_col, d_gamma, d_mu),
+            #[inline(always)]
             |rows, (value_by_col, d_gamma, d_mu)| {
                 let value_by_col = value_by_col.entries_mut();
                 let d_gamma = d_gamma.entries_mut();
@@ -399,6 +402,7 @@ pub fn batchnorm_loss_backward<T: Scalar, const N: usize, const D: usize>(
             D,
             d_x.entries_mut(),
             (),
+            #[inline(always)]
             |rows, d_x, ()| {
                 for i in rows.clone() {
                     for j in 0..D {

@@ -1,6 +1,9 @@
 //! What the fused passes of a generated backward call to share their rows among threads. Not
 //! part of the stable API: `#[differentiable]` writes these calls (see a backward's expansion).
 //!
+//! Every pass over an `[R × C]` matrix runs compiled for the widest vector instructions the
+//! CPU has ([`vectorised!`](crate::math::vectorised), the same bits in each).
+//!
 //! A pass over an `[R × C]` matrix whose entries number at least [`THREADED_ENTRIES`] is cut
 //! into as many ranges of rows as rayon has threads (`RAYON_NUM_THREADS`); a smaller one runs
 //! on the calling thread, as one range. Each range accumulates its reductions (`Σ_rows`, the
@@ -62,6 +65,13 @@ tuples! {
     (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7)
 }
 
+/// Runs a pass compiled for AVX-512, AVX2 and the x86-64 baseline, as the CPU allows
+/// ([`vectorised!`](crate::math::vectorised)): the same bits in each. The generated code marks
+/// the pass `#[inline(always)]`, so that it is compiled into each version.
+pub fn vectorised(pass: impl FnOnce()) {
+    crate::math::vectorised!(pass());
+}
+
 /// How many ranges of rows a pass over `rows × cols` entries is cut into.
 #[must_use]
 pub fn parts(rows: usize, cols: usize) -> usize {
@@ -93,7 +103,7 @@ fn split<A: Accumulate>(
     body: &(impl Fn(Range<usize>, &mut A) + Sync),
 ) {
     if parts <= 1 {
-        body(range, acc);
+        crate::math::vectorised!(body(range, acc));
         return;
     }
     let left = parts / 2;
@@ -130,7 +140,7 @@ fn split_into<T: Send, const K: usize, A: Accumulate>(
     body: &(impl Fn(Range<usize>, &mut [[T; K]], &mut A) + Sync),
 ) {
     if parts <= 1 {
-        body(range, out, acc);
+        crate::math::vectorised!(body(range, out, acc));
         return;
     }
     let left = parts / 2;

@@ -330,7 +330,12 @@ impl Cx<'_> {
                 return out;
             }
             let views = self.views(pass, &written);
-            let looped = self.loops(pass.domain, &body);
+            let mut looped = self.loops(pass.domain, &body);
+            if pass.domain == Class::Big {
+                // Compiled for AVX-512, AVX2 and the baseline, chosen by the CPU (as the
+                // threaded passes are).
+                looped = quote!(::gradgen::fused::vectorised(#[inline(always)] || { #looped }););
+            }
             out.push(quote!(#[doc = #text] { #(#views)* #looped }));
         }
         for q in written {
@@ -461,10 +466,10 @@ impl Cx<'_> {
             Some(q) => {
                 let name = &g.qs[q].name;
                 quote!(::gradgen::fused::rows_into(#c, #name.entries_mut(), #tuple,
-                    |#rows, #name, #tuple| { #closure_body }))
+                    #[inline(always)] |#rows, #name, #tuple| { #closure_body }))
             }
             None => quote!(::gradgen::fused::rows::<#r, _>(#c, #tuple,
-                |#rows, #tuple| { #closure_body })),
+                #[inline(always)] |#rows, #tuple| { #closure_body })),
         };
         let pattern = accs.iter().zip(&acc_names).map(|(&q, name)| {
             // A scalar's per-column sums are only read after the pass (`s += s_by_col.sum()`).
