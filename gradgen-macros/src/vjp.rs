@@ -17,8 +17,13 @@
 //! - [`Grad::Reduce`]: a sum or mean over rows, columns or everything: `g` broadcast back.
 //! - [`Grad::SumOfSquares`], [`Grad::OfOutput`]: fused reductions of squares, and ops whose
 //!   runtime `_backward` is called on their result (the row-wise softmaxes).
+//! - [`Grad::Dots`]: `Σ a ∘ b` over an axis or everything (`inner`, `row_dots`).
 //! - [`Grad::Custom`]: the escape hatch, for what is not entrywise (the matrix products,
 //!   `pick`, `cross_entropy`, …), with the values it reads declared as data.
+//!
+//! The entrywise and reduction words (all but `OfOutput`, `Custom` and `Call`) also have a
+//! scalar reading, [`Grad::scalarwise`]: the same derivative one entry at a time, from which
+//! `fuse.rs` writes fused passes.
 //!
 //! Guarantees: an emitter never decides ownership; it reads `owned` flags set by the reverse
 //! stage, and moves a value only where the flag says so. Runtime method names are derived from
