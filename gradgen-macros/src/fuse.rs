@@ -121,6 +121,11 @@ pub struct Quantity {
 }
 
 impl Quantity {
+    /// A gradient that nothing contributes to: zero, complete from the start.
+    fn is_zero(&self) -> bool {
+        !self.given && self.own.is_empty() && self.parts.is_empty() && self.mean.is_none()
+    }
+
     /// Kept in a variable of its own rather than recomputed where it is read.
     fn stored(&self) -> bool {
         self.class != Class::Big || self.output || self.given

@@ -278,7 +278,7 @@ pub fn zeros(
         from: String::new(),
         kind: StmtKind::Init {
             grad: grad.clone(),
-            expr: zero(cx, &shape),
+            expr: zero(cx.func, &shape),
             shape,
             mutable: true,
             declare,
@@ -291,14 +291,14 @@ pub fn zeros(
 pub const DECLARED: &str = "declared before";
 
 /// The zero of a shape, as the generated code writes it.
-pub fn zero(cx: &Cx, shape: &Shape) -> TokenStream {
+pub fn zero(func: &Func, shape: &Shape) -> TokenStream {
     match shape {
         Shape::Mat(..) => {
-            let mat = &cx.func.mat_path;
+            let mat = &func.mat_path;
             quote!(#mat::zeros())
         }
         _ => {
-            let elem = &cx.func.scalar_ty;
+            let elem = &func.scalar_ty;
             quote!(<#elem as ::gradgen::Scalar>::from_f64(0.0))
         }
     }

@@ -80,32 +80,32 @@ pub fn emit(func: &Func, g: &Graph, passes: &[Pass], names: &mut Names) -> Vec<T
         out.extend(cx.pass(k, loops, pass, names));
     }
     // A returned gradient that nothing contributes to is zero.
-    for (q, quantity) in g.qs.iter().enumerate() {
-        let zero = quantity.own.is_empty() && quantity.parts.is_empty() && quantity.mean.is_none();
-        if quantity.output && !quantity.given && zero {
-            let (name, ty, zero) = (&quantity.name, cx.ty(&quantity.shape), cx.zero(q));
-            out.push(quote!(let #name: #ty = #zero;));
-        }
+    for quantity in g.qs.iter().filter(|q| q.output && q.is_zero()) {
+        let (name, ty) = (&quantity.name, cx.ty(&quantity.shape));
+        let zero = crate::steps::zero(func, &quantity.shape);
+        out.push(quote!(let #name: #ty = #zero;));
     }
     out
 }
 
-/// Which quantities read `q`, by pass.
+/// The terms a line of a pass evaluates.
+fn line_terms(g: &Graph, line: Line) -> Vec<&Term> {
+    match line {
+        Line::Inline(q) | Line::Own(q) => g.qs[q].own.iter().collect(),
+        Line::Part(q, pi) => vec![&g.qs[q].parts[pi].term],
+    }
+}
+
+/// The row and column quantities that one pass computes and only that pass reads.
 fn local(g: &Graph, passes: &[Pass]) -> Vec<bool> {
     let mut own_pass = vec![None; g.qs.len()];
     let mut read_in: Vec<Vec<usize>> = vec![Vec::new(); g.qs.len()];
     for (k, pass) in passes.iter().enumerate() {
-        for line in &pass.lines {
-            let terms: Vec<&Term> = match *line {
-                Line::Inline(q) | Line::Own(q) => {
-                    if let Line::Own(q) = *line {
-                        own_pass[q] = Some(k);
-                    }
-                    g.qs[q].own.iter().collect()
-                }
-                Line::Part(q, pi) => vec![&g.qs[q].parts[pi].term],
-            };
-            for r in terms.into_iter().flat_map(Term::reads) {
+        for &line in &pass.lines {
+            if let Line::Own(q) = line {
+                own_pass[q] = Some(k);
+            }
+            for r in line_terms(g, line).into_iter().flat_map(Term::reads) {
                 read_in[r].push(k);
             }
         }
@@ -138,20 +138,8 @@ impl Cx<'_> {
         crate::emit::mat_type(self.func, shape)
     }
 
-    fn zero(&self, q: usize) -> TokenStream {
-        let quantity = &self.g.qs[q];
-        match quantity.shape {
-            Shape::Mat(..) => {
-                let mat = &self.func.mat_path;
-                quote!(#mat::zeros())
-            }
-            _ => self.scalar_zero(),
-        }
-    }
-
     fn scalar_zero(&self) -> TokenStream {
-        let elem = &self.func.scalar_ty;
-        quote!(<#elem as ::gradgen::Scalar>::from_f64(0.0))
+        crate::steps::zero(self.func, &Shape::Scalar)
     }
 
     /// The index of a `class` entry in a pass: `[i][j]`, `[0][j]`, `[i][0]`.
@@ -288,7 +276,8 @@ impl Cx<'_> {
             let quantity = &self.g.qs[q];
             if !self.declared[q] {
                 self.declared[q] = true;
-                let (name, ty, zero) = (&quantity.name, self.ty(&quantity.shape), self.zero(q));
+                let (name, ty) = (&quantity.name, self.ty(&quantity.shape));
+                let zero = crate::steps::zero(self.func, &quantity.shape);
                 // A threaded pass moves its row reductions into its threads, and borrows the
                 // rest.
                 let mutable = (!moved || quantity.class != Class::Row).then(|| quote!(mut));
@@ -381,12 +370,8 @@ impl Cx<'_> {
     /// The `entries` views of what the pass reads and does not write.
     fn read_views(&self, pass: &Pass, written: &[usize]) -> Vec<TokenStream> {
         let mut read: Vec<usize> = Vec::new();
-        for line in &pass.lines {
-            let terms: Vec<&Term> = match *line {
-                Line::Inline(q) | Line::Own(q) => self.g.qs[q].own.iter().collect(),
-                Line::Part(q, pi) => vec![&self.g.qs[q].parts[pi].term],
-            };
-            for r in terms.into_iter().flat_map(Term::reads) {
+        for &line in &pass.lines {
+            for r in line_terms(self.g, line).into_iter().flat_map(Term::reads) {
                 let quantity = &self.g.qs[r];
                 if quantity.stored()
                     && quantity.class != Class::Scalar

@@ -38,12 +38,7 @@ struct State {
 pub fn schedule(g: &Graph) -> Option<Vec<Pass>> {
     let needed = needed(g);
     let mut st = State {
-        // A gradient with no contribution is zero, and complete from the start.
-        done: g
-            .qs
-            .iter()
-            .map(|q| q.given || (q.own.is_empty() && q.parts.is_empty() && q.mean.is_none()))
-            .collect(),
+        done: g.qs.iter().map(|q| q.given || q.is_zero()).collect(),
         part_done: g.qs.iter().map(|q| vec![false; q.parts.len()]).collect(),
     };
     let mut passes: Vec<Pass> = Vec::new();
