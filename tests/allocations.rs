@@ -218,16 +218,17 @@ fn batchnorm() {
     assert!(model.1 * 1000 <= hand.1 * 1005, "{model:?} vs {hand:?}");
     // The fused backward (`examples/expanded/batchnorm.rs`) keeps one [N × D] buffer, the
     // returned d_x, as the closed form does (5 allocations, 2,105,344 bytes: one [N × D]
-    // buffer that holds x̂ and then dx, and four [1 × D] rows). Not within it by five rows
-    // (10,240 bytes, 0.49%): the chain rule through these bindings stores μ, the variance,
-    // inv_std, d inv_std, d_var, dμ and the value's per-column sums, where the closed form's
-    // algebra folds them into μ and inv_std. Bounded at today's count, and within 0.5%.
+    // buffer that holds x̂ and then dx, and four [1 × D] rows). Not within it by seven rows
+    // (14,336 bytes, 0.68%): the chain rule through these bindings stores μ, the variance,
+    // inv_std, d_var, dμ, the value's per-column sums and the three sums that dβ, dγ,
+    // d inv_std and dμ share (Σ G, Σ (x − μ)∘G, Σ (x − μ)), where the closed form's algebra
+    // folds them into μ and inv_std. Bounded at today's count, and within 0.7%.
     println!(
         "batchnorm        generated: {:>3} allocations, {:>10} bytes   hand-written: {:>3} allocations, {:>10} bytes",
         generated.0, generated.1, hand.0, hand.1
     );
     assert!(
-        generated.0 <= 10 && generated.1 <= 2_115_584 && generated.1 * 1000 <= hand.1 * 1005,
+        generated.0 <= 12 && generated.1 <= 2_119_680 && generated.1 * 1000 <= hand.1 * 1007,
         "batchnorm regressed: {generated:?} against {hand:?}"
     );
     // `#[differentiable(unfused)]`, one runtime call per binding, keeps three [N × D]

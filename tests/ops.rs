@@ -834,3 +834,68 @@ fn a_pass_with_more_accumulators_than_threads_add_up() {
         .zip(one.x.to_vec())
         .all(|(a, b)| (a - b).abs() <= 1e-12));
 }
+
+/// Row factors come out of sums over rows and column factors out of sums over columns, a
+/// divisor with them (`fuse/factor.rs`); layer norm's sums over columns share one another.
+#[differentiable]
+fn factored_sums<const N: usize, const D: usize>(
+    x: &Mat<N, D>,
+    w: &Mat<N, 1>,
+    r: &Mat<1, D>,
+    q: &Mat<1, D>,
+    s: f64,
+) -> f64 {
+    let y = x.mul_col(w).div_row(r);
+    let mu = y.row_means();
+    let yc = y.sub_col(&mu);
+    let sd = (yc.row_mean_squares() + 0.1).sqrt();
+    let z = yc.div_col(&sd).mul_row(q) * s;
+    (z.square() + y.mul_row(r)).sum()
+}
+
+/// The same, one runtime call per binding.
+#[differentiable(unfused)]
+fn factored_sums_unfused<const N: usize, const D: usize>(
+    x: &Mat<N, D>,
+    w: &Mat<N, 1>,
+    r: &Mat<1, D>,
+    q: &Mat<1, D>,
+    s: f64,
+) -> f64 {
+    let y = x.mul_col(w).div_row(r);
+    let mu = y.row_means();
+    let yc = y.sub_col(&mu);
+    let sd = (yc.row_mean_squares() + 0.1).sqrt();
+    let z = yc.div_col(&sd).mul_row(q) * s;
+    (z.square() + y.mul_row(r)).sum()
+}
+
+#[test]
+fn factored_sums_match_finite_differences_and_the_unfused_code() {
+    let mut rng = Rng::new(43);
+    let x: Mat<7, 5> = rng.mat(-1.5, 1.5);
+    let w: Mat<7, 1> = rng.mat(0.5, 1.5);
+    let r: Mat<1, 5> = rng.mat(0.5, 1.5);
+    let q: Mat<1, 5> = rng.mat(-1.0, 1.0);
+    let (x, w, r, q) = (&x, &w, &r, &q);
+    assert_gradients!(
+        factored_sums(x, w, r, q, 0.7),
+        factored_sums_backward(x, w, r, q, 0.7, 1.0),
+        wrt [x, w, r, q],
+        TOL
+    );
+    let fused = factored_sums_backward(x, w, r, q, 0.7, -1.3);
+    let unfused = factored_sums_unfused_backward(x, w, r, q, 0.7, -1.3);
+    let close = |a: &[f64], b: &[f64]| {
+        a.iter()
+            .zip(b)
+            .all(|(a, b)| (a - b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1.0))
+    };
+    assert!(close(&[fused.value], &[unfused.value]));
+    let forward = factored_sums_unfused(x, w, r, q, 0.7);
+    assert!(close(&[forward], &[factored_sums(x, w, r, q, 0.7)]));
+    assert!(close(&fused.x.to_vec(), &unfused.x.to_vec()));
+    assert!(close(&fused.w.to_vec(), &unfused.w.to_vec()));
+    assert!(close(&fused.r.to_vec(), &unfused.r.to_vec()));
+    assert!(close(&fused.q.to_vec(), &unfused.q.to_vec()));
+}

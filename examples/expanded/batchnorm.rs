@@ -209,9 +209,9 @@ pub fn batchnorm_loss_backward<T: Scalar, const N: usize, const D: usize>(
     d_out: T,
 ) -> BatchnormLossGrads<T, N, D> {
     let mu: Mat<1, D, T> = Mat::zeros();
-    let d_beta: Mat<1, D, T> = Mat::zeros();
-    /// Pass 1 of 6, over the entries of [N × D], its rows shared among threads
-    let (mut mu, d_beta) = {
+    let sum_g: Mat<1, D, T> = Mat::zeros();
+    /// Pass 1 of 5, over the entries of [N × D], its rows shared among threads
+    let (mut mu, sum_g) = {
         let x = &*x.entries();
         let g = &*g.entries();
         ::gradgen::fused::rows::<
@@ -219,56 +219,62 @@ pub fn batchnorm_loss_backward<T: Scalar, const N: usize, const D: usize>(
             _,
         >(
             D,
-            (mu, d_beta),
+            (mu, sum_g),
             #[inline(always)]
-            |rows, (mu, d_beta)| {
+            |rows, (mu, sum_g)| {
                 let mu = mu.entries_mut();
-                let d_beta = d_beta.entries_mut();
+                let sum_g = sum_g.entries_mut();
                 for i in rows {
                     for j in 0..D {
                         /// mu = mean_rows x
                         {
                             mu[0][j] += x[i][j];
                         }
-                        /// d_out_2 = d_out · g
-                        let d_out_2 = d_out * g[i][j];
-                        /// d_beta = Σ_rows d_out_2   (broadcast → sum)
+                        /// sum_g = Σ_rows g, a sum the factored lines share
                         {
-                            d_beta[0][j] += d_out_2;
+                            sum_g[0][j] += g[i][j];
                         }
                     }
                 }
             },
         )
     };
-    /// Pass 2 of 6, over the entries of [1 × D]
+    let mut d_beta: Mat<1, D, T> = Mat::zeros();
+    /// Pass 2 of 5, over the entries of [1 × D]
     {
+        let sum_g = &*sum_g.entries();
         let mu = mu.entries_mut();
+        let d_beta = d_beta.entries_mut();
         for j in 0..D {
             /// mu: the sum divided by N, a mean
             {
                 mu[0][j] /= <T as ::gradgen::Scalar>::from_usize(N);
             }
+            /// d_beta = Σ_rows d_out_2   (broadcast → sum); factored: d_out · sum_g
+            {
+                d_beta[0][j] = d_out * sum_g[0][j];
+            }
         }
     }
     let var: Mat<1, D, T> = Mat::zeros();
-    let d_inv_std: Mat<1, D, T> = Mat::zeros();
-    /// Pass 3 of 6, over the entries of [N × D], its rows shared among threads
-    let (mut var, d_inv_std) = {
+    let sum_xc_g: Mat<1, D, T> = Mat::zeros();
+    let sum_xc: Mat<1, D, T> = Mat::zeros();
+    /// Pass 3 of 5, over the entries of [N × D], its rows shared among threads
+    let (mut var, sum_xc_g, sum_xc) = {
         let x = &*x.entries();
         let mu = &*mu.entries();
         let g = &*g.entries();
-        let gamma = &*gamma.entries();
         ::gradgen::fused::rows::<
             N,
             _,
         >(
             D,
-            (var, d_inv_std),
+            (var, sum_xc_g, sum_xc),
             #[inline(always)]
-            |rows, (var, d_inv_std)| {
+            |rows, (var, sum_xc_g, sum_xc)| {
                 let var = var.entries_mut();
-                let d_inv_std = d_inv_std.entries_mut();
+                let sum_xc_g = sum_xc_g.entries_mut();
+                let sum_xc = sum_xc.entries_mut();
                 for i in rows {
                     for j in 0..D {
                         /// xc = x − mu   (mu broadcast over rows)
@@ -277,15 +283,13 @@ pub fn batchnorm_loss_backward<T: Scalar, const N: usize, const D: usize>(
                         {
                             var[0][j] += xc * xc;
                         }
-                        /// d_out_2 = d_out · g
-                        let d_out_2 = d_out * g[i][j];
-                        /// d_xhat_times_row = d_out_2
-                        let d_xhat_times_row = d_out_2;
-                        /// d_xhat = d_xhat_times_row ∘ gamma
-                        let d_xhat = d_xhat_times_row * gamma[0][j];
-                        /// d_inv_std = Σ_rows (d_xhat ∘ xc)   (broadcast → sum)
+                        /// sum_xc_g = Σ_rows xc ∘ g, a sum the factored lines share
                         {
-                            d_inv_std[0][j] += d_xhat * xc;
+                            sum_xc_g[0][j] += xc * g[i][j];
+                        }
+                        /// sum_xc = Σ_rows xc, a sum the factored lines share
+                        {
+                            sum_xc[0][j] += xc;
                         }
                     }
                 }
@@ -293,13 +297,20 @@ pub fn batchnorm_loss_backward<T: Scalar, const N: usize, const D: usize>(
         )
     };
     let mut inv_std: Mat<1, D, T> = Mat::zeros();
+    let mut d_gamma: Mat<1, D, T> = Mat::zeros();
     let mut d_var: Mat<1, D, T> = Mat::zeros();
-    /// Pass 4 of 6, over the entries of [1 × D]
+    let mut d_mu: Mat<1, D, T> = Mat::zeros();
+    /// Pass 4 of 5, over the entries of [1 × D]
     {
-        let d_inv_std = &*d_inv_std.entries();
+        let sum_xc_g = &*sum_xc_g.entries();
+        let gamma = &*gamma.entries();
+        let sum_g = &*sum_g.entries();
+        let sum_xc = &*sum_xc.entries();
         let var = var.entries_mut();
         let inv_std = inv_std.entries_mut();
+        let d_gamma = d_gamma.entries_mut();
         let d_var = d_var.entries_mut();
+        let d_mu = d_mu.entries_mut();
         for j in 0..D {
             /// var: the sum divided by N, a mean
             {
@@ -313,8 +324,14 @@ pub fn batchnorm_loss_backward<T: Scalar, const N: usize, const D: usize>(
             {
                 inv_std[0][j] = sum_2_sqrt.powi(-1);
             }
+            /// d_gamma = Σ_rows (d_xhat_times_row ∘ xhat)   (broadcast → sum); factored: d_out · inv_std ∘ sum_xc_g
+            {
+                d_gamma[0][j] = d_out * inv_std[0][j] * sum_xc_g[0][j];
+            }
+            /// d_inv_std = Σ_rows (d_xhat ∘ xc)   (broadcast → sum); factored: d_out · gamma ∘ sum_xc_g
+            let d_inv_std = d_out * gamma[0][j] * sum_xc_g[0][j];
             /// d_sum_2_sqrt = d_inv_std · (-1) ∘ sum_2_sqrt^(-1 − 1)
-            let d_sum_2_sqrt = d_inv_std[0][j]
+            let d_sum_2_sqrt = d_inv_std
                 * <T as ::gradgen::Scalar>::from_f64(f64::from(-1))
                 * sum_2_sqrt.powi(-1 - 1);
             /// d_sum_2 = d_sum_2_sqrt / (2·sum_2_sqrt)   (reuses sqrt)
@@ -324,14 +341,19 @@ pub fn batchnorm_loss_backward<T: Scalar, const N: usize, const D: usize>(
             {
                 d_var[0][j] = d_sum_2;
             }
+            /// d_mu = −Σ_rows d_xc   (broadcast → sum); factored: −(d_out · gamma ∘ inv_std ∘ sum_g) − 2·d_var ∘ sum_xc / N
+            {
+                d_mu[0][j] = -(d_out * gamma[0][j] * inv_std[0][j] * sum_g[0][j])
+                    - <T as ::gradgen::Scalar>::from_f64(2.0) * d_var[0][j]
+                        * sum_xc[0][j] / <T as ::gradgen::Scalar>::from_usize(N);
+            }
         }
     }
     let mut value: T = <T as ::gradgen::Scalar>::from_f64(0.0);
     let value_by_col: Mat<1, D, T> = Mat::zeros();
-    let d_gamma: Mat<1, D, T> = Mat::zeros();
-    let d_mu: Mat<1, D, T> = Mat::zeros();
-    /// Pass 5 of 6, over the entries of [N × D], its rows shared among threads
-    let (value_by_col, d_gamma, d_mu) = {
+    let mut d_x: Mat<N, D, T> = Mat::zeros();
+    /// Pass 5 of 5, over the entries of [N × D], its rows shared among threads
+    let (value_by_col,) = {
         let x = &*x.entries();
         let mu = &*mu.entries();
         let inv_std = &*inv_std.entries();
@@ -339,18 +361,15 @@ pub fn batchnorm_loss_backward<T: Scalar, const N: usize, const D: usize>(
         let beta = &*beta.entries();
         let g = &*g.entries();
         let d_var = &*d_var.entries();
-        ::gradgen::fused::rows::<
-            N,
-            _,
-        >(
+        let d_mu = &*d_mu.entries();
+        ::gradgen::fused::rows_into(
             D,
-            (value_by_col, d_gamma, d_mu),
+            d_x.entries_mut(),
+            (value_by_col,),
             #[inline(always)]
-            |rows, (value_by_col, d_gamma, d_mu)| {
+            |rows, d_x, (value_by_col,)| {
                 let value_by_col = value_by_col.entries_mut();
-                let d_gamma = d_gamma.entries_mut();
-                let d_mu = d_mu.entries_mut();
-                for i in rows {
+                for i in rows.clone() {
                     for j in 0..D {
                         /// xc = x − mu   (mu broadcast over rows)
                         let xc = x[i][j] - mu[0][j];
@@ -368,52 +387,8 @@ pub fn batchnorm_loss_backward<T: Scalar, const N: usize, const D: usize>(
                         let d_out_2 = d_out * g[i][j];
                         /// d_xhat_times_row = d_out_2
                         let d_xhat_times_row = d_out_2;
-                        /// d_gamma = Σ_rows (d_xhat_times_row ∘ xhat)   (broadcast → sum)
-                        {
-                            d_gamma[0][j] += d_xhat_times_row * xhat;
-                        }
                         /// d_xhat = d_xhat_times_row ∘ gamma
                         let d_xhat = d_xhat_times_row * gamma[0][j];
-                        /// d_xc = d_xhat ∘ inv_std; d_xc += 2·d_var / N ∘ xc   (d_var repeated over the rows)
-                        let d_xc = d_xhat * inv_std[0][j]
-                            + <T as ::gradgen::Scalar>::from_f64(2.0) * d_var[0][j] * xc
-                                / <T as ::gradgen::Scalar>::from_usize(N);
-                        /// d_mu = −Σ_rows d_xc   (broadcast → sum)
-                        {
-                            d_mu[0][j] += -d_xc;
-                        }
-                    }
-                }
-            },
-        )
-    };
-    value += value_by_col.sum();
-    let mut d_x: Mat<N, D, T> = Mat::zeros();
-    /// Pass 6 of 6, over the entries of [N × D], its rows shared among threads
-    let () = {
-        let g = &*g.entries();
-        let gamma = &*gamma.entries();
-        let x = &*x.entries();
-        let mu = &*mu.entries();
-        let inv_std = &*inv_std.entries();
-        let d_var = &*d_var.entries();
-        let d_mu = &*d_mu.entries();
-        ::gradgen::fused::rows_into(
-            D,
-            d_x.entries_mut(),
-            (),
-            #[inline(always)]
-            |rows, d_x, ()| {
-                for i in rows.clone() {
-                    for j in 0..D {
-                        /// d_out_2 = d_out · g
-                        let d_out_2 = d_out * g[i][j];
-                        /// d_xhat_times_row = d_out_2
-                        let d_xhat_times_row = d_out_2;
-                        /// d_xhat = d_xhat_times_row ∘ gamma
-                        let d_xhat = d_xhat_times_row * gamma[0][j];
-                        /// xc = x − mu   (mu broadcast over rows)
-                        let xc = x[i][j] - mu[0][j];
                         /// d_xc = d_xhat ∘ inv_std; d_xc += 2·d_var / N ∘ xc   (d_var repeated over the rows)
                         let d_xc = d_xhat * inv_std[0][j]
                             + <T as ::gradgen::Scalar>::from_f64(2.0) * d_var[0][j] * xc
@@ -428,6 +403,7 @@ pub fn batchnorm_loss_backward<T: Scalar, const N: usize, const D: usize>(
             },
         )
     };
+    value += value_by_col.sum();
     BatchnormLossGrads {
         value,
         x: d_x,

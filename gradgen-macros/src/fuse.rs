@@ -14,10 +14,12 @@
 //! shape whose body has one line per binding, named like it and documented with its line of the
 //! derivation. An `[R × C]` value is recomputed in each pass that reads it instead of stored
 //! (rematerialisation): only rows, columns, scalars and the returned gradients are stored, and
-//! passes split only where a reduction must finish before a value that reads it.
+//! passes split only where a reduction must finish before a value that reads it. Before the
+//! passes are scheduled, `factor.rs` takes the factors that are constant along a sum out of
+//! it where that lets the sum run in an earlier pass, and shares the sums that remain.
 //!
-//! Guarantees: the chain rule is the table's, term for term, so the result is the unfused
-//! code's up to rounding; the passes read every value after it is complete; anything this
+//! Guarantees: the chain rule is the table's, term for term (and factored only by exact
+//! identities of products), so the result is the unfused code's up to rounding; the passes read every value after it is complete; anything this
 //! stage does not understand gives `None`, never a panic.
 
 use proc_macro2::{Ident, TokenStream};
@@ -30,10 +32,11 @@ use crate::reverse::{Bwd, Fwd, Plan};
 use crate::vjp::{Axis, Scalarwise};
 
 mod emit;
+mod factor;
 mod schedule;
 
 /// Where a value's entries live, relative to the function's `[R × C]`.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum Class {
     Scalar,
     Row,
@@ -52,8 +55,8 @@ impl Class {
 pub enum Ref {
     /// A quantity's entry.
     Q(usize),
-    /// A constant: a literal, a constant expression, a count.
-    Code(TokenStream),
+    /// A constant: a literal, a constant expression, a count; as code and as a reader sees it.
+    Code(TokenStream, String),
 }
 
 /// One term of a quantity: a table formula and what its variables are.
@@ -152,7 +155,6 @@ pub fn fuse(func: &Func, shapes: &[Shape], plan: &Plan) -> Option<Vec<TokenStrea
         return None;
     }
     let mut graph = build(func, shapes, plan)?;
-    let passes = schedule::schedule(&graph)?;
     let mut names = func.names.clone();
     for q in &graph.qs {
         names.reserve(&q.name);
@@ -169,6 +171,8 @@ pub fn fuse(func: &Func, shapes: &[Shape], plan: &Plan) -> Option<Vec<TokenStrea
             graph.qs[q].name = names.fresh(&name, graph.qs[q].name.span());
         }
     }
+    factor::factor(&mut graph, &mut names);
+    let passes = schedule::schedule(&graph)?;
     Some(emit::emit(func, &graph, &passes, &mut names))
 }
 
@@ -308,8 +312,8 @@ impl Builder<'_> {
         for (name, arg) in sw.operands.iter().zip(&b.args) {
             let r = match arg {
                 Operand::Value(v) => Ref::Q(self.value(*v)?),
-                Operand::Literal(lit) => Ref::Code(lit.to_token_stream()),
-                Operand::Const(c) => Ref::Code(c.tokens.clone()),
+                Operand::Literal(lit) => Ref::Code(lit.to_token_stream(), lit.text()),
+                Operand::Const(c) => Ref::Code(c.tokens.clone(), c.text.clone()),
             };
             env.push((*name, r));
         }
@@ -453,7 +457,8 @@ impl Builder<'_> {
             env.push(("y", Ref::Q(y)));
             env.push(("g", Ref::Q(g)));
             if let Some((axis, true)) = sw.reduce {
-                env.push(("count", Ref::Code(self.count(bi, axis)?.0)));
+                let (code, text) = self.count(bi, axis)?;
+                env.push(("count", Ref::Code(code, text)));
             }
             let text = self.contribution_text(bi, k);
             let term = Term::new(d.clone(), env, sw.ints.clone(), text);

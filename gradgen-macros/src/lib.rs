@@ -415,7 +415,7 @@ mod tests {
     }
 
     #[test]
-    fn batch_norm_takes_four_passes_over_its_entries() {
+    fn batch_norm_takes_three_passes_over_its_entries() {
         let text = backward_of(
             "fn loss<const N: usize, const D: usize>(x: &Mat<N, D>, gamma: &Mat<1, D>, beta: &Mat<1, D>, g: &Mat<N, D>, eps: f64) -> f64 {
                 let mu = x.col_means();
@@ -427,10 +427,78 @@ mod tests {
                 (out * g).sum()
             }",
         );
-        // μ; the variance; the value with dγ and dμ; d_x. Each needs the reduction before it.
+        // μ; the variance with the sums dγ, d inv_std and dμ share; the value with d_x. Each
+        // needs the reduction before it.
         let over = "over the entries of [N × D]";
-        assert_eq!(text.matches(over).count(), 4, "{text}");
-        assert!(text.contains(&format!("Pass 6 of 6, {over}")), "{text}");
+        assert_eq!(text.matches(over).count(), 3, "{text}");
+        assert!(text.contains(&format!("Pass 5 of 5, {over}")), "{text}");
+        // dγ = Σ_rows (d_out·g ∘ xc ∘ inv_std) and d inv_std = Σ_rows (d_out·g ∘ γ ∘ xc) share
+        // Σ_rows (xc ∘ g), summed in the variance's pass; their row factors multiply it after.
+        assert!(
+            text.contains("sum_xc_g [0] [j] += xc * g [i] [j] ;"),
+            "{text}"
+        );
+        assert!(
+            text.contains("d_gamma [0] [j] = d_out * inv_std [0] [j] * sum_xc_g [0] [j] ;"),
+            "{text}"
+        );
+        assert!(
+            text.contains("let d_inv_std = d_out * gamma [0] [j] * sum_xc_g [0] [j] ;"),
+            "{text}"
+        );
+        // dβ = d_out · Σ_rows g shares the sum dμ needs.
+        assert!(
+            text.contains("d_beta [0] [j] = d_out * sum_g [0] [j] ;"),
+            "{text}"
+        );
+        // x − μ is never expanded into Σ x∘g − μ·Σ g, which would cancel.
+        assert!(!text.contains("x [i] [j] * g [i] [j]"), "{text}");
+    }
+
+    #[test]
+    fn only_factors_constant_along_a_sum_come_out_of_it() {
+        let text = backward_of(
+            "fn loss<const N: usize, const D: usize>(x: &Mat<N, D>, w: &Mat<N, 1>, q: &Mat<1, D>) -> f64 {
+                let m = x.col_means();
+                let y = x.mul_col(w).mul_row(&m);
+                y.mul_row(q).sum()
+            }",
+        );
+        // dq = Σ_rows (d_out ∘ x ∘ w ∘ m) would wait for the pass that completes the row m;
+        // with m and d_out out of the sum it runs in that pass. The column w stays in.
+        assert!(
+            text.contains("sum_x_w [0] [j] += x [i] [j] * w [i] [0] ;"),
+            "{text}"
+        );
+        assert!(
+            text.contains("d_q [0] [j] = d_out * m [0] [j] * sum_x_w [0] [j] ;"),
+            "{text}"
+        );
+        // dm = Σ_rows (d_out ∘ q ∘ x ∘ w) could run as early already; it shares the sum.
+        assert_eq!(text.matches("sum_x_w [0] [j] +=").count(), 1, "{text}");
+        assert!(
+            text.contains("d_m [0] [j] = d_out * q [0] [j] * sum_x_w [0] [j] ;"),
+            "{text}"
+        );
+        // dw sums over columns: the rows q and m stay inside, and as it would run no earlier
+        // rewritten, it is not.
+        assert!(
+            text.contains("d_w [i] [0] += d_x_times_col * x [i] [j] ;"),
+            "{text}"
+        );
+        // Everything in two passes over [N × D]: m, then the rest.
+        assert_eq!(
+            text.matches("over the entries of [N × D]").count(),
+            2,
+            "{text}"
+        );
+        let plain = backward_of(
+            "fn loss<const N: usize, const D: usize>(x: &Mat<N, D>, w: &Mat<N, 1>, r: &Mat<1, D>) -> f64 {
+                x.mul_col(w).mul_row(r).square().sum()
+            }",
+        );
+        // One pass whatever is done: nothing is rewritten.
+        assert!(!plain.contains("sum_"), "{plain}");
     }
 
     #[test]

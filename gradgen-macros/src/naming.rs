@@ -70,6 +70,22 @@ impl Names {
         }
     }
 
+    /// A sum over rows or columns that several fused lines share, named by what it multiplies
+    /// and divides (`sum_g_xc`, `sum_g_over_s`); `shared_sum` when that is long.
+    pub fn sum_of(&mut self, num: &[String], den: &[String]) -> Ident {
+        let mut base = format!("sum_{}", num.join("_"));
+        if !den.is_empty() {
+            base = format!("{base}_over_{}", den.join("_"));
+        }
+        if num.is_empty() {
+            base = format!("sum_inverse_{}", den.join("_"));
+        }
+        if base.len() > 24 {
+            base = "shared_sum".to_owned();
+        }
+        self.fresh(&base, Span::call_site())
+    }
+
     /// The gradient of the value named `value` (`d_value`).
     pub fn gradient(&mut self, value: &Ident) -> Ident {
         self.fresh(&format!("d_{value}"), Span::call_site())

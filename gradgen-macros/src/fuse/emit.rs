@@ -174,7 +174,7 @@ impl Cx<'_> {
     fn term(&self, t: &Term, named: &[bool]) -> TokenStream {
         super::code(self.func, t, &|r| match r {
             Ref::Q(q) => self.entry(*q, named),
-            Ref::Code(code) => code.clone(),
+            Ref::Code(code, _) => code.clone(),
         })
     }
 
