@@ -351,9 +351,8 @@ pub fn batchnorm_loss_backward<T: Scalar, const N: usize, const D: usize>(
     }
     let mut value: T = <T as ::gradgen::Scalar>::from_f64(0.0);
     let value_by_col: Mat<1, D, T> = Mat::zeros();
-    let mut d_x: Mat<N, D, T> = Mat::zeros();
     /// Pass 5 of 5, over the entries of [N × D], its rows shared among threads
-    let (value_by_col,) = {
+    let (d_x, (value_by_col,)) = {
         let x = &*x.entries();
         let mu = &*mu.entries();
         let inv_std = &*inv_std.entries();
@@ -362,9 +361,12 @@ pub fn batchnorm_loss_backward<T: Scalar, const N: usize, const D: usize>(
         let g = &*g.entries();
         let d_var = &*d_var.entries();
         let d_mu = &*d_mu.entries();
-        ::gradgen::fused::rows_into(
+        ::gradgen::fused::rows_new::<
+            N,
             D,
-            d_x.entries_mut(),
+            T,
+            _,
+        >(
             (value_by_col,),
             #[inline(always)]
             |rows, d_x, (value_by_col,)| {

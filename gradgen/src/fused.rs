@@ -10,6 +10,12 @@
 //! value's per-column sums) in accumulators of its own, the first range in the pass's own, and
 //! the others' are added into them in range order: the same bits for a given number of threads,
 //! and, across numbers of threads, the same sums added in another order.
+//!
+//! A matrix that a threaded pass is the first to write (a returned gradient) is created by it
+//! ([`rows_new`]): allocated without zeroing it first, each thread zeroes its rows a few at a
+//! time just before the pass writes them, so that the matrix goes to memory once, on the
+//! threads, and not once more zeroed by the calling thread beforehand. That is this module's
+//! one `unsafe`, and its soundness does not depend on what the pass writes.
 
 use std::ops::{AddAssign, Range};
 
@@ -130,29 +136,71 @@ pub fn rows_into<const R: usize, const K: usize, T: Send, A: Accumulate>(
     mut acc: A,
     body: impl Fn(Range<usize>, &mut [[T; K]], &mut A) + Sync,
 ) -> A {
-    split_into(0..R, parts(R, cols), out, &mut acc, &body);
+    split_rows(0..R, parts(R, cols), out, &mut acc, &|rows, out, acc| {
+        crate::math::vectorised!(body(rows, out, acc));
+    });
     acc
 }
 
-fn split_into<T: Send, const K: usize, A: Accumulate>(
+/// [`rows_into`] for a matrix the pass creates: what `Mat::zeros()` and then `rows_into` give,
+/// but each thread zeroes its rows a few at a time, just before the pass writes them, so that
+/// they are written to memory once rather than zeroed by the calling thread first. Returns the
+/// matrix and the accumulators.
+pub fn rows_new<const R: usize, const C: usize, T: Scalar, A: Accumulate>(
+    mut acc: A,
+    body: impl Fn(Range<usize>, &mut [[T; C]], &mut A) + Sync,
+) -> (Mat<R, C, T>, A) {
+    if R == 0 || C == 0 {
+        return (Mat::zeros(), acc);
+    }
+    // About 16 KiB at a time: zeroed in the first level of cache, and overwritten there.
+    let chunk = (16 * 1024 / (C * std::mem::size_of::<T>()).max(1)).max(1);
+    let mut data: Vec<T> = Vec::with_capacity(R * C);
+    let (rows, _) = data.spare_capacity_mut()[..R * C].as_chunks_mut::<C>();
+    split_rows(0..R, parts(R, C), rows, &mut acc, &|range, out, acc| {
+        for (k, part) in out.chunks_mut(chunk).enumerate() {
+            for entry in part.as_flattened_mut() {
+                entry.write(T::zero());
+            }
+            // SAFETY: `[MaybeUninit<T>; C]` has the layout of `[T; C]`, and every entry of
+            // `part` was initialised just above.
+            let part = unsafe { &mut *(std::ptr::from_mut(part) as *mut [[T; C]]) };
+            let start = range.start + k * chunk;
+            crate::math::vectorised!(body(start..start + part.len(), part, acc));
+        }
+    });
+    // SAFETY: `split_rows` hands every row of `0..R` to the closure above exactly once, which
+    // initialises each of its entries before anything reads it. (If `body` panics, the
+    // vector is dropped with length 0.)
+    unsafe { data.set_len(R * C) };
+    match ndarray::Array2::from_shape_vec((R, C), data) {
+        Ok(data) => (Mat::from_array_unchecked(data), acc),
+        Err(_) => unreachable!("R × C entries"),
+    }
+}
+
+/// The rows of `range`, with `out`'s (one element per row), cut into `parts` ranges halved
+/// recursively (`rayon::join`); `leaf(rows, out_rows, acc)` for each, the first with `acc`,
+/// the others with accumulators of their own, added into it in order.
+fn split_rows<O: Send, A: Accumulate>(
     range: Range<usize>,
     parts: usize,
-    out: &mut [[T; K]],
+    out: &mut [O],
     acc: &mut A,
-    body: &(impl Fn(Range<usize>, &mut [[T; K]], &mut A) + Sync),
+    leaf: &(impl Fn(Range<usize>, &mut [O], &mut A) + Sync),
 ) {
     if parts <= 1 {
-        crate::math::vectorised!(body(range, out, acc));
+        leaf(range, out, acc);
         return;
     }
     let left = parts / 2;
     let mid = range.start + range.len() * left / parts;
     let (first, second) = out.split_at_mut(mid - range.start);
     let ((), other) = rayon::join(
-        || split_into(range.start..mid, left, first, acc, body),
+        || split_rows(range.start..mid, left, first, acc, leaf),
         || {
             let mut own = A::zero();
-            split_into(mid..range.end, parts - left, second, &mut own, body);
+            split_rows(mid..range.end, parts - left, second, &mut own, leaf);
             own
         },
     );
@@ -194,5 +242,35 @@ mod tests {
             acc[(0, 0)] += rows.len() as f64;
         });
         assert_eq!(counted.0[(0, 0)], 305.0);
+    }
+
+    #[test]
+    fn a_new_matrix_is_zero_where_the_pass_does_not_write() {
+        // 1024 × 160 f64 (more than THREADED_ENTRIES): chunks of 12 rows, and on more than one
+        // thread ranges of their own. Each row's column 0 is written, column 1 added to (from
+        // zero), the rest left alone.
+        for threads in [1, 2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("a pool");
+            let (m, sums): (Mat<1024, 160>, Mat<1, 1>) = pool.install(|| {
+                rows_new::<1024, 160, f64, Mat<1, 1>>(Mat::zeros(), |rows, out, acc| {
+                    for i in rows.clone() {
+                        out[i - rows.start][0] = i as f64;
+                        out[i - rows.start][1] += 2.0;
+                        acc[(0, 0)] += 1.0;
+                    }
+                })
+            });
+            for i in 0..1024 {
+                assert_eq!(m[(i, 0)], i as f64);
+                assert_eq!(m[(i, 1)], 2.0);
+                assert!((2..160).all(|j| m[(i, j)] == 0.0));
+            }
+            assert_eq!(sums[(0, 0)], 1024.0);
+        }
+        let (empty, ()): (Mat<0, 3>, ()) = rows_new::<0, 3, f64, ()>((), |_, _, ()| {});
+        assert_eq!(empty.to_vec().len(), 0);
     }
 }

@@ -5,7 +5,8 @@
 //! (`let x = &*x.entries();`), the ones it writes (`let d_x = d_x.entries_mut();`), then
 //! `for i in 0..N { for j in 0..D { … } }` with one statement per line of the pass, each
 //! documented with its line of the derivation; a pass over scalars is plain statements.
-//! Guarantees: every stored quantity is declared (zero) before the first pass that writes it;
+//! Guarantees: every stored quantity is declared (zero) before the first pass that writes it,
+//! or created zero by it (a threaded pass's matrix, `gradgen::fused::rows_new`);
 //! the only names introduced are the loop indices and the per-column sums of a scalar, all
 //! fresh (`naming.rs`).
 
@@ -272,10 +273,14 @@ impl Cx<'_> {
         let mut decls = Vec::new();
         let written = self.written(pass);
         let moved = self.threaded[self.current];
+        let created = self.created(pass, &written);
         for &q in &written {
             let quantity = &self.g.qs[q];
             if !self.declared[q] {
                 self.declared[q] = true;
+                if Some(q) == created {
+                    continue;
+                }
                 let (name, ty) = (&quantity.name, self.ty(&quantity.shape));
                 let zero = crate::steps::zero(self.func, &quantity.shape);
                 // A threaded pass moves its row reductions into its threads, and borrows the
@@ -299,14 +304,31 @@ impl Cx<'_> {
         (decls, written)
     }
 
+    /// The matrix a threaded pass writes row by row, when no pass before it wrote it: the pass
+    /// creates it (`gradgen::fused::rows_new`).
+    fn created(&self, pass: &Pass, written: &[usize]) -> Option<usize> {
+        let out = self.row_indexed(written)?;
+        (self.threaded[self.current] && !self.declared[out] && pass.domain == Class::Big)
+            .then_some(out)
+    }
+
+    /// The matrix a pass writes row by row, if any: a returned gradient, or a column summed.
+    fn row_indexed(&self, written: &[usize]) -> Option<usize> {
+        written
+            .iter()
+            .copied()
+            .find(|&q| matches!(self.g.qs[q].class, Class::Big | Class::Col))
+    }
+
     fn pass(&mut self, k: usize, n: usize, pass: &Pass, names: &mut Names) -> Vec<TokenStream> {
+        let created = self.created(pass, &self.written(pass));
         let (mut out, written) = self.declare(pass, names);
         let text = format!(
             " Pass {k} of {n}, over the entries of {}",
             self.shape_text(pass.domain)
         );
         if self.threaded[self.current] {
-            out.push(self.threaded_pass(pass, &written, &text));
+            out.push(self.threaded_pass(pass, &written, created, &text));
         } else {
             let mut named = vec![false; self.g.qs.len()];
             let body: Vec<TokenStream> = pass
@@ -409,13 +431,16 @@ impl Cx<'_> {
     /// any, is handed out a range of rows per thread.
     /// `let (var, d_inv_std) = { …reads…; ::gradgen::fused::rows::<N, _>(D, (var, d_inv_std),
     /// |rows, (var, d_inv_std)| { …writes…; for i in rows { for j in 0..D { … } } }) };`
-    fn threaded_pass(&mut self, pass: &Pass, written: &[usize], text: &str) -> TokenStream {
+    fn threaded_pass(
+        &mut self,
+        pass: &Pass,
+        written: &[usize],
+        created: Option<usize>,
+        text: &str,
+    ) -> TokenStream {
         let g = self.g;
         let rows = self.rows.clone();
-        let out = written
-            .iter()
-            .copied()
-            .find(|&q| matches!(g.qs[q].class, Class::Big | Class::Col));
+        let out = self.row_indexed(written);
         let accs: Vec<usize> = written
             .iter()
             .copied()
@@ -448,6 +473,11 @@ impl Cx<'_> {
         };
         let tuple = quote!((#(#acc_names,)*));
         let call = match out {
+            Some(q) if created == Some(q) => {
+                let (name, elem) = (&g.qs[q].name, &self.func.scalar_ty);
+                quote!(::gradgen::fused::rows_new::<#r, #c, #elem, _>(#tuple,
+                    #[inline(always)] |#rows, #name, #tuple| { #closure_body }))
+            }
             Some(q) => {
                 let name = &g.qs[q].name;
                 quote!(::gradgen::fused::rows_into(#c, #name.entries_mut(), #tuple,
@@ -463,6 +493,17 @@ impl Cx<'_> {
             quote!(#mutable #name)
         });
         let text = format!("{text}, its rows shared among threads");
-        quote!(#[doc = #text] let (#(#pattern,)*) = { #(#reads)* #call };)
+        let pattern = quote!((#(#pattern,)*));
+        let pattern = match created {
+            Some(q) => {
+                let name = &g.qs[q].name;
+                // Any later pass writes it in place (`entries_mut`).
+                let later = self.writers[q].iter().any(|&p| p > self.current);
+                let mutable = later.then(|| quote!(mut));
+                quote!((#mutable #name, #pattern))
+            }
+            None => pattern,
+        };
+        quote!(#[doc = #text] let #pattern = { #(#reads)* #call };)
     }
 }
