@@ -899,3 +899,34 @@ fn factored_sums_match_finite_differences_and_the_unfused_code() {
     assert!(close(&fused.r.to_vec(), &unfused.r.to_vec()));
     assert!(close(&fused.q.to_vec(), &unfused.q.to_vec()));
 }
+
+/// A column is the first matrix a threaded pass writes: it keeps its own shape (a column, not
+/// the pass's `[N × D]`).
+#[differentiable(wrt(w))]
+fn column_weights<const N: usize, const D: usize>(x: &Mat<N, D>, w: &Mat<N, 1>) -> f64 {
+    x.mul_col(w).square().sum()
+}
+
+#[test]
+fn a_column_written_first_by_a_threaded_pass_keeps_its_shape() {
+    let mut rng = Rng::new(47);
+    let x: Mat<6, 4> = rng.mat(-1.0, 1.0);
+    let w: Mat<6, 1> = rng.mat(-1.0, 1.0);
+    let (x, w) = (&x, &w);
+    assert_gradients!(
+        column_weights(x, w),
+        column_weights_backward(x, w, 1.0),
+        wrt[w],
+        TOL
+    );
+    // Above the threshold of threaded passes: d_w = Σ_cols 2·(x ∘ w)² / w, row by row.
+    let big: Mat<512, 300> = Mat::from_fn(|i, j| ((i * 7 + j * 3) % 19) as f64 / 10.0 - 0.9);
+    let wb: Mat<512, 1> = Mat::from_fn(|i, _| (i % 5) as f64 - 2.0);
+    let d_w: Mat<512, 1> = column_weights_backward(&big, &wb, 1.0).w;
+    for i in [0, 1, 255, 511] {
+        let expected: f64 = (0..300)
+            .map(|j| 2.0 * big[(i, j)].powi(2) * wb[(i, 0)])
+            .sum();
+        assert!((d_w[(i, 0)] - expected).abs() <= 1e-9 * expected.abs().max(1.0));
+    }
+}

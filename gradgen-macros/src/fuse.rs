@@ -18,8 +18,8 @@
 //! passes are scheduled, `factor.rs` takes the factors that are constant along a sum out of
 //! it where that lets the sum run in an earlier pass, and shares the sums that remain.
 //!
-//! Guarantees: the chain rule is the table's, term for term (and factored only by exact
-//! identities of products), so the result is the unfused code's up to rounding; the passes read every value after it is complete; anything this
+//! Guarantees: the chain rule is the table's, term for term (factored only by exact identities
+//! of products), so the result is the unfused code's up to rounding; the passes read every value after it is complete; anything this
 //! stage does not understand gives `None`, never a panic.
 
 use proc_macro2::{Ident, TokenStream};

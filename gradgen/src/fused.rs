@@ -154,9 +154,12 @@ pub fn rows_new<const R: usize, const C: usize, T: Scalar, A: Accumulate>(
         return (Mat::zeros(), acc);
     }
     // About 16 KiB at a time: zeroed in the first level of cache, and overwritten there.
-    let chunk = (16 * 1024 / (C * std::mem::size_of::<T>()).max(1)).max(1);
-    let mut data: Vec<T> = Vec::with_capacity(R * C);
-    let (rows, _) = data.spare_capacity_mut()[..R * C].as_chunks_mut::<C>();
+    let Some(entries) = R.checked_mul(C) else {
+        unreachable!("a matrix of more than usize::MAX entries does not fit in memory")
+    };
+    let chunk = (16 * 1024 / C.saturating_mul(std::mem::size_of::<T>()).max(1)).max(1);
+    let mut data: Vec<T> = Vec::with_capacity(entries);
+    let (rows, _) = data.spare_capacity_mut()[..entries].as_chunks_mut::<C>();
     split_rows(0..R, parts(R, C), rows, &mut acc, &|range, out, acc| {
         for (k, part) in out.chunks_mut(chunk).enumerate() {
             for entry in part.as_flattened_mut() {
@@ -172,7 +175,7 @@ pub fn rows_new<const R: usize, const C: usize, T: Scalar, A: Accumulate>(
     // SAFETY: `split_rows` hands every row of `0..R` to the closure above exactly once, which
     // initialises each of its entries before anything reads it. (If `body` panics, the
     // vector is dropped with length 0.)
-    unsafe { data.set_len(R * C) };
+    unsafe { data.set_len(entries) };
     match ndarray::Array2::from_shape_vec((R, C), data) {
         Ok(data) => (Mat::from_array_unchecked(data), acc),
         Err(_) => unreachable!("R × C entries"),

@@ -304,11 +304,13 @@ impl Cx<'_> {
         (decls, written)
     }
 
-    /// The matrix a threaded pass writes row by row, when no pass before it wrote it: the pass
-    /// creates it (`gradgen::fused::rows_new`).
+    /// The `[R × C]` matrix a threaded pass writes row by row, when no pass before it wrote it:
+    /// the pass creates it (`gradgen::fused::rows_new`).
     fn created(&self, pass: &Pass, written: &[usize]) -> Option<usize> {
         let out = self.row_indexed(written)?;
-        (self.threaded[self.current] && !self.declared[out] && pass.domain == Class::Big)
+        // `rows_new` creates an `[R × C]` matrix; a column stays declared beforehand.
+        let big = self.g.qs[out].class == Class::Big;
+        (big && self.threaded[self.current] && !self.declared[out] && pass.domain == Class::Big)
             .then_some(out)
     }
 

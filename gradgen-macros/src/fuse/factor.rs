@@ -12,10 +12,13 @@
 //! reads `inv_std`, which needs the variance, which needs a pass of its own;
 //! `d_out · inv_std ∘ Σ_rows (g ∘ xc)` can be summed in the variance's pass.
 //!
-//! Guarantees: the result equals the original in exact arithmetic. Only products distribute,
-//! and only a gradient's sum of contributions splits; a difference such as `x − μ` is never
-//! expanded, so no cancellation is introduced. A reduction is rewritten only when a row (or
-//! column) factor comes out of it, and the expansion is bounded: a term too large to expand,
+//! Guarantees: the result equals the original in exact arithmetic. Only products distribute
+//! over the sum; a difference such as `x − μ` is never expanded, so `Σ (x − μ) ∘ g` does not
+//! become `Σ x ∘ g − μ · Σ g`, which would cancel. What changes is the order of additions: a
+//! gradient's contributions, added entry by entry before, are summed apart and added after
+//! (`Σ (a + b) = Σ a + Σ b`). A quantity's reductions are rewritten only when that makes it
+//! complete in an earlier pass (then, in a second round, any other whose sums exist already
+//! and that runs no later for it), and the expansion is bounded: a term too large to expand,
 //! or one this stage does not read as a product, is left as it was.
 
 use std::collections::HashMap;
@@ -77,9 +80,10 @@ struct Split {
     inner: Inner,
 }
 
-/// Rewrites every reduction into a row or a column that can then run in an earlier pass over
-/// `[R × C]`; then every other one whose sums the first ones made already, if that makes it no
-/// later (`dβ = d_out · Σ_rows g` when `Σ_rows g` is there for `dμ`).
+/// Rewrites the reductions into a row or a column that can then run in an earlier pass over
+/// `[R × C]`, where that makes the quantity they sum into complete earlier; then every other
+/// one whose sums the first ones made already, if that makes it no later
+/// (`dβ = d_out · Σ_rows g` when `Σ_rows g` is there for `dμ`).
 pub fn factor(g: &mut Graph, names: &mut Names) {
     let mut shared: HashMap<(Class, Inner), usize> = HashMap::new();
     // The sums made here are not rewritten: each would become itself.
@@ -90,30 +94,62 @@ pub fn factor(g: &mut Graph, names: &mut Names) {
             if !matches!(class, Class::Row | Class::Col) || g.qs[q].mean.is_some() {
                 continue;
             }
-            let mut pi = 0;
-            while pi < g.qs[q].parts.len() {
-                let splits = splits(g, q, pi).filter(|(splits, now, then)| {
-                    if reuse_only {
-                        then <= now
-                            && splits
-                                .iter()
-                                .all(|s| shared.contains_key(&(class, s.inner.clone())))
-                    } else {
-                        then < now
-                    }
+            let done = complete_after(g);
+            let plans: Vec<Option<Plan>> = (0..g.qs[q].parts.len())
+                .map(|pi| splits(g, q, pi, &done))
+                .collect();
+            let earlier = |p: &Option<Plan>| matches!(p, Some(p) if p.then < p.now);
+            let chosen: Vec<bool> = if reuse_only {
+                plans
+                    .iter()
+                    .map(|p| {
+                        p.as_ref().is_some_and(|p| {
+                            p.then <= p.now
+                                && p.splits
+                                    .iter()
+                                    .all(|s| shared.contains_key(&(class, s.inner.clone())))
+                        })
+                    })
+                    .collect()
+            } else {
+                // The quantity is complete once its own terms' reads and every part are.
+                let own = g.qs[q].own.iter().flat_map(Term::reads).map(|r| done[r]);
+                let parts = plans.iter().enumerate().map(|(pi, p)| match p {
+                    Some(p) if p.then < p.now => p.then,
+                    _ => part_pass(g, q, pi, &done),
                 });
-                match splits {
-                    Some((splits, ..)) => rewrite(g, q, pi, &splits, &mut shared, names),
-                    None => pi += 1,
+                let after = own.chain(parts).max().unwrap_or(0);
+                let pays = after < done[q];
+                plans.iter().map(|p| pays && earlier(p)).collect()
+            };
+            // From the last part back, so that the indices of the others stay valid.
+            for (pi, plan) in plans.into_iter().enumerate().rev() {
+                if let (true, Some(plan)) = (chosen[pi], plan) {
+                    rewrite(g, q, pi, &plan.splits, &mut shared, names);
                 }
             }
         }
     }
 }
 
-/// Part `pi` of quantity `q` as products split around the sum; with the pass over `[R × C]`
-/// it can run in as it is, and the one it could run in rewritten.
-fn splits(g: &Graph, q: usize, pi: usize) -> Option<(Vec<Split>, usize, usize)> {
+/// A reduction as products split around the sum, with the pass over `[R × C]` it can run in as
+/// it is (`now`) and rewritten (`then`).
+struct Plan {
+    splits: Vec<Split>,
+    now: usize,
+    then: usize,
+}
+
+/// The pass over `[R × C]` in which part `pi` of `q` can run as it is.
+fn part_pass(g: &Graph, q: usize, pi: usize, done: &[usize]) -> usize {
+    let part = &g.qs[q].parts[pi];
+    let reads = part.term.reads().map(|r| done[r]).max().unwrap_or(0);
+    reads + usize::from(part.domain == Class::Big)
+}
+
+/// Part `pi` of quantity `q` as products split around the sum, when it is a sum over `[R × C]`
+/// of products.
+fn splits(g: &Graph, q: usize, pi: usize, done: &[usize]) -> Option<Plan> {
     let (class, part) = (g.qs[q].class, &g.qs[q].parts[pi]);
     if part.domain != Class::Big {
         return None;
@@ -123,12 +159,13 @@ fn splits(g: &Graph, q: usize, pi: usize) -> Option<(Vec<Split>, usize, usize)> 
         .iter()
         .map(|p| split(g, p, class))
         .collect::<Option<_>>()?;
+    // `var` names every variable of the formulas `rewrite` and `new_sum` write from `VARS`: one
+    // per factor that comes out and one per sum here, at most `MAX_FACTORS` in a sum.
     let vars: usize = splits.iter().map(|s| s.out.size() + 1).sum();
-    if vars > VARS.len() {
+    if splits.is_empty() || vars > VARS.len() {
         return None;
     }
-    let done = complete_after(g);
-    let now = part.term.reads().map(|r| done[r]).max().unwrap_or(0) + 1;
+    let now = part_pass(g, q, pi, done);
     let then = splits
         .iter()
         .map(|s| {
@@ -141,7 +178,7 @@ fn splits(g: &Graph, q: usize, pi: usize) -> Option<(Vec<Split>, usize, usize)> 
         })
         .max()
         .unwrap_or(0);
-    Some((splits, now, then))
+    Some(Plan { splits, now, then })
 }
 
 /// For each quantity, the number of passes over `[R × C]` before it can be read: none for a
@@ -277,14 +314,6 @@ fn split(g: &Graph, p: &Product, class: Class) -> Option<Split> {
             }
         }
     }
-    // x ∘ r / r is x.
-    num.retain(|r| match den.iter().position(|d| d == r) {
-        Some(k) => {
-            den.remove(k);
-            false
-        }
-        None => true,
-    });
     if num.is_empty() && den.is_empty() {
         return None;
     }
@@ -305,7 +334,7 @@ fn rewrite(
     shared: &mut HashMap<(Class, Inner), usize>,
     names: &mut Names,
 ) {
-    let part = g.qs[q].parts.remove(pi);
+    let original = g.qs[q].parts[pi].term.text.clone();
     let mut env: Vec<(&'static str, Ref)> = Vec::new();
     let mut formula: Option<Formula> = None;
     for s in splits {
@@ -338,7 +367,8 @@ fn rewrite(
     let Some(formula) = formula else {
         return;
     };
-    let text = format!("{}; factored: {}", part.term.text, text(g, &formula, &env));
+    let text = format!("{original}; factored: {}", text(g, &formula, &env));
+    g.qs[q].parts.remove(pi);
     g.qs[q].own.push(Term::new(formula, env, Vec::new(), text));
 }
 
