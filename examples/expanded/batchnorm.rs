@@ -209,58 +209,45 @@ pub fn batchnorm_loss_backward<T: Scalar, const N: usize, const D: usize>(
     d_out: T,
 ) -> BatchnormLossGrads<T, N, D> {
     let mu: Mat<1, D, T> = Mat::zeros();
-    let sum_g: Mat<1, D, T> = Mat::zeros();
     /// Pass 1 of 5, over the entries of [N × D], its rows shared among threads
-    let (mut mu, sum_g) = {
+    let (mut mu,) = {
         let x = &*x.entries();
-        let g = &*g.entries();
         ::gradgen::fused::rows::<
             N,
             _,
         >(
             D,
-            (mu, sum_g),
+            (mu,),
             #[inline(always)]
-            |rows, (mu, sum_g)| {
+            |rows, (mu,)| {
                 let mu = mu.entries_mut();
-                let sum_g = sum_g.entries_mut();
                 for i in rows {
                     for j in 0..D {
                         /// mu = mean_rows x
                         {
                             mu[0][j] += x[i][j];
                         }
-                        /// sum_g = Σ_rows g, a sum the factored lines share
-                        {
-                            sum_g[0][j] += g[i][j];
-                        }
                     }
                 }
             },
         )
     };
-    let mut d_beta: Mat<1, D, T> = Mat::zeros();
     /// Pass 2 of 5, over the entries of [1 × D]
     {
-        let sum_g = &*sum_g.entries();
         let mu = mu.entries_mut();
-        let d_beta = d_beta.entries_mut();
         for j in 0..D {
             /// mu: the sum divided by N, a mean
             {
                 mu[0][j] /= <T as ::gradgen::Scalar>::from_usize(N);
             }
-            /// d_beta = Σ_rows d_out_2   (broadcast → sum); factored: d_out · sum_g
-            {
-                d_beta[0][j] = d_out * sum_g[0][j];
-            }
         }
     }
     let var: Mat<1, D, T> = Mat::zeros();
     let sum_xc_g: Mat<1, D, T> = Mat::zeros();
+    let sum_g: Mat<1, D, T> = Mat::zeros();
     let sum_xc: Mat<1, D, T> = Mat::zeros();
     /// Pass 3 of 5, over the entries of [N × D], its rows shared among threads
-    let (mut var, sum_xc_g, sum_xc) = {
+    let (mut var, sum_xc_g, sum_g, sum_xc) = {
         let x = &*x.entries();
         let mu = &*mu.entries();
         let g = &*g.entries();
@@ -269,11 +256,12 @@ pub fn batchnorm_loss_backward<T: Scalar, const N: usize, const D: usize>(
             _,
         >(
             D,
-            (var, sum_xc_g, sum_xc),
+            (var, sum_xc_g, sum_g, sum_xc),
             #[inline(always)]
-            |rows, (var, sum_xc_g, sum_xc)| {
+            |rows, (var, sum_xc_g, sum_g, sum_xc)| {
                 let var = var.entries_mut();
                 let sum_xc_g = sum_xc_g.entries_mut();
+                let sum_g = sum_g.entries_mut();
                 let sum_xc = sum_xc.entries_mut();
                 for i in rows {
                     for j in 0..D {
@@ -287,6 +275,10 @@ pub fn batchnorm_loss_backward<T: Scalar, const N: usize, const D: usize>(
                         {
                             sum_xc_g[0][j] += xc * g[i][j];
                         }
+                        /// sum_g = Σ_rows g, a sum the factored lines share
+                        {
+                            sum_g[0][j] += g[i][j];
+                        }
                         /// sum_xc = Σ_rows xc, a sum the factored lines share
                         {
                             sum_xc[0][j] += xc;
@@ -297,17 +289,19 @@ pub fn batchnorm_loss_backward<T: Scalar, const N: usize, const D: usize>(
         )
     };
     let mut inv_std: Mat<1, D, T> = Mat::zeros();
+    let mut d_beta: Mat<1, D, T> = Mat::zeros();
     let mut d_gamma: Mat<1, D, T> = Mat::zeros();
     let mut d_var: Mat<1, D, T> = Mat::zeros();
     let mut d_mu: Mat<1, D, T> = Mat::zeros();
     /// Pass 4 of 5, over the entries of [1 × D]
     {
+        let sum_g = &*sum_g.entries();
         let sum_xc_g = &*sum_xc_g.entries();
         let gamma = &*gamma.entries();
-        let sum_g = &*sum_g.entries();
         let sum_xc = &*sum_xc.entries();
         let var = var.entries_mut();
         let inv_std = inv_std.entries_mut();
+        let d_beta = d_beta.entries_mut();
         let d_gamma = d_gamma.entries_mut();
         let d_var = d_var.entries_mut();
         let d_mu = d_mu.entries_mut();
@@ -323,6 +317,10 @@ pub fn batchnorm_loss_backward<T: Scalar, const N: usize, const D: usize>(
             /// inv_std = sum_2_sqrt^-1
             {
                 inv_std[0][j] = sum_2_sqrt.powi(-1);
+            }
+            /// d_beta = Σ_rows d_out_2   (broadcast → sum); factored: d_out · sum_g
+            {
+                d_beta[0][j] = d_out * sum_g[0][j];
             }
             /// d_gamma = Σ_rows (d_xhat_times_row ∘ xhat)   (broadcast → sum); factored: d_out · inv_std ∘ sum_xc_g
             {

@@ -453,6 +453,12 @@ mod tests {
         );
         // x − μ is never expanded into Σ x∘g − μ·Σ g, which would cancel.
         assert!(!text.contains("x [i] [j] * g [i] [j]"), "{text}");
+        // Σ_rows g waits for the variance's pass, which reads g anyway: μ's reads x alone.
+        let first = &text[text.find("Pass 1 of").unwrap()..text.find("Pass 2 of").unwrap()];
+        assert!(
+            first.contains("x [i] [j]") && !first.contains("g [i] [j]"),
+            "{first}"
+        );
     }
 
     #[test]

@@ -29,6 +29,7 @@ pub struct Pass {
     pub lines: Vec<Line>,
 }
 
+#[derive(Clone)]
 struct State {
     done: Vec<bool>,
     part_done: Vec<Vec<bool>>,
@@ -37,23 +38,125 @@ struct State {
 /// The passes that compute the value and the returned gradients.
 pub fn schedule(g: &Graph) -> Option<Vec<Pass>> {
     let needed = needed(g);
-    let mut st = State {
+    let st = State {
         done: g.qs.iter().map(|q| q.given || q.is_zero()).collect(),
         part_done: g.qs.iter().map(|q| vec![false; q.parts.len()]).collect(),
     };
-    let mut passes: Vec<Pass> = Vec::new();
-    while !finished(g, &needed, &st) {
+    let mut passes = Vec::new();
+    run(g, &needed, st, &mut passes, true)?;
+    Some(passes)
+}
+
+/// Adds the passes from `st` to the end. With `lighten`, each pass over `[R × C]` leaves to a
+/// later one any reduction that is alone in making it read a matrix, when that takes no more
+/// passes over `[R × C]` in all: the passes are bound by the memory they read.
+fn run(
+    g: &Graph,
+    needed: &[bool],
+    mut st: State,
+    passes: &mut Vec<Pass>,
+    lighten: bool,
+) -> Option<()> {
+    while !finished(g, needed, &st) {
         if passes.len() > 4 * g.qs.len() + 8 {
             return None;
         }
-        let pass = [Class::Scalar, Class::Row, Class::Col, Class::Big]
-            .into_iter()
-            .map(|d| build(g, &needed, &st, d))
-            .find(|p| !p.lines.is_empty())?;
+        let mut pass = next(g, needed, &st, &[])?;
+        if lighten && pass.domain == Class::Big {
+            pass = lighter(g, needed, &st, pass);
+        }
         apply(g, &mut st, &pass);
         passes.push(pass);
     }
-    Some(passes)
+    Some(())
+}
+
+/// The next pass: over the smallest shape that can make progress.
+fn next(g: &Graph, needed: &[bool], st: &State, deferred: &[(usize, usize)]) -> Option<Pass> {
+    [Class::Scalar, Class::Row, Class::Col, Class::Big]
+        .into_iter()
+        .map(|d| build(g, needed, st, d, deferred))
+        .find(|p| !p.lines.is_empty())
+}
+
+/// How many passes over `[R × C]` the schedule takes from `st` with `first` as its next pass.
+fn big_passes(g: &Graph, needed: &[bool], st: &State, first: &Pass) -> Option<usize> {
+    let mut st = st.clone();
+    apply(g, &mut st, first);
+    let mut rest = Vec::new();
+    run(g, needed, st, &mut rest, false)?;
+    let big = rest.iter().filter(|p| p.domain == Class::Big).count();
+    Some(big + usize::from(first.domain == Class::Big))
+}
+
+/// `pass` without the reductions that can wait for a later pass over `[R × C]` that reads their
+/// matrices anyway (batch norm's `Σ_rows g` waits for the variance's pass, so that μ's reads
+/// `x` alone).
+fn lighter(g: &Graph, needed: &[bool], st: &State, pass: Pass) -> Pass {
+    let Some(total) = big_passes(g, needed, st, &pass) else {
+        return pass;
+    };
+    let mut deferred: Vec<(usize, usize)> = Vec::new();
+    let mut best = pass;
+    'search: loop {
+        for line in alone(g, &best) {
+            let Line::Part(q, pi) = line else {
+                continue;
+            };
+            let mut trial = deferred.clone();
+            trial.push((q, pi));
+            let Some(lighter) = next(g, needed, st, &trial).filter(|p| p.domain == Class::Big)
+            else {
+                continue;
+            };
+            if big_passes(g, needed, st, &lighter).is_some_and(|n| n <= total) {
+                deferred = trial;
+                best = lighter;
+                continue 'search;
+            }
+        }
+        return best;
+    }
+}
+
+/// The lines of a pass that alone make it read some `[R × C]` matrix.
+fn alone(g: &Graph, pass: &Pass) -> Vec<Line> {
+    let streams: Vec<Vec<usize>> = pass.lines.iter().map(|&l| streams(g, l)).collect();
+    pass.lines
+        .iter()
+        .enumerate()
+        .filter(|&(k, _)| {
+            streams[k].iter().any(|m| {
+                !streams
+                    .iter()
+                    .enumerate()
+                    .any(|(other, s)| other != k && s.contains(m))
+            })
+        })
+        .map(|(_, &line)| line)
+        .collect()
+}
+
+/// The stored `[R × C]` matrices a line reads, directly or through values it recomputes.
+fn streams(g: &Graph, line: Line) -> Vec<usize> {
+    let terms: Vec<&super::Term> = match line {
+        Line::Inline(q) | Line::Own(q) => g.qs[q].own.iter().collect(),
+        Line::Part(q, pi) => vec![&g.qs[q].parts[pi].term],
+    };
+    let mut stack: Vec<usize> = terms.into_iter().flat_map(super::Term::reads).collect();
+    let (mut seen, mut out) = (Vec::new(), Vec::new());
+    while let Some(r) = stack.pop() {
+        if seen.contains(&r) || g.qs[r].class != Class::Big {
+            continue;
+        }
+        seen.push(r);
+        if g.qs[r].stored() {
+            out.push(r);
+        } else {
+            stack.extend(g.qs[r].reads());
+        }
+    }
+    out
 }
 
 /// The quantities the value and the returned gradients read, transitively.
@@ -161,7 +264,13 @@ impl Building<'_> {
 }
 
 /// One pass over `domain`: everything that can run in it.
-fn build(g: &Graph, needed: &[bool], st: &State, domain: Class) -> Pass {
+fn build(
+    g: &Graph,
+    needed: &[bool],
+    st: &State,
+    domain: Class,
+    deferred: &[(usize, usize)],
+) -> Pass {
     let mut b = Building {
         g,
         st,
@@ -171,6 +280,10 @@ fn build(g: &Graph, needed: &[bool], st: &State, domain: Class) -> Pass {
         memo: RefCell::new(vec![None; g.qs.len()]),
     };
     let mut taken: Vec<Vec<bool>> = st.part_done.iter().map(|p| vec![false; p.len()]).collect();
+    // A deferred reduction counts as taken: this pass does not sum it.
+    for &(q, pi) in deferred {
+        taken[q][pi] = true;
+    }
     loop {
         let mut progress = false;
         for (q, &need) in needed.iter().enumerate() {
