@@ -488,24 +488,35 @@ impl Cx<'_> {
             None => quote!(::gradgen::fused::rows::<#r, _>(#c, #tuple,
                 #[inline(always)] |#rows, #tuple| { #closure_body })),
         };
-        let pattern = accs.iter().zip(&acc_names).map(|(&q, name)| {
+        let pattern = self.threaded_results(&accs, &acc_names, created);
+        let text = format!("{text}, its rows shared among threads");
+        quote!(#[doc = #text] let #pattern = { #(#reads)* #call };)
+    }
+
+    /// What a threaded pass returns: its accumulators, `mut` where a later pass adds to them
+    /// in place, after the matrix it creates, if it does.
+    fn threaded_results(
+        &self,
+        accs: &[usize],
+        acc_names: &[&Ident],
+        created: Option<usize>,
+    ) -> TokenStream {
+        let accs = accs.iter().zip(acc_names).map(|(&q, name)| {
             // A scalar's per-column sums are only read after the pass (`s += s_by_col.sum()`).
             let in_place = !self.by_col.contains_key(&q) && self.written_in_place_later(q);
             let mutable = in_place.then(|| quote!(mut));
             quote!(#mutable #name)
         });
-        let text = format!("{text}, its rows shared among threads");
-        let pattern = quote!((#(#pattern,)*));
-        let pattern = match created {
+        let accs = quote!((#(#accs,)*));
+        match created {
             Some(q) => {
-                let name = &g.qs[q].name;
+                let name = &self.g.qs[q].name;
                 // Any later pass writes it in place (`entries_mut`).
                 let later = self.writers[q].iter().any(|&p| p > self.current);
                 let mutable = later.then(|| quote!(mut));
-                quote!((#mutable #name, #pattern))
+                quote!((#mutable #name, #accs))
             }
-            None => pattern,
-        };
-        quote!(#[doc = #text] let #pattern = { #(#reads)* #call };)
+            None => accs,
+        }
     }
 }
