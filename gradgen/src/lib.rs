@@ -164,6 +164,9 @@
 
 // Lets the generated code, which names `::gradgen::…`, compile inside this crate's own tests.
 extern crate self as gradgen;
+// The `blas` feature: links the BLAS that ndarray's products call (ndarray's documented way).
+#[cfg(feature = "blas")]
+extern crate blas_src;
 
 pub mod check;
 pub mod data;
