@@ -5,7 +5,9 @@
 //! own terms, or a reduction's term summed into its quantity. Guarantees: a line comes after
 //! every line it reads in its pass, and a pass reads a stored quantity only once an earlier
 //! pass completed it; passes over the small shapes come first whenever they can make
-//! progress, so that the large passes are as few as the reductions allow. `None` when no
+//! progress, so that the large passes are as few as the reductions allow; and a reduction that
+//! alone makes a large pass read a matrix is left to a later one that reads it anyway, when
+//! that takes no more large passes (they are bound by the memory they read). `None` when no
 //! schedule exists (which a function the table accepts does not produce).
 
 use std::cell::RefCell;
