@@ -4,6 +4,9 @@
 //!
 //! - `matrixmultiply`: ndarray's `general_mat_mul`, what `Mat` uses today. It runs on as many
 //!   threads as `MATMUL_NUM_THREADS` says (gradgen turns its `threading` feature on);
+//! - `rows_2`: matrixmultiply on one thread per half of the result's rows, on two rayon threads
+//!   (what `Mat` could do instead of matrixmultiply's own threads, so that `RAYON_NUM_THREADS`
+//!   alone set every thread count); run it with `MATMUL_NUM_THREADS=1`;
 //! - `gemm_1`: the `gemm` crate (faer's kernels) on the calling thread;
 //! - `gemm_2`: the same on two rayon threads.
 //!
@@ -88,6 +91,20 @@ fn main() {
         let mut g = c.benchmark_group(format!("gemm_{m}x{k}x{n}"));
         g.bench_function("matrixmultiply", |bch| {
             bch.iter(|| general_mat_mul(1.0, black_box(&a), &b, 0.0, &mut out));
+        });
+        g.bench_function("rows_2", |bch| {
+            bch.iter(|| {
+                use gradgen::ndarray::parallel::prelude::*;
+                use gradgen::ndarray::Axis;
+                let half = m.div_ceil(2);
+                let halves: Vec<_> = out
+                    .axis_chunks_iter_mut(Axis(0), half)
+                    .zip(black_box(&a).axis_chunks_iter(Axis(0), half))
+                    .collect();
+                halves
+                    .into_par_iter()
+                    .for_each(|(mut c, a)| general_mat_mul(1.0, &a, &b, 0.0, &mut c));
+            });
         });
         g.bench_function("gemm_1", |bch| {
             bch.iter(|| gemm_into(black_box(&a), &b, &mut out, gemm::Parallelism::None));
