@@ -504,7 +504,11 @@ mod tests {
             }",
         );
         // One pass whatever is done: nothing is rewritten.
-        assert!(!plain.contains("sum_"), "{plain}");
+        assert_eq!(plain.matches("over the entries of").count(), 1, "{plain}");
+        assert!(
+            !plain.contains("sum_") && !plain.contains("shared_sum"),
+            "{plain}"
+        );
     }
 
     #[test]

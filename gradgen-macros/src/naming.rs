@@ -71,7 +71,7 @@ impl Names {
     }
 
     /// A sum over rows or columns that several fused lines share, named by what it multiplies
-    /// and divides (`sum_g_xc`, `sum_g_over_s`); `shared_sum` when that is long.
+    /// and divides (`sum_xc_g`, `sum_g_over_s`); `shared_sum` when that is long.
     pub fn sum_of(&mut self, num: &[String], den: &[String]) -> Ident {
         let mut base = format!("sum_{}", num.join("_"));
         if !den.is_empty() {

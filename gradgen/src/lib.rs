@@ -153,7 +153,7 @@
 //! - Large matrix products run on every physical core (up to 4), through matrixmultiply's
 //!   threads; `MATMUL_NUM_THREADS=1` keeps them on one. The bits do not depend on the count.
 //!   The opt-in `blas` feature sends them to the system's OpenBLAS instead (it must be
-//!   installed; `OPENBLAS_NUM_THREADS` sets its threads).
+//!   installed; `OPENBLAS_NUM_THREADS` sets its threads, and its bits may depend on them).
 //! - [`parallel`]: for models whose products are too small to split, a batch cut into shards,
 //!   each shard's backward on a core of its own (rayon; `RAYON_NUM_THREADS=1` for one), the
 //!   weights' gradients averaged.

@@ -431,8 +431,8 @@ impl Cx<'_> {
     /// A pass over `[R × C]` whose rows are shared among threads: its row reductions move into
     /// the threads as a tuple and come back summed, and the one matrix it writes row by row, if
     /// any, is handed out a range of rows per thread.
-    /// `let (var, d_inv_std) = { …reads…; ::gradgen::fused::rows::<N, _>(D, (var, d_inv_std),
-    /// |rows, (var, d_inv_std)| { …writes…; for i in rows { for j in 0..D { … } } }) };`
+    /// `let (var, sum_xc_g) = { …reads…; ::gradgen::fused::rows::<N, _>(D, (var, sum_xc_g),
+    /// |rows, (var, sum_xc_g)| { …writes…; for i in rows { for j in 0..D { … } } }) };`
     fn threaded_pass(
         &mut self,
         pass: &Pass,

@@ -6,7 +6,7 @@
 //! the `[R × C]` values that are products of others and through the contributions a gradient
 //! adds up. Each product's factors that are constant along the summed axis (rows for a sum over
 //! rows, scalars, constants) come out of the sum, `Σ_rows (h ∘ A) = h ∘ Σ_rows A`. What stays
-//! inside becomes a sum of its own (`sum_g_xc`), shared by every reduction that needs the same
+//! inside becomes a sum of its own (`sum_xc_g`), shared by every reduction that needs the same
 //! one. The reduction becomes an own term of its quantity, computed in a pass over the small
 //! shape once its factors are complete. Batch norm's `dγ = Σ_rows (d_out·g ∘ xc ∘ inv_std)`
 //! reads `inv_std`, which needs the variance, which needs a pass of its own;
@@ -16,7 +16,8 @@
 //! over the sum; a difference such as `x − μ` is never expanded, so `Σ (x − μ) ∘ g` does not
 //! become `Σ x ∘ g − μ · Σ g`, which would cancel. What changes is the order of additions: a
 //! gradient's contributions, added entry by entry before, are summed apart and added after
-//! (`Σ (a + b) = Σ a + Σ b`). A quantity's reductions are rewritten only when that makes it
+//! (`Σ (a + b) = Σ a + Σ b`; where `a ≈ −b` entry by entry, that sum cancels where the first
+//! did not). A quantity's reductions are rewritten only when that makes it
 //! complete in an earlier pass (then, in a second round, any other whose sums exist already
 //! and that runs no later for it), and the expansion is bounded: a term too large to expand,
 //! or one this stage does not read as a product, is left as it was.

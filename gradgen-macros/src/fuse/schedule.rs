@@ -6,8 +6,8 @@
 //! every line it reads in its pass, and a pass reads a stored quantity only once an earlier
 //! pass completed it; passes over the small shapes come first whenever they can make
 //! progress, so that the large passes are as few as the reductions allow; and a reduction that
-//! alone makes a large pass read a matrix is left to a later one that reads it anyway, when
-//! that takes no more large passes (they are bound by the memory they read). `None` when no
+//! alone makes a large pass read a matrix is left to a later large pass, when the schedule then
+//! takes no more of them (they are bound by the memory they read). `None` when no
 //! schedule exists (which a function the table accepts does not produce).
 
 use std::cell::RefCell;
@@ -121,7 +121,9 @@ fn lighter(g: &Graph, needed: &[bool], st: &State, pass: Pass) -> Pass {
     }
 }
 
-/// The lines of a pass that alone make it read some `[R × C]` matrix.
+/// The lines of a pass that alone make it read some `[R × C]` matrix. A value recomputed in
+/// the pass (`Inline`) does not count as another reader: it is there for the lines that read
+/// it, which read its matrices too.
 fn alone(g: &Graph, pass: &Pass) -> Vec<Line> {
     let streams: Vec<Vec<usize>> = pass.lines.iter().map(|&l| streams(g, l)).collect();
     pass.lines
@@ -129,10 +131,14 @@ fn alone(g: &Graph, pass: &Pass) -> Vec<Line> {
         .enumerate()
         .filter(|&(k, _)| {
             streams[k].iter().any(|m| {
-                !streams
+                !pass
+                    .lines
                     .iter()
+                    .zip(&streams)
                     .enumerate()
-                    .any(|(other, s)| other != k && s.contains(m))
+                    .any(|(other, (line, s))| {
+                        other != k && !matches!(line, Line::Inline(_)) && s.contains(m)
+                    })
             })
         })
         .map(|(_, &line)| line)
