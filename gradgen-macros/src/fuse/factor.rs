@@ -90,47 +90,72 @@ pub fn factor(g: &mut Graph, names: &mut Names) {
     // The sums made here are not rewritten: each would become itself.
     let made_here = g.qs.len();
     for reuse_only in [false, true] {
-        for q in 0..made_here {
-            let class = g.qs[q].class;
-            if !matches!(class, Class::Row | Class::Col) || g.qs[q].mean.is_some() {
-                continue;
+        // Until nothing changes: a rewrite can make a quantity that an earlier one reads
+        // complete sooner. Each rewrite removes a reduction, so this ends; the bound is a guard.
+        for _ in 0..MAX_ROUNDS {
+            let mut changed = false;
+            for q in 0..made_here {
+                changed |= factor_quantity(g, q, reuse_only, &mut shared, names);
             }
-            let done = complete_after(g);
-            let plans: Vec<Option<Plan>> = (0..g.qs[q].parts.len())
-                .map(|pi| splits(g, q, pi, &done))
-                .collect();
-            let earlier = |p: &Option<Plan>| matches!(p, Some(p) if p.then < p.now);
-            let chosen: Vec<bool> = if reuse_only {
-                plans
-                    .iter()
-                    .map(|p| {
-                        p.as_ref().is_some_and(|p| {
-                            p.then <= p.now
-                                && p.splits
-                                    .iter()
-                                    .all(|s| shared.contains_key(&(class, s.inner.clone())))
-                        })
-                    })
-                    .collect()
-            } else {
-                // The quantity is complete once its own terms' reads and every part are.
-                let own = g.qs[q].own.iter().flat_map(Term::reads).map(|r| done[r]);
-                let parts = plans.iter().enumerate().map(|(pi, p)| match p {
-                    Some(p) if p.then < p.now => p.then,
-                    _ => part_pass(g, q, pi, &done),
-                });
-                let after = own.chain(parts).max().unwrap_or(0);
-                let pays = after < done[q];
-                plans.iter().map(|p| pays && earlier(p)).collect()
-            };
-            // From the last part back, so that the indices of the others stay valid.
-            for (pi, plan) in plans.into_iter().enumerate().rev() {
-                if let (true, Some(plan)) = (chosen[pi], plan) {
-                    rewrite(g, q, pi, &plan.splits, &mut shared, names);
-                }
+            if !changed {
+                break;
             }
         }
     }
+}
+
+/// How many times `factor` goes over the quantities.
+const MAX_ROUNDS: usize = 8;
+
+/// Rewrites the reductions of quantity `q` that `factor` chooses; whether it rewrote any.
+fn factor_quantity(
+    g: &mut Graph,
+    q: usize,
+    reuse_only: bool,
+    shared: &mut HashMap<(Class, Inner), usize>,
+    names: &mut Names,
+) -> bool {
+    let class = g.qs[q].class;
+    if !matches!(class, Class::Row | Class::Col) || g.qs[q].mean.is_some() {
+        return false;
+    }
+    let done = complete_after(g);
+    let plans: Vec<Option<Plan>> = (0..g.qs[q].parts.len())
+        .map(|pi| splits(g, q, pi, &done))
+        .collect();
+    let earlier = |p: &Option<Plan>| matches!(p, Some(p) if p.then < p.now);
+    let chosen: Vec<bool> = if reuse_only {
+        plans
+            .iter()
+            .map(|p| {
+                p.as_ref().is_some_and(|p| {
+                    p.then <= p.now
+                        && p.splits
+                            .iter()
+                            .all(|s| shared.contains_key(&(class, s.inner.clone())))
+                })
+            })
+            .collect()
+    } else {
+        // The quantity is complete once its own terms' reads and every part are.
+        let own = g.qs[q].own.iter().flat_map(Term::reads).map(|r| done[r]);
+        let parts = plans.iter().enumerate().map(|(pi, p)| match p {
+            Some(p) if p.then < p.now => p.then,
+            _ => part_pass(g, q, pi, &done),
+        });
+        let after = own.chain(parts).max().unwrap_or(0);
+        let pays = after < done[q];
+        plans.iter().map(|p| pays && earlier(p)).collect()
+    };
+    let mut changed = false;
+    // From the last part back, so that the indices of the others stay valid.
+    for (pi, plan) in plans.into_iter().enumerate().rev() {
+        if let (true, Some(plan)) = (chosen[pi], plan) {
+            rewrite(g, q, pi, &plan.splits, shared, names);
+            changed = true;
+        }
+    }
+    changed
 }
 
 /// A reduction as products split around the sum, with the pass over `[R × C]` it can run in as
