@@ -52,6 +52,7 @@ impl Class {
 }
 
 /// What a formula's variable stands for.
+#[derive(Clone)]
 pub enum Ref {
     /// A quantity's entry.
     Q(usize),

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
-use super::schedule::{Line, Pass};
+use super::schedule::{line_terms, Line, Pass};
 use super::{Class, Graph, Ref, Term};
 use crate::ir::{Func, Shape};
 use crate::naming::{dim_tokens, Names};
@@ -87,14 +87,6 @@ pub fn emit(func: &Func, g: &Graph, passes: &[Pass], names: &mut Names) -> Vec<T
         out.push(quote!(let #name: #ty = #zero;));
     }
     out
-}
-
-/// The terms a line of a pass evaluates.
-fn line_terms(g: &Graph, line: Line) -> Vec<&Term> {
-    match line {
-        Line::Inline(q) | Line::Own(q) => g.qs[q].own.iter().collect(),
-        Line::Part(q, pi) => vec![&g.qs[q].parts[pi].term],
-    }
 }
 
 /// The row and column quantities that one pass computes and only that pass reads.

@@ -24,8 +24,6 @@
 
 use std::collections::HashMap;
 
-use proc_macro2::TokenStream;
-
 use super::{Class, Graph, Part, Quantity, Ref, Term};
 use crate::formula::{BinOp, Formula, Text};
 use crate::naming::Names;
@@ -42,11 +40,10 @@ const VARS: [&str; 32] = [
     "v28", "v29", "v30", "v31",
 ];
 
-/// A factor of a product.
+/// A factor of a product: what a variable stands for, or a number.
 #[derive(Clone)]
 enum Factor {
-    Q(usize),
-    Code(TokenStream, String),
+    Var(Ref),
     Num(String),
 }
 
@@ -197,7 +194,7 @@ fn splits(g: &Graph, q: usize, pi: usize, done: &[usize]) -> Option<Plan> {
         .map(|s| {
             let inner = s.inner.0.iter().chain(&s.inner.1).map(|&r| done[r] + 1);
             let out = s.out.num.iter().chain(&s.out.den).map(|f| match f {
-                Factor::Q(r) => done[*r],
+                Factor::Var(Ref::Q(r)) => done[*r],
                 _ => 0,
             });
             inner.chain(out).max().unwrap_or(0)
@@ -250,9 +247,7 @@ fn expand(g: &Graph, t: &Term, f: &Formula, depth: usize) -> Option<Vec<Product>
             }
             match &t.env.iter().find(|(n, _)| n == name)?.1 {
                 Ref::Q(r) => through(g, *r, depth),
-                Ref::Code(code, text) => {
-                    vec![Product::of(Factor::Code(code.clone(), text.clone()))]
-                }
+                code @ Ref::Code(..) => vec![Product::of(Factor::Var(code.clone()))],
             }
         }
         Formula::Num(n) => vec![Product::of(Factor::Num(n.clone()))],
@@ -294,14 +289,14 @@ fn through(g: &Graph, r: usize, depth: usize) -> Vec<Product> {
         for t in &quantity.own {
             match expand(g, t, &t.formula, depth + 1) {
                 Some(products) => all.extend(products),
-                None => return vec![Product::of(Factor::Q(r))],
+                None => return vec![Product::of(Factor::Var(Ref::Q(r)))],
             }
         }
         if all.len() <= MAX_PRODUCTS {
             return all;
         }
     }
-    vec![Product::of(Factor::Q(r))]
+    vec![Product::of(Factor::Var(Ref::Q(r)))]
 }
 
 fn times(a: &[Product], b: &[Product]) -> Vec<Product> {
@@ -321,8 +316,10 @@ fn times(a: &[Product], b: &[Product]) -> Vec<Product> {
 /// The factors of `p` that are constant in a sum into `class`, and the quantities that are not.
 fn split(g: &Graph, p: &Product, class: Class) -> Option<Split> {
     let comes_out = |f: &Factor| match f {
-        Factor::Q(r) => matches!(g.qs[*r].class, Class::Scalar) || g.qs[*r].class == class,
-        Factor::Code(..) | Factor::Num(_) => true,
+        Factor::Var(Ref::Q(r)) => {
+            matches!(g.qs[*r].class, Class::Scalar) || g.qs[*r].class == class
+        }
+        Factor::Var(Ref::Code(..)) | Factor::Num(_) => true,
     };
     let mut out = Product {
         negate: p.negate,
@@ -335,7 +332,7 @@ fn split(g: &Graph, p: &Product, class: Class) -> Option<Split> {
     ] {
         for f in factors {
             match f {
-                Factor::Q(r) if !comes_out(f) => inside.push(*r),
+                Factor::Var(Ref::Q(r)) if !comes_out(f) => inside.push(*r),
                 _ => outside.push(f.clone()),
             }
         }
@@ -444,8 +441,7 @@ fn var(env: &mut Vec<(&'static str, Ref)>, r: Ref) -> Formula {
 
 fn factor_formula(env: &mut Vec<(&'static str, Ref)>, f: &Factor) -> Formula {
     match f {
-        Factor::Q(r) => var(env, Ref::Q(*r)),
-        Factor::Code(code, text) => var(env, Ref::Code(code.clone(), text.clone())),
+        Factor::Var(r) => var(env, r.clone()),
         Factor::Num(n) => Formula::Num(n.clone()),
     }
 }

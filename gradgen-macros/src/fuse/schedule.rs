@@ -12,7 +12,7 @@
 
 use std::cell::RefCell;
 
-use super::{Class, Graph};
+use super::{Class, Graph, Term};
 
 /// One line of a pass.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -145,13 +145,18 @@ fn alone(g: &Graph, pass: &Pass) -> Vec<Line> {
         .collect()
 }
 
-/// The stored `[R × C]` matrices a line reads, directly or through values it recomputes.
-fn streams(g: &Graph, line: Line) -> Vec<usize> {
-    let terms: Vec<&super::Term> = match line {
+/// The terms a line of a pass evaluates.
+pub fn line_terms(g: &Graph, line: Line) -> Vec<&Term> {
+    match line {
         Line::Inline(q) | Line::Own(q) => g.qs[q].own.iter().collect(),
         Line::Part(q, pi) => vec![&g.qs[q].parts[pi].term],
-    };
-    let mut stack: Vec<usize> = terms.into_iter().flat_map(super::Term::reads).collect();
+    }
+}
+
+/// The stored `[R × C]` matrices a line reads, directly or through values it recomputes.
+fn streams(g: &Graph, line: Line) -> Vec<usize> {
+    let terms = line_terms(g, line);
+    let mut stack: Vec<usize> = terms.into_iter().flat_map(Term::reads).collect();
     let (mut seen, mut out) = (Vec::new(), Vec::new());
     while let Some(r) = stack.pop() {
         if seen.contains(&r) || g.qs[r].class != Class::Big {
