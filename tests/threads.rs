@@ -1,30 +1,32 @@
-//! Both cores. The matrix products (matrixmultiply's `threading`) give the same bits whatever
-//! the number of threads: each thread computes whole blocks of the result, each entry's sum in
-//! the same order. `MATMUL_NUM_THREADS` is read once per process, so the test runs this binary
-//! again under 1 and 2 threads and compares what it prints. The fused passes follow rayon's
-//! pool, which a test can choose in-process.
-
-use std::process::Command;
+//! Both cores. Large matrix products (faer's, shared among rayon's threads) give the same bits
+//! whatever the number of threads: threads split the result, each entry's sum is computed by
+//! one thread in one order. The fused passes follow rayon's pool too. A test chooses the pool
+//! in-process (`ThreadPool::install`), as a user can.
 
 use gradgen::prelude::*;
 
-const HELPER: &str = "threads::product_bits_when_asked";
+fn pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a thread pool")
+}
 
-/// Prints a hash of the bits of large products (large enough to be split between threads), in
-/// the three forms a backward pass uses; only when the test below runs it.
-#[test]
-fn product_bits_when_asked() {
-    if std::env::var_os("GRADGEN_PRODUCT_BITS").is_none() {
-        return;
-    }
+/// A hash of the bits of large products (above the size from which they are shared among
+/// threads), in the forms a backward pass uses: new, transposed on either side, and added
+/// into an existing gradient.
+fn product_bits() -> u64 {
     let a = Mat::<256, 784, f32>::from_fn(|i, j| ((i * 31 + j * 17) % 97) as f32 / 97.0 - 0.5);
     let b = Mat::<784, 256, f32>::from_fn(|i, j| ((i * 13 + j * 7) % 89) as f32 / 89.0 - 0.5);
     let p = a.matmul(&b);
+    let mut acc = Mat::<784, 256, f32>::from_fn(|i, j| ((i + j) % 5) as f32);
+    acc.add_t_matmul_assign(&a, &p);
     let mut hash = 0u64;
     for m in [
         p.as_array(),
         a.t_matmul(&p).as_array(),
         p.matmul_t(&b).as_array(),
+        acc.as_array(),
     ] {
         for v in m {
             hash = hash
@@ -32,26 +34,19 @@ fn product_bits_when_asked() {
                 .wrapping_add(u64::from(v.to_bits()));
         }
     }
-    println!("bits {hash:016x}");
-}
-
-fn bits(threads: &str) -> String {
-    let out = Command::new(std::env::current_exe().expect("the test binary"))
-        .args([HELPER, "--exact", "--nocapture", "--test-threads", "1"])
-        .env("GRADGEN_PRODUCT_BITS", "1")
-        .env("MATMUL_NUM_THREADS", threads)
-        .output()
-        .expect("the test binary runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    stdout
-        .lines()
-        .find_map(|l| Some(l.split("bits ").nth(1)?.get(..16)?.to_owned()))
-        .unwrap_or_else(|| panic!("no bits printed under {threads} threads:\n{stdout}"))
+    hash
 }
 
 #[test]
-fn products_give_the_same_bits_on_one_thread_and_on_two() {
-    assert_eq!(bits("1"), bits("2"));
+fn products_give_the_same_bits_on_one_two_and_three_threads() {
+    let one = pool(1).install(product_bits);
+    for threads in [2, 3] {
+        assert_eq!(
+            pool(threads).install(product_bits),
+            one,
+            "{threads} threads"
+        );
+    }
 }
 
 /// The fused passes of a backward (batch norm, above `gradgen::fused::THREADED_ENTRIES`) share
@@ -67,11 +62,7 @@ fn fused_passes_are_deterministic_and_agree_across_thread_counts() {
     let g = Mat::<512, 384, f32>::from_fn(|i, j| ((i * 13 + j * 7) % 89) as f32 / 89.0 - 0.5);
     const { assert!(512 * 384 >= gradgen::fused::THREADED_ENTRIES) };
     let on = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .expect("a thread pool");
-        pool.install(|| batchnorm_loss_backward(&x, &gamma, &beta, &g, 1e-5, 1.0))
+        pool(threads).install(|| batchnorm_loss_backward(&x, &gamma, &beta, &g, 1e-5, 1.0))
     };
     let one = on(1);
     let bits = |m: &Mat<512, 384, f32>| m.to_vec().iter().map(|v| v.to_bits()).collect::<Vec<_>>();

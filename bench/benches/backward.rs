@@ -205,7 +205,7 @@ fn elman<const N: usize, const D: usize, const H: usize, const C: usize>(
 }
 
 /// The Elman RNN's weight gradients over its batch of 64: one backward on one core (its
-/// 64 × 128 products are too small for matrixmultiply's threads), and two shards of 32, each
+/// 64 × 128 products are too small to share among threads), and two shards of 32, each
 /// on a core of its own (`gradgen::parallel`). The shards are cut once, outside the timing, as
 /// a data loader would hand them out.
 fn elman_shards(c: &mut Criterion, steps: usize) {

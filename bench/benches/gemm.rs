@@ -2,16 +2,21 @@
 //! the f32 shapes of the benchmark workloads' products (m × k × n: the large softmax's forward
 //! and its two backward products, the two-layer net's, and an Elman RNN step's):
 //!
-//! - `matrixmultiply`: ndarray's `general_mat_mul`, what `Mat` uses today. It runs on as many
-//!   threads as `MATMUL_NUM_THREADS` says (gradgen turns its `threading` feature on);
-//! - `rows_2`: matrixmultiply on one thread per half of the result's rows, on two rayon threads
-//!   (what `Mat` could do instead of matrixmultiply's own threads, so that `RAYON_NUM_THREADS`
-//!   alone set every thread count); run it with `MATMUL_NUM_THREADS=1`;
-//! - `gemm_1`: the `gemm` crate (faer's kernels) on the calling thread;
+//! - `faer_1`: faer's matrix multiply (`faer::linalg::matmul`), what `Mat` uses, on the calling
+//!   thread;
+//! - `faer_2`: the same on two rayon threads;
+//! - `matrixmultiply`: ndarray's `general_mat_mul`, what `Mat` used before faer and what the
+//!   hand-written references use. It runs on as many threads as `MATMUL_NUM_THREADS` says
+//!   (the bench turns its `threading` feature on);
+//! - `rows_2`: matrixmultiply on one thread per half of the result's rows, on two rayon
+//!   threads; run it with `MATMUL_NUM_THREADS=1`;
+//! - `gemm_1`: the `gemm` crate (faer's older kernels, AVX2 at most on stable Rust) on the
+//!   calling thread;
 //! - `gemm_2`: the same on two rayon threads.
 //!
 //! Each writes `a · b` over an existing `[m × n]` matrix (β = 0), so no allocation of the
-//! result is timed. Run it twice, with `MATMUL_NUM_THREADS=1` and `=2`, to compare all four.
+//! result is timed. Run it twice, with `MATMUL_NUM_THREADS=1` and `=2`, to compare
+//! matrixmultiply's threads too.
 
 use std::hint::black_box;
 
@@ -19,7 +24,7 @@ use criterion::Criterion;
 use gradgen::ndarray::linalg::general_mat_mul;
 use gradgen::ndarray::Array2;
 
-const SHAPES: [(usize, usize, usize); 8] = [
+const SHAPES: [(usize, usize, usize); 10] = [
     (4096, 784, 10),
     (784, 4096, 10),
     (4096, 10, 784),
@@ -28,6 +33,8 @@ const SHAPES: [(usize, usize, usize); 8] = [
     (256, 256, 784),
     (64, 128, 128),
     (64, 32, 128),
+    (128, 256, 256),
+    (256, 256, 256),
 ];
 
 fn gemm_into(
@@ -65,6 +72,19 @@ fn gemm_into(
     }
 }
 
+fn faer_into(a: &Array2<f32>, b: &Array2<f32>, c: &mut Array2<f32>, par: faer::Par) {
+    let ((m, k), n) = (a.dim(), b.ncols());
+    let a = faer::MatRef::from_row_major_slice(a.as_slice().expect("standard layout"), m, k);
+    let b = faer::MatRef::from_row_major_slice(b.as_slice().expect("standard layout"), k, n);
+    let c = c.as_slice_mut().expect("standard layout");
+    let c = faer::MatMut::from_row_major_slice_mut(c, m, n);
+    faer::linalg::matmul::matmul(c, faer::Accum::Replace, a, b, 1.0, par);
+    // What gradgen does after each faer product (gradgen/src/ops/product.rs): without it,
+    // the SSE code that follows (criterion's own) runs many times slower.
+    // SAFETY: every x86-64 CPU that runs this bench has AVX (faer's kernels need AVX2).
+    unsafe { std::arch::x86_64::_mm256_zeroupper() };
+}
+
 fn main() {
     let mut c = Criterion::default().configure_from_args();
     for (m, k, n) in SHAPES {
@@ -88,7 +108,23 @@ fn main() {
             err < 1e-3,
             "{m}x{k}x{n}: gemm and matrixmultiply differ by {err}"
         );
+        let mut faer_out = Array2::<f32>::zeros((m, n));
+        faer_into(&a, &b, &mut faer_out, faer::Par::rayon(2));
+        let err = faer_out
+            .iter()
+            .zip(&check)
+            .fold(0.0_f32, |e, (x, y)| e.max((x - y).abs()));
+        assert!(
+            err < 1e-3,
+            "{m}x{k}x{n}: faer and matrixmultiply differ by {err}"
+        );
         let mut g = c.benchmark_group(format!("gemm_{m}x{k}x{n}"));
+        g.bench_function("faer_1", |bch| {
+            bch.iter(|| faer_into(black_box(&a), &b, &mut out, faer::Par::Seq));
+        });
+        g.bench_function("faer_2", |bch| {
+            bch.iter(|| faer_into(black_box(&a), &b, &mut out, faer::Par::rayon(2)));
+        });
         g.bench_function("matrixmultiply", |bch| {
             bch.iter(|| general_mat_mul(1.0, black_box(&a), &b, 0.0, &mut out));
         });

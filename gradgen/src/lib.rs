@@ -150,10 +150,12 @@
 //!
 //! # Both cores
 //!
-//! - Large matrix products run on every physical core (up to 4), through matrixmultiply's
-//!   threads; `MATMUL_NUM_THREADS=1` keeps them on one. The bits do not depend on the count.
-//!   The opt-in `blas` feature sends them to the system's OpenBLAS instead (it must be
-//!   installed; `OPENBLAS_NUM_THREADS` sets its threads, and its bits may depend on them).
+//! - Matrix products run on faer's kernels (AVX-512 or AVX2, chosen at run time). A large one
+//!   (2²³ multiply-adds, with an inner dimension of 32 or more) is shared among rayon's
+//!   threads: `RAYON_NUM_THREADS=1`, or calling inside a one-thread pool, keeps it on one. The
+//!   bits do not depend on the count. The opt-in `blas` feature sends the products to the
+//!   system's OpenBLAS instead (it must be installed; `OPENBLAS_NUM_THREADS` sets its
+//!   threads, and its bits may depend on them).
 //! - [`parallel`]: for models whose products are too small to split, a batch cut into shards,
 //!   each shard's backward on a core of its own (rayon; `RAYON_NUM_THREADS=1` for one), the
 //!   weights' gradients averaged.

@@ -3,7 +3,7 @@
 //! gradients averaged.
 //!
 //! The products of a small model (an RNN's 64 × 128 state, say) are below the size where
-//! matrixmultiply splits them between threads, so they run on one core. Splitting the batch
+//! gradgen shares them among threads, so they run on one core. Splitting the batch
 //! instead keeps every core busy: [`shard_rows`] and [`shard_labels`] cut a batch into shards,
 //! and [`mean_over_shards`] runs a backward on each shard (on rayon's thread pool) and returns
 //! the mean of the values and of the gradients.

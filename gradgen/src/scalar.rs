@@ -34,7 +34,11 @@ pub trait Scalar: NdFloat + num_traits::Float + crate::math::Kernels + sealed::S
 }
 
 mod sealed {
-    pub trait Sealed {}
+    /// Also what faer's matrix multiply needs of an element type (`ops/product.rs`).
+    pub trait Sealed:
+        faer::traits::ComplexField + faer::traits::Conjugate<Canonical = Self>
+    {
+    }
     impl Sealed for f32 {}
     impl Sealed for f64 {}
 }

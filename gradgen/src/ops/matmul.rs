@@ -1,9 +1,9 @@
 //! Matrix products and the transpose. The transposed products used by backward passes read a
 //! transposed *view*: no matrix is copied to be transposed.
 
-use ndarray::linalg::general_mat_mul;
 use ndarray::ArrayView2;
 
+use super::product::{product, product_into};
 use crate::{Mat, Scalar};
 
 impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
@@ -20,7 +20,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// ```
     #[must_use]
     pub fn matmul<const K: usize>(&self, rhs: &Mat<C, K, T>) -> Mat<R, K, T> {
-        Mat::from_array_unchecked(self.as_array().dot(rhs.as_array()))
+        Mat::from_array_unchecked(product(self.view(), rhs.view()))
     }
 
     /// `selfᵀ · rhs`: `[R × C]ᵀ · [R × K] = [C × K]`, reading `self` through a transposed view.
@@ -36,7 +36,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// ```
     #[must_use]
     pub fn t_matmul<const K: usize>(&self, rhs: &Mat<R, K, T>) -> Mat<C, K, T> {
-        Mat::from_array_unchecked(self.as_array().t().dot(rhs.as_array()))
+        Mat::from_array_unchecked(product(self.as_array().t(), rhs.view()))
     }
 
     /// `self · rhsᵀ`: `[R × C] · [K × C]ᵀ = [R × K]`, reading `rhs` through a transposed view.
@@ -52,7 +52,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// ```
     #[must_use]
     pub fn matmul_t<const K: usize>(&self, rhs: &Mat<K, C, T>) -> Mat<R, K, T> {
-        Mat::from_array_unchecked(self.as_array().dot(&rhs.as_array().t()))
+        Mat::from_array_unchecked(product(self.view(), rhs.as_array().t()))
     }
 
     /// The transpose, `[R × C] → [C × R]`, as a copy. (In a backward pass, gradgen reads a
@@ -115,14 +115,14 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
 }
 
 impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
-    /// `self = beta · self + a · b` (`general_mat_mul`): `beta` one adds the product, zero
-    /// writes it over entries it does not read.
-    fn set_product(&mut self, a: ArrayView2<'_, T>, b: ArrayView2<'_, T>, beta: T) {
-        general_mat_mul(T::one(), &a, &b, beta, &mut self.view_mut());
+    /// `self += a · b` when `add` is true; otherwise `self = a · b`, written over entries it
+    /// does not read.
+    fn set_product(&mut self, a: ArrayView2<'_, T>, b: ArrayView2<'_, T>, add: bool) {
+        product_into(a, b, add, self.view_mut());
     }
 }
 
-/// The products added into an existing matrix in place (`general_mat_mul` with β = 1): how a
+/// The products added into an existing matrix in place (BLAS's `gemm` with β = 1): how a
 /// backward pass accumulates `d_w += xᵀ · g` over the steps of a loop, or over the uses of a
 /// weight, without a temporary for each product.
 impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
@@ -130,23 +130,23 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     /// [`into_add_matmul`](Mat::into_add_matmul)'s work.
     #[doc(hidden)]
     pub fn add_matmul_assign<const K: usize>(&mut self, a: &Mat<R, K, T>, b: &Mat<K, C, T>) {
-        self.set_product(a.view(), b.view(), T::one());
+        self.set_product(a.view(), b.view(), true);
     }
 
     /// `self += aᵀ · b`, in place: [`t_matmul`](Mat::t_matmul) added into a gradient.
     #[doc(hidden)]
     pub fn add_t_matmul_assign<const K: usize>(&mut self, a: &Mat<K, R, T>, b: &Mat<K, C, T>) {
-        self.set_product(a.as_array().t(), b.view(), T::one());
+        self.set_product(a.as_array().t(), b.view(), true);
     }
 
     /// `self += a · bᵀ`, in place: [`matmul_t`](Mat::matmul_t) added into a gradient.
     #[doc(hidden)]
     pub fn add_matmul_t_assign<const K: usize>(&mut self, a: &Mat<R, K, T>, b: &Mat<C, K, T>) {
-        self.set_product(a.view(), b.as_array().t(), T::one());
+        self.set_product(a.view(), b.as_array().t(), true);
     }
 }
 
-/// The products written over a matrix that is no longer needed (`general_mat_mul` with β = 0,
+/// The products written over a matrix that is no longer needed (BLAS's `gemm` with β = 0,
 /// which does not read the old entries): how a backward pass reuses a dead buffer of the
 /// right shape rather than allocating, as in a reverse loop's `d_h = h_2.into_matmul_t_of(&d,
 /// wh)` over the step's dead state.
@@ -155,7 +155,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     #[must_use]
     #[doc(hidden)]
     pub fn into_matmul_of<const K: usize>(mut self, a: &Mat<R, K, T>, b: &Mat<K, C, T>) -> Self {
-        self.set_product(a.view(), b.view(), T::zero());
+        self.set_product(a.view(), b.view(), false);
         self
     }
 
@@ -163,7 +163,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     #[must_use]
     #[doc(hidden)]
     pub fn into_t_matmul_of<const K: usize>(mut self, a: &Mat<K, R, T>, b: &Mat<K, C, T>) -> Self {
-        self.set_product(a.as_array().t(), b.view(), T::zero());
+        self.set_product(a.as_array().t(), b.view(), false);
         self
     }
 
@@ -171,7 +171,7 @@ impl<const R: usize, const C: usize, T: Scalar> Mat<R, C, T> {
     #[must_use]
     #[doc(hidden)]
     pub fn into_matmul_t_of<const K: usize>(mut self, a: &Mat<R, K, T>, b: &Mat<C, K, T>) -> Self {
-        self.set_product(a.view(), b.as_array().t(), T::zero());
+        self.set_product(a.view(), b.as_array().t(), false);
         self
     }
 }

@@ -10,6 +10,7 @@ mod broadcast;
 mod losses;
 mod matmul;
 mod pick;
+mod product;
 mod reduce;
 mod softmax;
 mod squares;
