@@ -105,8 +105,9 @@ fn measure_on<R: Send>(threads: usize, f: impl Fn() -> R + Sync) -> (usize, usiz
 /// The generated backward's allocations on one thread and on two against the hand-written
 /// code's (one thread: ndarray's matrixmultiply without its `threading`). No more bytes on
 /// either, and no more allocations on one. On two, each product shared among the threads adds
-/// small allocations of rayon's and faer's (the jobs and their bookkeeping, about 20 and 4 KB
-/// per product), printed here but not bounded: their number depends on how the threads meet.
+/// small allocations of rayon's and faer's (the jobs and their bookkeeping: 11 to 22, and 1 to
+/// 4 KB, per product here), printed but not bounded: their number depends on how the threads
+/// meet.
 fn compare(name: &str, generated: [(usize, usize); 2], hand: (usize, usize)) {
     let [one, two] = generated;
     println!(
@@ -338,8 +339,10 @@ fn elman() {
     let (n, d, h, c) = (64, 32, 128, 4);
     let arrays = 4 * ((STEPS + 1) * n * h + n * c + n * h + d * h + h * h + h + h * c + c);
     let header = std::mem::size_of::<Mat<64, 128, f32>>();
+    // (With the `blas` feature the reference's products allocate nothing either, and it
+    // allocates just its arrays: hence `hand.1 + header * STEPS`, not `hand.1`.)
     assert!(
-        generated.1 <= arrays + header * STEPS && generated.1 <= hand.1,
+        generated.1 <= arrays + header * STEPS && generated.1 <= hand.1 + header * STEPS,
         "generated {generated:?}, hand-written {hand:?}, arrays {arrays} bytes"
     );
     assert!(

@@ -14,19 +14,25 @@ fn pool(threads: usize) -> rayon::ThreadPool {
 
 /// A hash of the bits of large products (above the size from which they are shared among
 /// threads), in the forms a backward pass uses: new, transposed on either side, and added
-/// into an existing gradient.
+/// into an existing gradient; and of a large matrix-vector product, which gradgen keeps on one
+/// thread (faer would cut its inner dimension between threads). With the `blas` feature the
+/// products are OpenBLAS's, which rayon's pools do not govern: the test then checks only that
+/// they give the same bits on every call.
 fn product_bits() -> u64 {
     let a = Mat::<256, 784, f32>::from_fn(|i, j| ((i * 31 + j * 17) % 97) as f32 / 97.0 - 0.5);
     let b = Mat::<784, 256, f32>::from_fn(|i, j| ((i * 13 + j * 7) % 89) as f32 / 89.0 - 0.5);
     let p = a.matmul(&b);
     let mut acc = Mat::<784, 256, f32>::from_fn(|i, j| ((i + j) % 5) as f32);
     acc.add_t_matmul_assign(&a, &p);
+    let tall = Mat::<8192, 1024, f32>::from_fn(|i, j| ((i * 7 + j * 3) % 83) as f32 / 83.0 - 0.5);
+    let column = Mat::<8192, 1, f32>::from_fn(|i, _| ((i * 5) % 71) as f32 / 71.0 - 0.5);
     let mut hash = 0u64;
     for m in [
         p.as_array(),
         a.t_matmul(&p).as_array(),
         p.matmul_t(&b).as_array(),
         acc.as_array(),
+        tall.t_matmul(&column).as_array(),
     ] {
         for v in m {
             hash = hash

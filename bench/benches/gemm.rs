@@ -81,8 +81,11 @@ fn faer_into(a: &Array2<f32>, b: &Array2<f32>, c: &mut Array2<f32>, par: faer::P
     faer::linalg::matmul::matmul(c, faer::Accum::Replace, a, b, 1.0, par);
     // What gradgen does after each faer product (gradgen/src/ops/product.rs): without it,
     // the SSE code that follows (criterion's own) runs many times slower.
-    // SAFETY: every x86-64 CPU that runs this bench has AVX (faer's kernels need AVX2).
-    unsafe { std::arch::x86_64::_mm256_zeroupper() };
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx") {
+        // SAFETY: the CPU has AVX, checked just above.
+        unsafe { std::arch::x86_64::_mm256_zeroupper() };
+    }
 }
 
 fn main() {

@@ -1039,7 +1039,7 @@ pub fn add_matmul(cx: &Ctx, i: usize) -> Contribution {
 /// A product's contribution (`kind` is `matmul`, `matmul_t` or `t_matmul`, of `left` and
 /// `right`): a new matrix when it starts the gradient, or written over the spare buffer the
 /// schedule gave it (`spare.into_matmul_t_of(&g, w)`); added to a gradient that exists, in
-/// place (`d.add_matmul_t_assign(&g, w)`, `general_mat_mul` with β = 1), with no temporary.
+/// place (`d.add_matmul_t_assign(&g, w)`, a product added in place), with no temporary.
 fn product(cx: &Ctx, kind: &str, (left, right): (&Val, &Val), text: String) -> Contribution {
     let (l_name, l_ref, r_ref) = (&left.name, &left.by_ref, &right.by_ref);
     let method = ident(kind);

@@ -5,9 +5,9 @@
 //!
 //! A product shares its work among rayon's threads (`RAYON_NUM_THREADS`, or the pool it is
 //! called in) when it has at least `THREADED_WORK` multiply-adds and an inner dimension of at
-//! least `THREADED_INNER`; a smaller one, or one with a short inner dimension, runs faster on
-//! the calling thread. Threads split the result, never the sum of an entry: the bits do not
-//! depend on the thread count.
+//! least `THREADED_INNER`, and is not a matrix-vector product; a smaller one, or one with a
+//! short inner dimension, runs faster on the calling thread. Threads split the result, never
+//! the sum of an entry: the bits do not depend on the thread count.
 //!
 //! With the `blas` feature, products go to ndarray's `general_mat_mul` instead, which calls
 //! the system's BLAS.
@@ -87,11 +87,13 @@ fn assert_shapes<T>(a: &ArrayView2<'_, T>, b: &ArrayView2<'_, T>, c: (usize, usi
     );
 }
 
-/// Whether a product of this shape is shared among rayon's threads.
+/// Whether a product of this shape is shared among rayon's threads. Never a product into a
+/// single row or column: faer shares a matrix-vector product by cutting the inner dimension,
+/// each thread summing a part, so its bits would depend on the thread count.
 #[must_use]
 #[cfg_attr(feature = "blas", allow(dead_code))]
 pub(crate) fn threaded(m: usize, k: usize, n: usize) -> bool {
-    k >= THREADED_INNER && m.saturating_mul(k).saturating_mul(n) >= THREADED_WORK
+    m > 1 && n > 1 && k >= THREADED_INNER && m.saturating_mul(k).saturating_mul(n) >= THREADED_WORK
 }
 
 /// `c = a · b` (or `c += a · b`) through faer, into the `[a.nrows() × b.ncols()]` matrix at
@@ -217,14 +219,28 @@ mod tests {
 
     #[test]
     fn products_match_the_naive_sum_in_every_layout() {
-        for (m, k, n) in [(3, 4, 2), (1, 7, 5), (17, 40, 33), (2, 0, 3)] {
+        // Matrix-vector products both ways, a rank-one update, an empty inner dimension.
+        for (m, k, n) in [
+            (3, 4, 2),
+            (1, 7, 5),
+            (6, 7, 1),
+            (5, 1, 4),
+            (17, 40, 33),
+            (2, 0, 3),
+        ] {
             check::<f64>(m, k, n, 1e-14);
             check::<f32>(m, k, n, 1e-6);
         }
-        // Shared among threads (on the test's default pool).
+        // Shared among the threads of a pool of two.
         assert!(threaded(320, 96, 288));
-        check::<f64>(320, 96, 288, 1e-14);
-        check::<f32>(320, 96, 288, 1e-6);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .expect("a thread pool");
+        pool.install(|| {
+            check::<f64>(320, 96, 288, 1e-14);
+            check::<f32>(320, 96, 288, 1e-6);
+        });
     }
 
     #[test]
@@ -233,6 +249,8 @@ mod tests {
         assert!(threaded(784, 4096, 10));
         assert!(!threaded(64, 128, 128));
         assert!(!threaded(4096, 10, 784));
+        assert!(!threaded(1, 1 << 12, 1 << 12));
+        assert!(!threaded(1 << 12, 1 << 12, 1));
         assert!(threaded(usize::MAX, 64, usize::MAX));
     }
 }
