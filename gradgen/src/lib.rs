@@ -153,9 +153,9 @@
 //! - Matrix products run on faer's kernels (AVX-512 or AVX2, chosen at run time). A large one
 //!   (2²³ multiply-adds, an inner dimension of 32 or more, and more than one row and column in
 //!   its result) is shared among rayon's threads: `RAYON_NUM_THREADS=1`, or calling inside a
-//!   one-thread pool, keeps it on one. The bits do not depend on the count. The opt-in `blas` feature sends the products to the
-//!   system's OpenBLAS instead (it must be installed; `OPENBLAS_NUM_THREADS` sets its
-//!   threads, and its bits may depend on them).
+//!   one-thread pool, keeps it on one. The bits do not depend on the count. The opt-in `blas`
+//!   feature sends the products to the system's OpenBLAS instead (it must be installed;
+//!   `OPENBLAS_NUM_THREADS` sets its threads, and its bits may depend on them).
 //! - [`parallel`]: for models whose products are too small to split, a batch cut into shards,
 //!   each shard's backward on a core of its own (rayon; `RAYON_NUM_THREADS=1` for one), the
 //!   weights' gradients averaged.
