@@ -88,6 +88,18 @@ fn faer_into(a: &Array2<f32>, b: &Array2<f32>, c: &mut Array2<f32>, par: faer::P
     }
 }
 
+/// A candidate's product agrees with matrixmultiply's to within f32 rounding.
+fn agrees(name: &str, (m, k, n): (usize, usize, usize), out: &Array2<f32>, check: &Array2<f32>) {
+    let err = out
+        .iter()
+        .zip(check)
+        .fold(0.0_f32, |e, (x, y)| e.max((x - y).abs()));
+    assert!(
+        err < 1e-3,
+        "{m}x{k}x{n}: {name} and matrixmultiply differ by {err}"
+    );
+}
+
 fn main() {
     let mut c = Criterion::default().configure_from_args();
     for (m, k, n) in SHAPES {
@@ -103,24 +115,9 @@ fn main() {
         let mut check = Array2::<f32>::zeros((m, n));
         general_mat_mul(1.0, &a, &b, 0.0, &mut check);
         gemm_into(&a, &b, &mut out, gemm::Parallelism::Rayon(2));
-        let err = out
-            .iter()
-            .zip(&check)
-            .fold(0.0_f32, |e, (x, y)| e.max((x - y).abs()));
-        assert!(
-            err < 1e-3,
-            "{m}x{k}x{n}: gemm and matrixmultiply differ by {err}"
-        );
-        let mut faer_out = Array2::<f32>::zeros((m, n));
-        faer_into(&a, &b, &mut faer_out, faer::Par::rayon(2));
-        let err = faer_out
-            .iter()
-            .zip(&check)
-            .fold(0.0_f32, |e, (x, y)| e.max((x - y).abs()));
-        assert!(
-            err < 1e-3,
-            "{m}x{k}x{n}: faer and matrixmultiply differ by {err}"
-        );
+        agrees("gemm", (m, k, n), &out, &check);
+        faer_into(&a, &b, &mut out, faer::Par::rayon(2));
+        agrees("faer", (m, k, n), &out, &check);
         let mut g = c.benchmark_group(format!("gemm_{m}x{k}x{n}"));
         g.bench_function("faer_1", |bch| {
             bch.iter(|| faer_into(black_box(&a), &b, &mut out, faer::Par::Seq));
